@@ -1,0 +1,111 @@
+/*
+ * lede/analysis.h — text analysis: the one code path that turns bytes into
+ * the terms the index stores and the query looks up (documents, queries and
+ * snippets all go through it).
+ *
+ * Owner: lib/analyzer.c and the modules under it (utf8, fold, tokenize, stem,
+ * entities).  Nothing here touches the index.
+ */
+#ifndef LEDE_ANALYSIS_H
+#define LEDE_ANALYSIS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Longest term, in bytes, that is indexed; longer words are cut there. */
+#define LEDE_TERM_MAX 128
+
+/** Token flags: what the original text looked like. */
+enum {
+    LEDE_TOKEN_CAPITALIZED = 1 << 0, /**< first letter upper case in the source */
+    LEDE_TOKEN_ALLCAPS = 1 << 1,     /**< every letter upper case (and more than one letter) */
+    LEDE_TOKEN_SENTENCE_START = 1 << 2, /**< first word of a sentence or of the text */
+    LEDE_TOKEN_POSSESSIVE = 1 << 3,  /**< a possessive 's / ’s was dropped after it */
+    LEDE_TOKEN_NUMERIC = 1 << 4,     /**< contains a digit */
+    LEDE_TOKEN_CJK = 1 << 5,         /**< a character bigram from a script without spaces */
+    LEDE_TOKEN_JOINED = 1 << 6,      /**< follows a hyphen or slash inside one written word */
+};
+
+/**
+ * One token.  All pointers are borrowed: valid only during the callback
+ * (or until the next call on the analyzer).
+ */
+typedef struct lede_token {
+    const char *word;  /**< folded (case + diacritics), unstemmed term */
+    size_t word_len;
+    const char *stem;  /**< stemmed word; same bytes as word when not stemmed */
+    size_t stem_len;
+    uint32_t pos;      /**< word number; consecutive words differ by 1 */
+    uint32_t start;    /**< byte range [start, end) in the analysed text */
+    uint32_t end;
+    uint32_t flags;    /**< LEDE_TOKEN_* */
+} lede_token;
+
+/** Counters filled by lede_analyze (may be NULL). */
+typedef struct lede_analyze_stats {
+    size_t tokens;        /**< tokens emitted */
+    size_t invalid_bytes; /**< invalid UTF-8, NUL and overlong bytes skipped as separators */
+    uint32_t next_pos;    /**< position after the last token */
+} lede_analyze_stats;
+
+/** Return non-zero to stop analysis; lede_analyze then returns that value. */
+typedef int (*lede_token_fn)(const lede_token *tok, void *payload);
+
+/** An analyzer holds a stemmer and its cache: one per thread. */
+typedef struct lede_analyzer lede_analyzer;
+
+/**
+ * Create an analyzer for a Snowball language ("english" when NULL;
+ * "none" disables stemming).  Returns LEDE_ENOTFOUND for an unknown language.
+ * Caller frees with lede_analyzer_free.
+ */
+int lede_analyzer_new(lede_analyzer **out, const char *language);
+void lede_analyzer_free(lede_analyzer *a);
+
+/**
+ * Tokenize text[0..len) and call fn for each token, numbering positions from
+ * first_pos.  Never fails on bad bytes: they separate words and are counted.
+ */
+int lede_analyze(lede_analyzer *a, const char *text, size_t len, uint32_t first_pos,
+                 lede_token_fn fn, void *payload, lede_analyze_stats *stats);
+
+/** NULL-terminated list of the languages libstemmer offers.  Static storage. */
+const char *const *lede_stem_languages(void);
+
+/**
+ * A named entity found in a text: "kim jong un" covering positions
+ * first_pos..last_pos and bytes [start, end).
+ */
+typedef struct lede_entity {
+    char *name;        /**< folded, unstemmed, words joined by one space; owned by the list */
+    size_t name_len;
+    uint32_t first_pos;
+    uint32_t last_pos;
+    uint32_t start;
+    uint32_t end;
+} lede_entity;
+
+typedef struct lede_entity_list {
+    lede_entity *items;
+    size_t n;
+    size_t cap;
+} lede_entity_list;
+
+/**
+ * Spot entities in text[0..len) (positions numbered from first_pos, exactly
+ * as lede_analyze numbers them) and append them to *out.  Text that is mostly
+ * upper case yields none.
+ */
+int lede_entities_spot(lede_analyzer *a, const char *text, size_t len, uint32_t first_pos,
+                       lede_entity_list *out);
+/** Free the names and the array; the list is empty and reusable afterwards. */
+void lede_entity_list_clear(lede_entity_list *list);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LEDE_ANALYSIS_H */

@@ -1,0 +1,219 @@
+/*
+ * lede/index.h — the index: one LMDB environment in a directory.
+ *
+ * Owner: lib/store.c (the only file that includes lmdb.h), lib/postings.c
+ * (the postings codec), lib/writer.c (lede_index_*), lib/reader.c
+ * (lede_reader_*, lede_postings_*).  The byte layout is in docs/FORMAT.md.
+ *
+ * Three term spaces ("fields") are indexed for every document:
+ *
+ *   LEDE_FIELD_STEM  stemmed words of title and body: doc ids, tf and the
+ *                    title's share of tf.  No positions.  Keyword ranking.
+ *   LEDE_FIELD_WORD  folded, unstemmed words of title and body: doc ids, tf
+ *                    and positions.  Phrases, quoted words, names, proximity.
+ *                    Title words take positions 0..title_len-1; the body
+ *                    starts at title_len + LEDE_TITLE_GAP so no phrase spans
+ *                    the two.
+ *   LEDE_FIELD_NAME  entity names ("kim jong un") from title and body: doc
+ *                    ids, tf and the position of each occurrence's first word.
+ */
+#ifndef LEDE_INDEX_H
+#define LEDE_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LEDE_TITLE_GAP 100
+/** Doc id returned by a cursor that is past its last posting. */
+#define LEDE_DOCID_END UINT32_MAX
+
+typedef enum lede_field {
+    LEDE_FIELD_STEM = 0,
+    LEDE_FIELD_WORD = 1,
+    LEDE_FIELD_NAME = 2,
+} lede_field;
+
+/* ------------------------------------------------------------------ */
+/* Writing                                                            */
+/* ------------------------------------------------------------------ */
+
+/** A document to add.  All strings are borrowed for the duration of the call. */
+typedef struct lede_doc {
+    int version;             /**< LEDE_DOC_VERSION */
+    const char *id;          /**< external id (JSON id or path relative to the root); required */
+    const char *title;       /**< may be NULL */
+    size_t title_len;
+    const char *body;        /**< required (may be empty) */
+    size_t body_len;
+    const char *date;        /**< ISO 8601 or NULL */
+    const char *path;        /**< source path or NULL */
+    const char *meta_json;   /**< other fields as a JSON object, or NULL */
+    int64_t mtime;           /**< source modification time (seconds), 0 if none */
+    uint64_t size;           /**< source size in bytes */
+    uint64_t hash;           /**< content hash (xxh64 of the source bytes) */
+} lede_doc;
+#define LEDE_DOC_VERSION 1
+#define LEDE_DOC_INIT {LEDE_DOC_VERSION, 0}
+
+typedef struct lede_index_options {
+    int version;               /**< LEDE_INDEX_OPTIONS_VERSION */
+    const char *language;      /**< stemmer for a new index; NULL = "english" */
+    size_t memory_budget;      /**< bytes buffered before a batch is committed; 0 = 256 MiB */
+    uint64_t max_size;         /**< cap on the index size in bytes; 0 = none */
+    int threads;               /**< analysis threads; 0 = number of cores */
+    int wait_for_lock;         /**< non-zero: wait for another writer instead of failing */
+} lede_index_options;
+#define LEDE_INDEX_OPTIONS_VERSION 1
+#define LEDE_INDEX_OPTIONS_INIT {LEDE_INDEX_OPTIONS_VERSION, 0}
+
+/** The writer.  One at a time per index (an exclusive lock is held). */
+typedef struct lede_index lede_index;
+
+/**
+ * Open (creating if needed) the index in directory dir for writing.  On
+ * failure *out is NULL and, when errmsg is not NULL, *errmsg gets a message
+ * (caller frees with free()).
+ */
+int lede_index_open(lede_index **out, const char *dir, const lede_index_options *opts,
+                    char **errmsg);
+/** Commits nothing: call lede_index_commit first.  Accepts NULL. */
+void lede_index_close(lede_index *ix);
+/** Message for the last failure on ix.  Borrowed, valid until the next call on ix. */
+const char *lede_index_errmsg(const lede_index *ix);
+
+/**
+ * Add or replace (same id) a document.  Buffered: becomes visible to readers
+ * at the next commit, which happens by itself when the memory budget is
+ * reached.
+ */
+int lede_index_add(lede_index *ix, const lede_doc *doc);
+/** Delete the document with this external id; LEDE_ENOTFOUND if none. */
+int lede_index_delete(lede_index *ix, const char *id);
+/** Write everything buffered in one LMDB transaction. */
+int lede_index_commit(lede_index *ix);
+
+/* ------------------------------------------------------------------ */
+/* Reading                                                            */
+/* ------------------------------------------------------------------ */
+
+/**
+ * A reader is one read transaction: a consistent snapshot of the last
+ * committed state, unaffected by writers running at the same time.
+ * Not thread-safe; one per thread.
+ */
+typedef struct lede_reader lede_reader;
+
+int lede_reader_open(lede_reader **out, const char *dir, char **errmsg);
+void lede_reader_close(lede_reader *r);
+const char *lede_reader_errmsg(const lede_reader *r);
+
+typedef struct lede_stats {
+    uint64_t ndocs;       /**< live documents */
+    uint64_t total_len;   /**< sum of live documents' lengths (title + body tokens) */
+    uint32_t max_docid;   /**< largest doc id ever assigned */
+    uint64_t nterms[3];   /**< distinct terms per lede_field */
+    uint64_t npostings[3];
+    char language[32];
+    uint32_t format_version;
+} lede_stats;
+
+int lede_reader_stats(lede_reader *r, lede_stats *out);
+
+/** Per-term statistics, exact after updates and deletes. */
+typedef struct lede_term_info {
+    uint32_t df;        /**< live documents containing the term */
+    uint64_t cf;        /**< total occurrences */
+    uint32_t max_tf;    /**< upper bound of tf over the term's documents */
+    uint32_t max_title_tf; /**< upper bound of title tf */
+    uint32_t min_len;   /**< lower bound of the length of its documents */
+} lede_term_info;
+
+/** LEDE_ENOTFOUND when the term is not indexed. */
+int lede_reader_term(lede_reader *r, lede_field field, const char *term, size_t len,
+                     lede_term_info *out);
+
+/**
+ * Call fn for each term of field that starts with prefix (all terms when
+ * prefix_len is 0), in byte order.  fn returns non-zero to stop.
+ */
+typedef int (*lede_term_fn)(const char *term, size_t len, const lede_term_info *info,
+                            void *payload);
+int lede_reader_terms(lede_reader *r, lede_field field, const char *prefix, size_t prefix_len,
+                      lede_term_fn fn, void *payload);
+
+/** Document length in tokens (title + body); 0 for a deleted or unknown id. */
+uint32_t lede_reader_doclen(lede_reader *r, uint32_t docid);
+
+/** Stored fields of a document.  Strings borrowed, valid until lede_reader_close. */
+typedef struct lede_doc_info {
+    uint32_t docid;
+    const char *id;
+    const char *title;     /**< "" when none */
+    const char *date;      /**< ISO 8601 or "" */
+    const char *path;      /**< "" when none */
+    const char *meta_json; /**< "" when none */
+    uint32_t len;
+    uint32_t title_len;    /**< tokens in the title */
+    int64_t mtime;
+    uint64_t size;
+    uint64_t hash;
+} lede_doc_info;
+
+/** LEDE_ENOTFOUND for a deleted or unknown doc id. */
+int lede_reader_doc(lede_reader *r, uint32_t docid, lede_doc_info *out);
+/** Look a document up by external id. */
+int lede_reader_find(lede_reader *r, const char *id, uint32_t *docid_out);
+/**
+ * The original body text, decompressed.  *text_out is NUL-terminated and
+ * owned by the caller (free()).
+ */
+int lede_reader_text(lede_reader *r, uint32_t docid, char **text_out, size_t *len_out);
+/** The document's entities (name, positions, byte ranges into the body). */
+int lede_reader_entities(lede_reader *r, uint32_t docid, lede_entity_list *out);
+
+/* A postings cursor over one term.  Deleted documents are never returned. */
+typedef struct lede_postings lede_postings;
+
+/** LEDE_ENOTFOUND when the term is not indexed.  Free with lede_postings_free. */
+int lede_postings_open(lede_postings **out, lede_reader *r, lede_field field, const char *term,
+                       size_t len);
+void lede_postings_free(lede_postings *p);
+/** Current doc id; LEDE_DOCID_END when exhausted.  A new cursor is on its first posting. */
+uint32_t lede_postings_docid(const lede_postings *p);
+uint32_t lede_postings_tf(const lede_postings *p);
+uint32_t lede_postings_title_tf(const lede_postings *p);
+/** Advance; returns LEDE_OK, LEDE_ITEROVER at the end, or LEDE_ECORRUPT. */
+int lede_postings_next(lede_postings *p);
+/** Advance to the first doc id >= target (skipping whole blocks); same returns. */
+int lede_postings_seek(lede_postings *p, uint32_t target);
+/**
+ * Positions of the current posting, ascending (LEDE_FIELD_WORD and
+ * LEDE_FIELD_NAME).  *out borrowed until the cursor moves.
+ */
+int lede_postings_positions(lede_postings *p, const uint32_t **out, uint32_t *n);
+/**
+ * Block metadata for dynamic pruning: the current block's last doc id, its
+ * largest tf and title tf, and the smallest document length in it.
+ */
+typedef struct lede_block_info {
+    uint32_t last_docid;
+    uint32_t max_tf;
+    uint32_t max_title_tf;
+    uint32_t min_len;
+} lede_block_info;
+void lede_postings_block(const lede_postings *p, lede_block_info *out);
+/**
+ * Move to the block that contains target or the first block after it,
+ * without decoding it, so its metadata can be read; the cursor's doc id is
+ * unspecified until lede_postings_seek is called.  Used by block-max WAND.
+ */
+int lede_postings_shallow_seek(lede_postings *p, uint32_t target);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LEDE_INDEX_H */
