@@ -1,0 +1,104 @@
+/*
+ * extract.h — turning the bytes of one input into the fields of a lede_doc.
+ *
+ * Owner: lib/extract.c.  Used by lede-index (indexer/) and the tests; the
+ * index store never sees raw input bytes, only what this module returns.
+ *
+ * Formats:
+ *   txt    title = first non-empty line; body = everything after it.
+ *   md     as txt after the Markdown markup is stripped (headings, emphasis,
+ *          links, images, code fences, lists, quotes, tables, raw HTML); a
+ *          YAML front matter block supplies title: and date: when present.
+ *   html   libxml2's HTML parser: title from <title> or else the first <h1>,
+ *          body = the text of <body> without script/style, entities decoded.
+ *   jsonl  one JSON object per line (cJSON): id, title, body (or text or
+ *          content), date, each renamable; every other field is kept, as a
+ *          JSON object, in meta_json.
+ *
+ * Every string handed back is valid UTF-8: invalid sequences are replaced by
+ * U+FFFD and counted, so the caller can warn once and index the rest.
+ */
+#ifndef LEDE_EXTRACT_H
+#define LEDE_EXTRACT_H
+
+#include "common.h"
+
+typedef enum lede_format {
+    LEDE_FORMAT_AUTO = 0, /**< by extension, or by content for stdin */
+    LEDE_FORMAT_TXT,
+    LEDE_FORMAT_MD,
+    LEDE_FORMAT_HTML,
+    LEDE_FORMAT_JSONL,
+} lede_format;
+
+/** "txt", "text", "md", "markdown", "html", "htm", "jsonl", "ndjson", "auto". */
+int lede_extract_format_parse(lede_format *out, const char *name);
+/** The canonical name of a format ("txt", "md", ...).  Static storage. */
+const char *lede_extract_format_name(lede_format fmt);
+/** The format a file name's extension implies; LEDE_FORMAT_AUTO when none does. */
+lede_format lede_extract_format_of_path(const char *path);
+/** For input without a name (stdin): jsonl when it starts with '{', else txt. */
+lede_format lede_extract_format_sniff(const char *buf, size_t len);
+
+/**
+ * True when buf looks like a binary file rather than text: a NUL byte or a
+ * known binary signature near the start, or mostly control bytes.  UTF-16
+ * text counts as binary (lede reads UTF-8).
+ */
+bool lede_extract_is_binary(const char *buf, size_t len);
+
+/** JSONL field names; NULL members take the defaults (id, title, body|text|content, date). */
+typedef struct lede_extract_fields {
+    const char *id;
+    const char *title;
+    const char *body;
+    const char *date;
+} lede_extract_fields;
+
+/**
+ * What one input yields.  Every pointer is owned by the struct: free them
+ * with lede_extracted_clear, which leaves it zeroed and reusable.  Strings
+ * are NUL-terminated; NULL means absent.
+ */
+typedef struct lede_extracted {
+    char *id;            /**< from JSON only; NULL otherwise */
+    char *title;
+    size_t title_len;
+    char *body;          /**< never NULL after a successful call */
+    size_t body_len;
+    char *date;          /**< as found (JSON date, front matter, <meta>), or NULL */
+    char *meta_json;     /**< other JSON fields as one object, or NULL */
+    size_t repaired;     /**< invalid UTF-8 sequences (and NUL bytes) replaced */
+    size_t repair_line;  /**< 1-based line of the first one; 0 when none */
+} lede_extracted;
+
+void lede_extracted_clear(lede_extracted *x);
+
+/**
+ * Copy buf[0..len) with every invalid UTF-8 sequence and every NUL byte
+ * replaced by U+FFFD.  *out (caller frees) is NUL-terminated.  *nbad gets the
+ * number of replacements and *first_line the 1-based line of the first one
+ * (0 when none).  LEDE_ENOMEM only.
+ */
+int lede_extract_repair_utf8(char **out, size_t *out_len, size_t *nbad, size_t *first_line,
+                             const char *buf, size_t len);
+
+/**
+ * Extract a whole file of format fmt (txt, md or html; not jsonl).  On
+ * failure out is left cleared.  Returns LEDE_OK, LEDE_ENOMEM, or LEDE_EINVAL
+ * for a format this call does not take.
+ */
+int lede_extract_document(lede_extracted *out, const char *buf, size_t len, lede_format fmt);
+
+/**
+ * Extract one JSON Lines record (without its newline).  Returns LEDE_EINVAL
+ * for a line that is not a JSON object, has a field of the wrong type or no
+ * body; err (errsize bytes, may be NULL) then says what is wrong, with a
+ * column where the parser gives one.  A missing id leaves out->id NULL: the
+ * caller names the record.  Blank lines are not records: the caller skips
+ * them.
+ */
+int lede_extract_json(lede_extracted *out, const char *line, size_t len,
+                      const lede_extract_fields *fields, char *err, size_t errsize);
+
+#endif /* LEDE_EXTRACT_H */

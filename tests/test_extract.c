@@ -1,0 +1,426 @@
+/*
+ * test_extract.c — input formats (lib/extract.c): what each kind of file
+ * yields as title, body, date, id and metadata, and how bad bytes and bad
+ * lines are reported.
+ */
+#include "extract.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static lede_extracted doc_of(const char *text, lede_format fmt)
+{
+    lede_extracted x;
+    cr_assert_eq(lede_extract_document(&x, text, strlen(text), fmt), LEDE_OK);
+    cr_assert_not_null(x.body);
+    cr_assert_eq(strlen(x.body), x.body_len);
+    return x;
+}
+
+static bool contains(const char *hay, const char *needle)
+{
+    return hay && strstr(hay, needle) != NULL;
+}
+
+/* ---- formats ------------------------------------------------------ */
+
+Test(extract, format_names_and_extensions_are_recognised)
+{
+    static const struct {
+        const char *path;
+        lede_format fmt;
+    } cases[] = {
+        {"a/b/news.txt", LEDE_FORMAT_TXT},  {"x.MD", LEDE_FORMAT_MD},
+        {"x.markdown", LEDE_FORMAT_MD},     {"page.html", LEDE_FORMAT_HTML},
+        {"page.HTM", LEDE_FORMAT_HTML},     {"dump.jsonl", LEDE_FORMAT_JSONL},
+        {"dump.ndjson", LEDE_FORMAT_JSONL}, {"photo.jpg", LEDE_FORMAT_AUTO},
+        {"Makefile", LEDE_FORMAT_AUTO},     {".hidden", LEDE_FORMAT_AUTO},
+        {"dir.txt/README", LEDE_FORMAT_AUTO},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_expect_eq(lede_extract_format_of_path(cases[i].path), cases[i].fmt, "%s",
+                     cases[i].path);
+
+    lede_format f;
+    cr_expect_eq(lede_extract_format_parse(&f, "ndjson"), LEDE_OK);
+    cr_expect_eq(f, LEDE_FORMAT_JSONL);
+    cr_expect_eq(lede_extract_format_parse(&f, "markdown"), LEDE_OK);
+    cr_expect_eq(f, LEDE_FORMAT_MD);
+    cr_expect_eq(lede_extract_format_parse(&f, "pdf"), LEDE_EINVAL);
+    cr_expect_str_eq(lede_extract_format_name(LEDE_FORMAT_HTML), "html");
+}
+
+Test(extract, stdin_is_sniffed_as_jsonl_html_or_text)
+{
+    cr_expect_eq(lede_extract_format_sniff("  {\"id\":1}\n", 11), LEDE_FORMAT_JSONL);
+    cr_expect_eq(lede_extract_format_sniff("<!DOCTYPE html><p>x", 19), LEDE_FORMAT_HTML);
+    cr_expect_eq(lede_extract_format_sniff("Title\n\nBody", 11), LEDE_FORMAT_TXT);
+    cr_expect_eq(lede_extract_format_sniff("", 0), LEDE_FORMAT_TXT);
+}
+
+/* ---- plain text --------------------------------------------------- */
+
+Test(extract, text_title_is_the_first_non_empty_line)
+{
+    static const struct {
+        const char *in, *title, *body;
+    } cases[] = {
+        {"Title\n\nBody text.\n", "Title", "Body text."},
+        {"\n\n  Indented title  \nline one\nline two\n", "Indented title", "line one\nline two"},
+        {"Only a title", "Only a title", ""},
+        {"\xEF\xBB\xBFWith BOM\n\nx", "With BOM", "x"},
+        {"Windows\r\n\r\nline\r\n", "Windows", "line"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lede_extracted x = doc_of(cases[i].in, LEDE_FORMAT_TXT);
+        cr_expect_str_eq(x.title, cases[i].title);
+        cr_expect_eq(x.title_len, strlen(cases[i].title));
+        cr_expect_str_eq(x.body, cases[i].body);
+        cr_expect_null(x.id);
+        cr_expect_null(x.meta_json);
+        lede_extracted_clear(&x);
+    }
+}
+
+Test(extract, empty_text_has_no_title_and_an_empty_body)
+{
+    lede_extracted x = doc_of("\n \n", LEDE_FORMAT_TXT);
+    cr_expect_null(x.title);
+    cr_expect_str_eq(x.body, "");
+    lede_extracted_clear(&x);
+}
+
+Test(extract, the_seed_article_keeps_its_title_and_curly_quotes)
+{
+    const char *src = getenv("LEDE_SOURCE_DIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/corpus/seed/wang-yi-choe-son-hui.txt", src ? src : ".");
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    char *buf = malloc(1 << 20);
+    size_t n = fread(buf, 1, 1 << 20, f);
+    fclose(f);
+    lede_extracted x;
+    cr_assert_eq(lede_extract_document(&x, buf, n, LEDE_FORMAT_TXT), LEDE_OK);
+    cr_expect(contains(x.title, "Wang Yi"), "title: %s", x.title);
+    cr_expect_eq(x.repaired, 0);
+    cr_expect(x.body_len > 1000);
+    cr_expect(contains(x.body, "\xE2\x80"), "curly quotes survive"); /* U+201x */
+    lede_extracted_clear(&x);
+    free(buf);
+}
+
+/* ---- Markdown ----------------------------------------------------- */
+
+Test(extract, markdown_markup_is_stripped)
+{
+    static const struct {
+        const char *in;
+        const char *want; /* must be in the body */
+        const char *gone; /* must not be */
+    } cases[] = {
+        {"# T\n\nSome **bold** and *it* text", "Some bold and it text", "*"},
+        {"# T\n\nA [link text](https://x.org/a) here", "A link text here", "x.org"},
+        {"# T\n\n![a chart](img.png) shown", "a chart shown", "img.png"},
+        {"# T\n\n- one\n- two\n1. three\n", "one\ntwo\nthree", "- "},
+        {"# T\n\n> quoted words\n", "quoted words", ">"},
+        {"# T\n\n## Sub heading ##\n", "Sub heading", "#"},
+        {"# T\n\n```c\nint x = 1;\n```\n", "int x = 1;", "```"},
+        {"# T\n\nuse `code` here", "use code here", "`"},
+        {"# T\n\n| a | b |\n|---|---|\n| c | d |\n", "c   d", "|"},
+        {"# T\n\nsnake_case stays, _emph_ goes", "snake_case stays, emph goes", "_emph"},
+        {"# T\n\n<div>raw</div> &amp; more", "raw & more", "<div>"},
+        {"# T\n\nsee [the docs][1]\n\n[1]: https://x.org\n", "see the docs", "x.org"},
+        {"# T\n\n~~struck~~ text\n\n---\n\nafter", "struck text", "~~"},
+        {"# T\n\n\\*literal\\* star", "*literal* star", "\\"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lede_extracted x = doc_of(cases[i].in, LEDE_FORMAT_MD);
+        cr_expect_str_eq(x.title, "T", "case %zu", i);
+        cr_expect(contains(x.body, cases[i].want), "case %zu: want \"%s\" in \"%s\"", i,
+                  cases[i].want, x.body);
+        cr_expect(!contains(x.body, cases[i].gone), "case %zu: \"%s\" left in \"%s\"", i,
+                  cases[i].gone, x.body);
+        lede_extracted_clear(&x);
+    }
+}
+
+Test(extract, markdown_front_matter_gives_title_and_date)
+{
+    lede_extracted x = doc_of("---\ntitle: \"Front title\"\ndate: 2024-05-01\n---\n"
+                              "# Heading\n\nBody.\n",
+                              LEDE_FORMAT_MD);
+    cr_expect_str_eq(x.title, "Front title");
+    cr_expect_str_eq(x.date, "2024-05-01");
+    cr_expect(contains(x.body, "Body."));
+    lede_extracted_clear(&x);
+
+    /* An unclosed block is ordinary text, and its "title:" is not used. */
+    x = doc_of("---\ntitle: nope\n\nReal words\n", LEDE_FORMAT_MD);
+    cr_expect_null(x.date);
+    cr_expect(x.title == NULL || strcmp(x.title, "nope") != 0);
+    lede_extracted_clear(&x);
+}
+
+/* ---- HTML --------------------------------------------------------- */
+
+Test(extract, html_title_body_entities_and_scripts)
+{
+    static const struct {
+        const char *in, *title, *want, *gone;
+    } cases[] = {
+        {"<html><head><title>Page &amp; title</title><style>p{x:y}</style></head>"
+         "<body><p>Caf&eacute; &lt;b&gt; &#8364;5</p><script>var secret=1;</script></body></html>",
+         "Page & title", "Caf\xC3\xA9 <b> \xE2\x82\xAC" "5", "secret"},
+        {"<html><body><h1>Heading <b>one</b></h1><p>para</p><noscript>js off</noscript></body>"
+         "</html>",
+         "Heading one", "para", "js off"},
+        {"<p>first</p><p>second</p>", NULL, "first\nsecond", "<p>"},
+        {"<body><div>a<br>b</div><template>hidden</template>c&nbsp;d</body>", NULL, "a\nb",
+         "hidden"},
+        {"<title>T</title><svg><title>icon</title></svg><p>words</p>", "T", "words", "icon"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lede_extracted x = doc_of(cases[i].in, LEDE_FORMAT_HTML);
+        if (cases[i].title)
+            cr_expect_str_eq(x.title, cases[i].title, "case %zu", i);
+        else
+            cr_expect_null(x.title, "case %zu: %s", i, x.title);
+        cr_expect(contains(x.body, cases[i].want), "case %zu: want \"%s\" in \"%s\"", i,
+                  cases[i].want, x.body);
+        cr_expect(!contains(x.body, cases[i].gone), "case %zu: \"%s\" in \"%s\"", i,
+                  cases[i].gone, x.body);
+        lede_extracted_clear(&x);
+    }
+}
+
+Test(extract, html_date_and_declared_charset)
+{
+    lede_extracted x = doc_of("<html><head><meta charset=\"iso-8859-1\">"
+                              "<meta name=\"date\" content=\"2001-02-03\"><title>Caf\xE9</title>"
+                              "</head><body>na\xEFve</body></html>",
+                              LEDE_FORMAT_HTML);
+    cr_expect_str_eq(x.title, "Caf\xC3\xA9");
+    cr_expect_str_eq(x.body, "na\xC3\xAFve");
+    cr_expect_str_eq(x.date, "2001-02-03");
+    cr_expect_eq(x.repaired, 0);
+    lede_extracted_clear(&x);
+
+    x = doc_of("<p>posted <time datetime=\"2020-01-02T03:04:05Z\">today</time></p>",
+               LEDE_FORMAT_HTML);
+    cr_expect_str_eq(x.date, "2020-01-02T03:04:05Z");
+    lede_extracted_clear(&x);
+}
+
+Test(extract, undeclared_html_is_utf8_and_bad_bytes_are_repaired)
+{
+    lede_extracted x = doc_of("<title>ok</title><p>caf\xC3\xA9\nbad \xFF byte</p>",
+                              LEDE_FORMAT_HTML);
+    cr_expect(contains(x.body, "caf\xC3\xA9"));
+    cr_expect(contains(x.body, "\xEF\xBF\xBD"));
+    cr_expect_eq(x.repaired, 1);
+    cr_expect_eq(x.repair_line, 2);
+    lede_extracted_clear(&x);
+}
+
+/* ---- JSON Lines --------------------------------------------------- */
+
+Test(extract, json_fields_and_meta)
+{
+    const char *line = "{\"id\": \"a1\", \"title\": \"T\", \"date\": \"2005-06-14\", "
+                       "\"body\": \"Words here.\", \"categories\": [\"x\", \"y\"], \"n\": 3}";
+    lede_extracted x;
+    char err[128];
+    cr_assert_eq(lede_extract_json(&x, line, strlen(line), NULL, err, sizeof err), LEDE_OK, "%s",
+                 err);
+    cr_expect_str_eq(x.id, "a1");
+    cr_expect_str_eq(x.title, "T");
+    cr_expect_str_eq(x.date, "2005-06-14");
+    cr_expect_str_eq(x.body, "Words here.");
+    cr_expect_str_eq(x.meta_json, "{\"categories\":[\"x\",\"y\"],\"n\":3}");
+    lede_extracted_clear(&x);
+}
+
+Test(extract, json_body_alternatives_and_numeric_ids)
+{
+    static const struct {
+        const char *line, *id, *body;
+    } cases[] = {
+        {"{\"id\": 42, \"text\": \"from text\"}", "42", "from text"},
+        {"{\"id\": \"x\", \"content\": \"from content\"}", "x", "from content"},
+        {"{\"title\": \"only a title\"}", NULL, ""},
+        {"{\"id\": \"\", \"body\": \"empty id\"}", NULL, "empty id"},
+        {"{\"id\": 1.5, \"body\": \"b\"}", "1.5", "b"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lede_extracted x;
+        cr_assert_eq(lede_extract_json(&x, cases[i].line, strlen(cases[i].line), NULL, NULL, 0),
+                     LEDE_OK, "case %zu", i);
+        if (cases[i].id)
+            cr_expect_str_eq(x.id, cases[i].id, "case %zu", i);
+        else
+            cr_expect_null(x.id, "case %zu", i);
+        cr_expect_str_eq(x.body, cases[i].body, "case %zu", i);
+        cr_expect_null(x.meta_json, "case %zu", i);
+        lede_extracted_clear(&x);
+    }
+}
+
+Test(extract, json_fields_can_be_remapped)
+{
+    const char *line = "{\"docno\": \"R-7\", \"headline\": \"H\", \"story\": \"S\", "
+                       "\"when\": \"1987-02-26\", \"body\": \"kept as meta\"}";
+    lede_extract_fields f = {.id = "docno", .title = "headline", .body = "story", .date = "when"};
+    lede_extracted x;
+    cr_assert_eq(lede_extract_json(&x, line, strlen(line), &f, NULL, 0), LEDE_OK);
+    cr_expect_str_eq(x.id, "R-7");
+    cr_expect_str_eq(x.title, "H");
+    cr_expect_str_eq(x.body, "S");
+    cr_expect_str_eq(x.date, "1987-02-26");
+    cr_expect_str_eq(x.meta_json, "{\"body\":\"kept as meta\"}");
+    lede_extracted_clear(&x);
+}
+
+Test(extract, malformed_json_lines_are_rejected_with_a_reason)
+{
+    static const struct {
+        const char *line, *reason;
+    } cases[] = {
+        {"{\"id\": 1, \"body\": \"unterminated}", "malformed JSON at column"},
+        {"[1, 2, 3]", "not a JSON object"},
+        {"\"just a string\"", "not a JSON object"},
+        {"{\"id\": 1, \"body\": 5}", "\"body\" must be a string"},
+        {"{\"id\": [1], \"body\": \"b\"}", "\"id\" must be a string or a number"},
+        {"{\"id\": 1, \"title\": {}, \"body\": \"b\"}", "\"title\" must be a string"},
+        {"{\"id\": 1}", "no text"},
+        {"{\"id\": 1, \"body\": \"b\"} {\"id\": 2}", "text after the object"},
+        {"{\"id\": 1, \"body\": \"b\",}", "malformed JSON"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lede_extracted x;
+        char err[160];
+        cr_expect_eq(lede_extract_json(&x, cases[i].line, strlen(cases[i].line), NULL, err,
+                                       sizeof err),
+                     LEDE_EINVAL, "case %zu", i);
+        cr_expect(contains(err, cases[i].reason), "case %zu: \"%s\"", i, err);
+        cr_expect_null(x.body);
+        lede_extracted_clear(&x);
+    }
+}
+
+Test(extract, deeply_nested_json_fails_without_crashing)
+{
+    size_t depth = 10000;
+    char *line = malloc(2 * depth + 32);
+    size_t n = (size_t)sprintf(line, "{\"id\":1,\"x\":");
+    for (size_t i = 0; i < depth; i++)
+        line[n++] = '[';
+    for (size_t i = 0; i < depth; i++)
+        line[n++] = ']';
+    line[n++] = '}';
+    lede_extracted x;
+    char err[128];
+    cr_expect_eq(lede_extract_json(&x, line, n, NULL, err, sizeof err), LEDE_EINVAL);
+    cr_expect(contains(err, "malformed JSON"), "%s", err);
+    free(line);
+}
+
+Test(extract, invalid_utf8_in_json_is_repaired_and_counted)
+{
+    const char line[] = "{\"id\": \"u\", \"body\": \"ok \xC3\x28 and \xED\xA0\x80 end\"}";
+    lede_extracted x;
+    cr_assert_eq(lede_extract_json(&x, line, sizeof line - 1, NULL, NULL, 0), LEDE_OK);
+    cr_expect(x.repaired >= 2);
+    cr_expect_eq(x.repair_line, 1);
+    size_t bad, first;
+    char *again;
+    size_t again_len;
+    cr_assert_eq(lede_extract_repair_utf8(&again, &again_len, &bad, &first, x.body, x.body_len),
+                 LEDE_OK);
+    cr_expect_eq(bad, 0, "output is valid UTF-8");
+    free(again);
+    lede_extracted_clear(&x);
+}
+
+/* ---- bytes -------------------------------------------------------- */
+
+Test(extract, utf8_repair_counts_and_locates)
+{
+    static const struct {
+        const char *in;
+        size_t len, bad, line;
+        const char *out;
+    } cases[] = {
+        {"plain ascii", 11, 0, 0, "plain ascii"},
+        {"caf\xC3\xA9", 5, 0, 0, "caf\xC3\xA9"},
+        {"a\nb\n\xFF", 5, 1, 3, "a\nb\n\xEF\xBF\xBD"},
+        {"nul\0byte", 8, 1, 1, "nul\xEF\xBF\xBD" "byte"},
+        {"\xC0\xAF", 2, 2, 1, "\xEF\xBF\xBD\xEF\xBF\xBD"},   /* overlong '/' */
+        {"x\xE2\x82", 3, 2, 1, "x\xEF\xBF\xBD\xEF\xBF\xBD"}, /* truncated */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out;
+        size_t out_len, bad, line;
+        cr_assert_eq(lede_extract_repair_utf8(&out, &out_len, &bad, &line, cases[i].in,
+                                              cases[i].len),
+                     LEDE_OK);
+        cr_expect_eq(bad, cases[i].bad, "case %zu: %zu", i, bad);
+        cr_expect_eq(line, cases[i].line, "case %zu", i);
+        cr_expect_str_eq(out, cases[i].out, "case %zu", i);
+        cr_expect_eq(out_len, strlen(cases[i].out));
+        free(out);
+    }
+}
+
+Test(extract, invalid_utf8_in_text_is_repaired_with_its_line)
+{
+    const char in[] = "Title\n\nfine line\nbroken \xFE line\n";
+    lede_extracted x;
+    cr_assert_eq(lede_extract_document(&x, in, sizeof in - 1, LEDE_FORMAT_TXT), LEDE_OK);
+    cr_expect_eq(x.repaired, 1);
+    cr_expect_eq(x.repair_line, 4);
+    cr_expect(contains(x.body, "broken \xEF\xBF\xBD line"));
+    lede_extracted_clear(&x);
+}
+
+Test(extract, terminal_control_bytes_do_not_survive)
+{
+    lede_extracted x = doc_of("Ti\x1b[31mtle\n\nbody \x1b]0;pwned\x07 end", LEDE_FORMAT_TXT);
+    cr_expect(!contains(x.title, "\x1b"));
+    cr_expect(!contains(x.body, "\x1b"));
+    cr_expect(!contains(x.body, "\x07"));
+    lede_extracted_clear(&x);
+}
+
+Test(extract, binary_files_are_detected)
+{
+    static const struct {
+        const char *in;
+        size_t len;
+        bool binary;
+    } cases[] = {
+        {"%PDF-1.4 ...", 12, true},
+        {"\x89PNG\r\n\x1a\n", 8, true},
+        {"PK\x03\x04zip", 7, true},
+        {"\x7f" "ELF\x02\x01", 6, true},
+        {"text\0with nul", 13, true},
+        {"T\0i\0t\0l\0e\0", 10, true}, /* UTF-16 */
+        {"\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f", 10, true},
+        {"Plain text\nwith lines\n", 22, false},
+        {"caf\xC3\xA9 \xE2\x80\x9cquoted\xE2\x80\x9d", 16, false},
+        {"", 0, false},
+        {"colour \x1b[1mbold\x1b[0m", 19, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_expect_eq(lede_extract_is_binary(cases[i].in, cases[i].len), cases[i].binary,
+                     "case %zu", i);
+}
+
+Test(extract, jsonl_is_not_a_whole_document_format)
+{
+    lede_extracted x;
+    cr_expect_eq(lede_extract_document(&x, "{}", 2, LEDE_FORMAT_JSONL), LEDE_EINVAL);
+    cr_expect_null(x.body);
+}
