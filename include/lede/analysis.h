@@ -16,6 +16,33 @@
 extern "C" {
 #endif
 
+/*
+ * What a token is (the rules, with examples, are atop lib/tokenize.c):
+ *   - words are runs of Unicode letters, marks and digits; invalid UTF-8,
+ *     NUL and overlong forms separate words and are counted;
+ *   - word = Unicode case fold + NFKD with marks stripped ("Zürich" → zurich,
+ *     full-width "ＫＯＲＥＡ" → korea); apostrophes inside a word are kept
+ *     as ASCII ' ("don’t" → don't), a final 's / ’s is dropped and flagged
+ *     POSSESSIVE; hyphens and slashes split into consecutive positions
+ *     (JOINED); "U.S." → us; "3.5", "80th", "2025" stay whole, "155,221"
+ *     → 155221; scripts without spaces give overlapping bigrams (CJK);
+ *   - stem = Snowball stem of word (libstemmer, memoised); numbers and CJK
+ *     bigrams are not stemmed (stem == word).
+ *
+ * Stems must not make names match other words ("Eugene" must not find
+ * eugenics: both stem to "eugen"; "Manly" must not find "Manning").  The
+ * layout that prevents it, as Xapian does: every token carries both forms,
+ * and the index keeps both — LEDE_FIELD_STEM holds `stem` without positions
+ * (keyword ranking), LEDE_FIELD_WORD holds `word` (folded, unstemmed) with
+ * positions (phrases, quoted words, names), LEDE_FIELD_NAME holds entity
+ * names.  A quoted word, a phrase and the words of a name are looked up by
+ * `word` only, so "Eugene" finds eugene and never eugenics; an unquoted
+ * word is looked up by `stem`.  The cost is one more term space: the word
+ * postings (with positions) are what phrases need anyway, so the extra cost
+ * is the stem postings (doc ids + tf, no positions) and a second term
+ * dictionary — see docs/bench/analysis.md for the measured term counts.
+ */
+
 /** Longest term, in bytes, that is indexed; longer words are cut there. */
 #define LEDE_TERM_MAX 128
 
@@ -55,6 +82,9 @@ typedef struct lede_analyze_stats {
 /** Return non-zero to stop analysis; lede_analyze then returns that value. */
 typedef int (*lede_token_fn)(const lede_token *tok, void *payload);
 
+/** A list of entities (defined below with lede_entity). */
+typedef struct lede_entity_list lede_entity_list;
+
 /** An analyzer holds a stemmer and its cache: one per thread. */
 typedef struct lede_analyzer lede_analyzer;
 
@@ -73,6 +103,25 @@ void lede_analyzer_free(lede_analyzer *a);
 int lede_analyze(lede_analyzer *a, const char *text, size_t len, uint32_t first_pos,
                  lede_token_fn fn, void *payload, lede_analyze_stats *stats);
 
+/**
+ * Like lede_analyze, and in the same pass also spot the named entities of
+ * the text and append them to *entities (see lede_entities_spot), so that
+ * indexing tokenizes each text once.  entities may be NULL (then this is
+ * exactly lede_analyze); fn may be NULL (then only entities are collected).
+ * Returns LEDE_ENOMEM if the entity list cannot grow, or fn's non-zero value.
+ */
+int lede_analyze_doc(lede_analyzer *a, const char *text, size_t len, uint32_t first_pos,
+                     lede_token_fn fn, void *payload, lede_analyze_stats *stats,
+                     lede_entity_list *entities);
+
+/**
+ * Non-zero when word[0..len) (a folded word, as in lede_token.word) is an
+ * English stop word (the Snowball list: "the", "of", "don't", ...).  The
+ * index keeps stop words; a query may drop them from OR queries, never from
+ * phrases or names.
+ */
+int lede_stopword(const char *word, size_t len);
+
 /** NULL-terminated list of the languages libstemmer offers.  Static storage. */
 const char *const *lede_stem_languages(void);
 
@@ -89,11 +138,11 @@ typedef struct lede_entity {
     uint32_t end;
 } lede_entity;
 
-typedef struct lede_entity_list {
+struct lede_entity_list {
     lede_entity *items;
     size_t n;
     size_t cap;
-} lede_entity_list;
+};
 
 /**
  * Spot entities in text[0..len) (positions numbered from first_pos, exactly

@@ -1,0 +1,156 @@
+/*
+ * analyzer.c — the analyzer: tokenizer + stemmer + entity spotter behind the
+ * public lede_analyze* API.
+ *
+ * Owns: struct lede_analyzer and the stop word list.  It must not decide
+ * word boundaries (lib/tokenize.c), folding (lib/fold.c), stems
+ * (lib/stem.c) or names (lib/entities.c); it wires them together so that
+ * documents and queries go through one code path.
+ *
+ * An analyzer is used by one thread at a time; everything mutable (stem
+ * cache, entity working memory) lives in it, nothing in globals.
+ */
+#include "common.h"
+
+#include "analyzer.h"
+#include "entities.h"
+#include "stem.h"
+#include "tokenize.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct lede_analyzer {
+    lede_stemmer *stemmer;
+    lede_ent_spotter spotter;
+};
+
+typedef struct relay {
+    lede_analyzer *a;
+    lede_token_fn fn;
+    void *payload;
+    int spot; /* remember tokens for the entity spotter */
+} relay;
+
+int lede_analyzer_new(lede_analyzer **out, const char *language)
+{
+    int rc = LEDE_OK;
+    lede_analyzer *a = NULL;
+
+    *out = NULL;
+    a = calloc(1, sizeof(*a));
+    if (a == NULL) {
+        rc = LEDE_ENOMEM;
+        goto cleanup;
+    }
+    rc = lede_stem_new(&a->stemmer, language);
+    if (rc != LEDE_OK)
+        goto cleanup;
+    *out = a;
+    a = NULL;
+cleanup:
+    lede_analyzer_free(a);
+    return rc;
+}
+
+void lede_analyzer_free(lede_analyzer *a)
+{
+    if (a == NULL)
+        return;
+    lede_stem_free(a->stemmer);
+    lede_entities_release(&a->spotter);
+    free(a);
+}
+
+void lede_analyzer_stem_counters(const lede_analyzer *a, size_t *hits, size_t *misses)
+{
+    lede_stem_counters(a->stemmer, hits, misses);
+}
+
+static int relay_token(const lede_token *tok, unsigned sep, void *payload)
+{
+    relay *r = payload;
+    if (r->spot)
+        lede_entities_add(&r->a->spotter, tok, sep);
+    if (r->fn == NULL)
+        return 0;
+    lede_token t = *tok;
+    /* Numbers and CJK bigrams are not words a stemmer knows. */
+    if (!(t.flags & (LEDE_TOKEN_NUMERIC | LEDE_TOKEN_CJK)))
+        lede_stem_word(r->a->stemmer, t.word, t.word_len, &t.stem, &t.stem_len);
+    return r->fn(&t, r->payload);
+}
+
+int lede_analyze(lede_analyzer *a, const char *text, size_t len, uint32_t first_pos,
+                 lede_token_fn fn, void *payload, lede_analyze_stats *stats)
+{
+    return lede_analyze_doc(a, text, len, first_pos, fn, payload, stats, NULL);
+}
+
+int lede_analyze_doc(lede_analyzer *a, const char *text, size_t len, uint32_t first_pos,
+                     lede_token_fn fn, void *payload, lede_analyze_stats *stats,
+                     lede_entity_list *entities)
+{
+    int rc;
+    relay r = {a, fn, payload, entities != NULL};
+
+    if (len > UINT32_MAX)
+        return LEDE_EINVAL; /* offsets are 32-bit */
+    if (r.spot)
+        lede_entities_reset(&a->spotter);
+    rc = lede_tokenize(text, len, first_pos, relay_token, &r, stats);
+    if (rc == 0 && r.spot)
+        rc = lede_entities_finish(&a->spotter, entities);
+    return rc;
+}
+
+int lede_entities_spot(lede_analyzer *a, const char *text, size_t len, uint32_t first_pos,
+                       lede_entity_list *out)
+{
+    return lede_analyze_doc(a, text, len, first_pos, NULL, NULL, NULL, out);
+}
+
+/* The Snowball English stop word list (snowballstem.org, english/stop.txt),
+ * sorted for binary search.  Apostrophes are ASCII, as the tokenizer
+ * writes them. */
+static const char *const stopwords[] = {
+    "a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any",
+    "are", "aren't", "as", "at", "be", "because", "been", "before", "being", "below",
+    "between", "both", "but", "by", "can't", "cannot", "could", "couldn't", "did",
+    "didn't", "do", "does", "doesn't", "doing", "don't", "down", "during", "each", "few",
+    "for", "from", "further", "had", "hadn't", "has", "hasn't", "have", "haven't",
+    "having", "he", "he'd", "he'll", "he's", "her", "here", "here's", "hers", "herself",
+    "him", "himself", "his", "how", "how's", "i", "i'd", "i'll", "i'm", "i've", "if",
+    "in", "into", "is", "isn't", "it", "it's", "its", "itself", "let's", "me", "more",
+    "most", "mustn't", "my", "myself", "no", "nor", "not", "of", "off", "on", "once",
+    "only", "or", "other", "ought", "our", "ours", "ourselves", "out", "over", "own",
+    "same", "shan't", "she", "she'd", "she'll", "she's", "should", "shouldn't", "so",
+    "some", "such", "than", "that", "that's", "the", "their", "theirs", "them",
+    "themselves", "then", "there", "there's", "these", "they", "they'd", "they'll",
+    "they're", "they've", "this", "those", "through", "to", "too", "under", "until", "up",
+    "very", "was", "wasn't", "we", "we'd", "we'll", "we're", "we've", "were", "weren't",
+    "what", "what's", "when", "when's", "where", "where's", "which", "while", "who",
+    "who's", "whom", "why", "why's", "with", "won't", "would", "wouldn't", "you", "you'd",
+    "you'll", "you're", "you've", "your", "yours", "yourself", "yourselves",
+};
+
+int lede_stopword(const char *word, size_t len)
+{
+    size_t lo = 0, hi = ARRAY_SIZE(stopwords);
+    if (len == 0 || len > 10)
+        return 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *s = stopwords[mid];
+        int c = strncmp(s, word, len);
+        if (c == 0 && s[len] != '\0')
+            c = 1;
+        if (c == 0)
+            return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}

@@ -1,0 +1,15 @@
+/*
+ * analyzer.h — internal view of the analyzer (lib/analyzer.c).  The public
+ * API is in lede/analysis.h; this adds what the benchmark and tests peek at.
+ */
+#ifndef LEDE_ANALYZER_H
+#define LEDE_ANALYZER_H
+
+#include "lede/analysis.h"
+
+#include <stddef.h>
+
+/* Stem cache hits and misses since the analyzer was created. */
+void lede_analyzer_stem_counters(const lede_analyzer *a, size_t *hits, size_t *misses);
+
+#endif /* LEDE_ANALYZER_H */

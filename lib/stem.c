@@ -1,0 +1,140 @@
+/*
+ * stem.c — Snowball stemming through libstemmer, memoised.
+ *
+ * Owns: the only #include of libstemmer.h and the stem cache.  It must not
+ * fold or split text (the caller passes a folded word).
+ *
+ * Why a cache: word frequencies follow Zipf's law, so a few thousand
+ * distinct words make up nearly all running text, and a direct-mapped table
+ * of recent (word → stem) pairs answers almost every call without running
+ * the Snowball machine.  Each slot holds the word's 64-bit hash and both
+ * strings inline (no allocation per word); words longer than
+ * STEM_CACHE_WORD bytes are rare and bypass the cache.  A stemmer (and so
+ * its cache) belongs to one analyzer, which belongs to one thread: there is
+ * no shared mutable state.
+ */
+#include "common.h"
+
+#include "stem.h"
+
+#include <libstemmer.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#define STEM_CACHE_SLOTS 8192 /* power of two */
+#define STEM_CACHE_WORD 30
+
+typedef struct stem_slot {
+    uint64_t hash;
+    uint8_t word_len; /* 0 = empty slot */
+    uint8_t stem_len;
+    char word[STEM_CACHE_WORD];
+    char stem[STEM_CACHE_WORD];
+} stem_slot;
+
+struct lede_stemmer {
+    struct sb_stemmer *sb; /* NULL when the language is "none" */
+    stem_slot *slots;      /* STEM_CACHE_SLOTS entries, NULL when sb is NULL */
+    size_t hits;
+    size_t misses;
+};
+
+int lede_stem_new(lede_stemmer **out, const char *language)
+{
+    int rc = LEDE_OK;
+    lede_stemmer *s = NULL;
+
+    *out = NULL;
+    if (language == NULL)
+        language = "english";
+    s = calloc(1, sizeof(*s));
+    if (s == NULL) {
+        rc = LEDE_ENOMEM;
+        goto cleanup;
+    }
+    if (strcmp(language, "none") != 0) {
+        s->sb = sb_stemmer_new(language, "UTF_8");
+        if (s->sb == NULL) {
+            /* libstemmer does not tell an unknown name from lack of memory;
+             * an unknown name is by far the likelier. */
+            rc = LEDE_ENOTFOUND;
+            goto cleanup;
+        }
+        s->slots = calloc(STEM_CACHE_SLOTS, sizeof(*s->slots));
+        if (s->slots == NULL) {
+            rc = LEDE_ENOMEM;
+            goto cleanup;
+        }
+    }
+    *out = s;
+    s = NULL;
+cleanup:
+    lede_stem_free(s);
+    return rc;
+}
+
+void lede_stem_free(lede_stemmer *s)
+{
+    if (s == NULL)
+        return;
+    if (s->sb != NULL)
+        sb_stemmer_delete(s->sb);
+    free(s->slots);
+    free(s);
+}
+
+int lede_stem_active(const lede_stemmer *s)
+{
+    return s->sb != NULL;
+}
+
+void lede_stem_word(lede_stemmer *s, const char *w, size_t len, const char **out,
+                    size_t *out_len)
+{
+    *out = w;
+    *out_len = len;
+    if (s->sb == NULL || len == 0)
+        return;
+
+    stem_slot *slot = NULL;
+    uint64_t h = 0;
+    if (len <= STEM_CACHE_WORD) {
+        h = XXH3_64bits(w, len);
+        slot = &s->slots[h & (STEM_CACHE_SLOTS - 1)];
+        if (slot->word_len == len && slot->hash == h && memcmp(slot->word, w, len) == 0) {
+            s->hits++;
+            *out = slot->stem;
+            *out_len = slot->stem_len;
+            return;
+        }
+    }
+    s->misses++;
+    const sb_symbol *st = sb_stemmer_stem(s->sb, (const sb_symbol *)w, (int)len);
+    if (st == NULL)
+        return; /* Out of memory inside libstemmer: index the word unstemmed. */
+    int sl = sb_stemmer_length(s->sb);
+    if (sl <= 0)
+        return;
+    *out = (const char *)st;
+    *out_len = (size_t)sl;
+    if (slot != NULL && (size_t)sl <= STEM_CACHE_WORD) {
+        slot->hash = h;
+        slot->word_len = (uint8_t)len;
+        slot->stem_len = (uint8_t)sl;
+        memcpy(slot->word, w, len);
+        memcpy(slot->stem, st, (size_t)sl);
+        *out = slot->stem;
+    }
+}
+
+void lede_stem_counters(const lede_stemmer *s, size_t *hits, size_t *misses)
+{
+    *hits = s->hits;
+    *misses = s->misses;
+}
+
+const char *const *lede_stem_languages(void)
+{
+    return (const char *const *)sb_stemmer_list();
+}

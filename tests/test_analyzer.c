@@ -1,0 +1,128 @@
+/* The analyzer as a whole: words and stems, languages, stop words,
+ * analysis and entities in one pass. */
+#include <criterion/criterion.h>
+#include <lede.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Render the tokens of text as "word/stem@pos ..." for comparison. */
+typedef struct render {
+    char buf[4096];
+    size_t len;
+} render;
+
+static int render_token(const lede_token *t, void *payload)
+{
+    render *r = payload;
+    int n = snprintf(r->buf + r->len, sizeof(r->buf) - r->len, "%s%.*s/%.*s@%u",
+                     r->len ? " " : "", (int)t->word_len, t->word, (int)t->stem_len, t->stem,
+                     t->pos);
+    if (n > 0)
+        r->len += (size_t)n;
+    return 0;
+}
+
+static void analyze_to(const char *lang, const char *text, uint32_t first_pos, render *r)
+{
+    lede_analyzer *a = NULL;
+    cr_assert_eq(lede_analyzer_new(&a, lang), LEDE_OK);
+    r->len = 0;
+    r->buf[0] = '\0';
+    cr_assert_eq(lede_analyze(a, text, strlen(text), first_pos, render_token, r, NULL), LEDE_OK);
+    lede_analyzer_free(a);
+}
+
+Test(analyzer, stems_words_and_keeps_the_folded_form)
+{
+    static const struct {
+        const char *lang, *text, *want;
+    } cases[] = {
+        {NULL, "Elected officials", "elected/elect@0 officials/offici@1"},
+        {"english", "Running runners ran", "running/run@0 runners/runner@1 ran/ran@2"},
+        {"none", "Running runners", "running/running@0 runners/runners@1"},
+        {"english", "Eugene eugenics", "eugene/eugen@0 eugenics/eugen@1"},
+        {"english", "in 2025 the 80th", "in/in@0 2025/2025@1 the/the@2 80th/80th@3"},
+        {"french", "continuation", "continuation/continu@0"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        render r;
+        analyze_to(cases[i].lang, cases[i].text, 0, &r);
+        cr_expect_str_eq(r.buf, cases[i].want, "case %zu", i);
+    }
+}
+
+Test(analyzer, numbers_positions_from_first_pos)
+{
+    render r;
+    analyze_to(NULL, "Korea talks", 100, &r);
+    cr_expect_str_eq(r.buf, "korea/korea@100 talks/talk@101");
+}
+
+Test(analyzer, rejects_unknown_language)
+{
+    lede_analyzer *a = (lede_analyzer *)1;
+    cr_expect_eq(lede_analyzer_new(&a, "klingon"), LEDE_ENOTFOUND);
+    cr_expect_null(a);
+    lede_analyzer_free(NULL);
+}
+
+Test(analyzer, lists_libstemmer_languages)
+{
+    const char *const *langs = lede_stem_languages();
+    int english = 0, n = 0;
+    for (; langs[n] != NULL; n++)
+        english |= strcmp(langs[n], "english") == 0;
+    cr_expect(english);
+    cr_expect_gt(n, 10);
+}
+
+Test(analyzer, knows_english_stop_words)
+{
+    static const struct {
+        const char *word;
+        int stop;
+    } cases[] = {
+        {"the", 1}, {"a", 1}, {"of", 1}, {"don't", 1}, {"yourselves", 1}, {"during", 1},
+        {"who", 1}, {"korea", 0}, {"th", 0}, {"", 0}, {"thee", 0}, {"zzz", 0}, {"aa", 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        cr_expect_eq(lede_stopword(cases[i].word, strlen(cases[i].word)) != 0, cases[i].stop,
+                     "%s", cases[i].word);
+}
+
+static int count_token(const lede_token *t, void *payload)
+{
+    (void)t;
+    (*(size_t *)payload)++;
+    return 0;
+}
+
+static int stop_after_two(const lede_token *t, void *payload)
+{
+    (void)payload;
+    return t->pos == 1 ? 42 : 0;
+}
+
+Test(analyzer, analyze_doc_gives_tokens_and_entities_in_one_pass)
+{
+    const char *text = "Yesterday Kim Jong Un met Vladimir Putin in Moscow.";
+    lede_analyzer *a = NULL;
+    lede_entity_list ents = {0};
+    lede_analyze_stats st = {0};
+    size_t n = 0;
+    cr_assert_eq(lede_analyzer_new(&a, NULL), LEDE_OK);
+    cr_assert_eq(lede_analyze_doc(a, text, strlen(text), 0, count_token, &n, &st, &ents), LEDE_OK);
+    cr_expect_eq(n, 9);
+    cr_expect_eq(st.tokens, 9);
+    cr_expect_eq(st.next_pos, 9);
+    cr_assert_eq(ents.n, 3);
+    cr_expect_str_eq(ents.items[0].name, "kim jong un");
+    cr_expect_eq(ents.items[0].first_pos, 1);
+    cr_expect_eq(ents.items[0].last_pos, 3);
+    cr_expect_str_eq(ents.items[1].name, "vladimir putin");
+    cr_expect_str_eq(ents.items[2].name, "moscow");
+    lede_entity_list_clear(&ents);
+    cr_expect_eq(ents.n, 0);
+    cr_expect_eq(lede_analyze(a, text, strlen(text), 0, stop_after_two, NULL, NULL), 42);
+    lede_analyzer_free(a);
+}
