@@ -15,7 +15,7 @@
 typedef struct lede_eval_query {
     char *qid;        /**< owned by the result; NULL in the mean */
     double ap;        /**< average precision (its mean is MAP) */
-    double ndcg10;    /**< trec_eval ndcg_cut.10 */
+    double ndcg10;    /**< nDCG@10, linear gain, log2(rank + 1) discount */
     double p10;       /**< precision at 10 */
     double r100;      /**< recall at 100 */
     uint32_t num_ret; /**< documents retrieved */
