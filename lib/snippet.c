@@ -677,72 +677,120 @@ static void flush_space(outbuf *o)
     o->space_pending = 0;
 }
 
-/* Skip a string-type control sequence (OSC, DCS, SOS, PM, APC) body up to its
- * terminator (BEL, ESC \, or C1 ST); returns the index after it. */
-static size_t skip_string_seq(const unsigned char *u, size_t i, size_t to)
+/* Longest string-type sequence (OSC, DCS, ...) skipped whole; an unterminated
+ * one loses only its introducer, so a stray ESC ] cannot hide a document. */
+#define MAX_STRING_SEQ 512
+
+/* The end of a string-type sequence body starting at i (after BEL, ESC \ or
+ * C1 ST), or i when no terminator comes within MAX_STRING_SEQ bytes. */
+static size_t skip_string_seq(const unsigned char *u, size_t i, size_t limit)
 {
-    while (i < to) {
-        if (u[i] == 0x07)
-            return i + 1;
-        if (u[i] == 0x1B)
-            return i + 1 < to && u[i + 1] == '\\' ? i + 2 : i + 1;
-        if (u[i] == 0xC2 && i + 1 < to && u[i + 1] == 0x9C)
-            return i + 2;
-        i++;
+    size_t stop = LEDE_MIN(limit, i + MAX_STRING_SEQ);
+    for (size_t k = i; k < stop; k++) {
+        if (u[k] == 0x07)
+            return k + 1;
+        if (u[k] == 0x1B)
+            return k + 1 < limit && u[k + 1] == '\\' ? k + 2 : k + 1;
+        if (u[k] == 0xC2 && k + 1 < limit && u[k + 1] == 0x9C)
+            return k + 2;
     }
-    return to;
+    return i;
 }
 
-/* Skip a CSI body (parameters, intermediates, final byte). */
-static size_t skip_csi(const unsigned char *u, size_t i, size_t to)
+/* Skip a CSI body (parameter and intermediate bytes, then the final byte). */
+static size_t skip_csi(const unsigned char *u, size_t i, size_t limit)
 {
-    while (i < to && u[i] >= 0x20 && u[i] <= 0x3F)
-        i++; /* parameter and intermediate bytes */
-    if (i < to && u[i] >= 0x40 && u[i] <= 0x7E)
-        i++; /* final byte */
+    while (i < limit && u[i] >= 0x20 && u[i] <= 0x3F)
+        i++;
+    if (i < limit && u[i] >= 0x40 && u[i] <= 0x7E)
+        i++;
+    return i;
+}
+
+/* Is u[i] the start of a control sequence: ESC, or a C1 control in UTF-8? */
+static int is_introducer(const unsigned char *u, size_t i, size_t limit)
+{
+    return u[i] == 0x1B || (u[i] == 0xC2 && i + 1 < limit && u[i + 1] >= 0x80 && u[i + 1] <= 0x9F);
+}
+
+/*
+ * The end of the control sequence that starts at u[i] (is_introducer),
+ * looking as far as limit (the end of the whole text, not of the piece being
+ * written, so a sequence that runs past a cut is still recognised).
+ */
+static size_t seq_end(const unsigned char *u, size_t i, size_t limit)
+{
+    if (u[i] == 0x1B) {
+        i++;
+        if (i >= limit)
+            return i;
+        if (u[i] == '[')
+            return skip_csi(u, i + 1, limit);
+        if (u[i] == ']' || u[i] == 'P' || u[i] == 'X' || u[i] == '^' || u[i] == '_')
+            return skip_string_seq(u, i + 1, limit);
+        if (u[i] >= 0x20 && u[i] <= 0x2F) {
+            /* nF sequence: intermediates, then one final byte */
+            while (i < limit && u[i] >= 0x20 && u[i] <= 0x2F)
+                i++;
+            return i < limit && u[i] >= 0x30 && u[i] <= 0x7E ? i + 1 : i;
+        }
+        return u[i] >= 0x30 && u[i] <= 0x7E ? i + 1 : i; /* two-character sequence */
+    }
+    unsigned c1 = u[i + 1];
+    i += 2;
+    if (c1 == 0x9B)
+        return skip_csi(u, i, limit);
+    if (c1 == 0x90 || c1 == 0x98 || c1 == 0x9D || c1 == 0x9E || c1 == 0x9F)
+        return skip_string_seq(u, i, limit);
     return i;
 }
 
 /*
- * Append text[from..to) made safe.  Returns nothing; failures set o->oom.
- * Rules: whitespace controls become one space (runs collapse); escape
- * sequences vanish whole; other C0, DEL, C1 and bidirectional override
- * characters vanish; invalid UTF-8 becomes U+FFFD.
+ * If position pos of the text lies inside a control sequence that began
+ * before it, the end of that sequence; pos otherwise.  Only the nearest
+ * introducer within MAX_STRING_SEQ bytes can reach pos.
  */
-static void put_safe(outbuf *o, const char *text, size_t from, size_t to)
+static size_t resume_after_sequence(const unsigned char *u, size_t pos, size_t limit)
+{
+    size_t lo = pos > MAX_STRING_SEQ ? pos - MAX_STRING_SEQ : 0;
+    for (size_t b = pos; b-- > lo;) {
+        if (is_introducer(u, b, limit)) {
+            size_t e = seq_end(u, b, limit);
+            return e > pos ? e : pos;
+        }
+    }
+    return pos;
+}
+
+/*
+ * Append text[from..to) made safe; returns where the next piece must start
+ * (beyond to when a control sequence runs past it).  Rules: whitespace
+ * controls become one space (runs collapse); escape sequences vanish whole;
+ * other C0, DEL, C1 and bidirectional override characters vanish; invalid
+ * UTF-8 becomes U+FFFD.  limit is the end of the whole text.
+ */
+static size_t put_safe(outbuf *o, const char *text, size_t from, size_t to, size_t limit)
 {
     const unsigned char *u = (const unsigned char *)text;
     size_t i = from;
     while (i < to) {
         unsigned char b = u[i];
+        if (is_introducer(u, i, limit)) {
+            size_t e = seq_end(u, i, limit);
+            if (u[i] == 0xC2 && u[i + 1] == 0x85)
+                o->space_pending = 1; /* NEL is a line break */
+            i = e;
+            continue;
+        }
         if (b < 0x80) {
             if (is_space_byte(b)) {
                 o->space_pending = 1;
-                i++;
-            } else if (b == 0x1B) {
-                i++;
-                if (i >= to)
-                    break;
-                if (u[i] == '[')
-                    i = skip_csi(u, i + 1, to);
-                else if (u[i] == ']' || u[i] == 'P' || u[i] == 'X' || u[i] == '^' || u[i] == '_')
-                    i = skip_string_seq(u, i + 1, to);
-                else if (u[i] >= 0x20 && u[i] <= 0x2F) {
-                    /* nF sequence: intermediates then one final byte */
-                    while (i < to && u[i] >= 0x20 && u[i] <= 0x2F)
-                        i++;
-                    if (i < to && u[i] >= 0x30 && u[i] <= 0x7E)
-                        i++;
-                } else if (u[i] >= 0x30 && u[i] <= 0x7E)
-                    i++; /* two-character sequence */
-            } else if (b < 0x20 || b == 0x7F) {
-                i++;
-            } else {
+            } else if (b >= 0x20 && b != 0x7F) {
                 flush_space(o);
                 put(o, (const char *)u + i, 1);
                 o->at_start = 0;
-                i++;
-            }
+            } /* other C0 controls and DEL vanish */
+            i++;
             continue;
         }
         utf8proc_int32_t cp;
@@ -754,31 +802,18 @@ static void put_safe(outbuf *o, const char *text, size_t from, size_t to)
             i++;
             continue;
         }
-        if (cp >= 0x80 && cp <= 0x9F) {
-            /* C1 controls; CSI and the string introducers take their body along. */
-            i += (size_t)n;
-            if (cp == 0x9B)
-                i = skip_csi(u, i, to);
-            else if (cp == 0x90 || cp == 0x98 || cp == 0x9D || cp == 0x9E || cp == 0x9F)
-                i = skip_string_seq(u, i, to);
-            else if (cp == 0x85)
-                o->space_pending = 1; /* NEL is a line break */
-            continue;
-        }
         if (cp == 0x2028 || cp == 0x2029) {
             o->space_pending = 1;
-            i += (size_t)n;
-            continue;
+        } else if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069)) {
+            /* bidi overrides could reorder what the terminal shows: dropped */
+        } else {
+            flush_space(o);
+            put(o, (const char *)u + i, (size_t)n);
+            o->at_start = 0;
         }
-        if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069)) {
-            i += (size_t)n; /* bidi overrides could reorder what the terminal shows */
-            continue;
-        }
-        flush_space(o);
-        put(o, (const char *)u + i, (size_t)n);
-        o->at_start = 0;
         i += (size_t)n;
     }
+    return i;
 }
 
 int lede_snippet_render(char **out, size_t *len_out, const char *text, size_t len,
@@ -795,28 +830,34 @@ int lede_snippet_render(char **out, size_t *len_out, const char *text, size_t le
         *len_out = 0;
     if (f == NULL || (text == NULL && len > 0) || f->start > f->end || f->end > len)
         return LEDE_EINVAL;
+    for (size_t i = 0; i < f->nmatches; i++) {
+        const lede_snippet_range *m = &f->matches[i];
+        if (m->start > m->end || m->start < (i ? f->matches[i - 1].end : f->start) ||
+            m->end > f->end)
+            return LEDE_EINVAL;
+    }
     put(&o, "", 0); /* an empty fragment still renders as "" */
     if (f->flags & LEDE_FRAGMENT_CUT_BEFORE)
         put(&o, ellipsis, strlen(ellipsis));
-    size_t pos = f->start;
+    /* A fragment may begin inside an escape sequence whose introducer lies
+     * before it; what the sequence covers is not shown. */
+    size_t pos = len ? resume_after_sequence((const unsigned char *)text, f->start, len) : 0;
     for (size_t i = 0; i < f->nmatches; i++) {
         const lede_snippet_range *m = &f->matches[i];
-        if (m->start < pos || m->end > f->end || m->start > m->end) {
-            free(o.p);
-            return LEDE_EINVAL;
-        }
-        put_safe(&o, text, pos, m->start);
+        if (pos < m->start)
+            pos = put_safe(&o, text, pos, m->start, len);
         flush_space(&o);
         put(&o, open, strlen(open));
         size_t ms = o.len;
-        put_safe(&o, text, m->start, m->end);
+        if (pos < m->end)
+            pos = put_safe(&o, text, LEDE_MAX(pos, (size_t)m->start), m->end, len);
         o.space_pending = 0; /* a match never ends in whitespace worth keeping */
         if (match_out)
             match_out[i] = (lede_snippet_range){(uint32_t)ms, (uint32_t)o.len};
         put(&o, close, strlen(close));
-        pos = m->end;
     }
-    put_safe(&o, text, pos, f->end);
+    if (pos < f->end)
+        put_safe(&o, text, pos, f->end, len);
     o.space_pending = 0;
     if (f->flags & LEDE_FRAGMENT_CUT_AFTER)
         put(&o, ellipsis, strlen(ellipsis));
@@ -839,7 +880,7 @@ int lede_text_sanitize(char **out, size_t *len_out, const char *s, size_t len)
     if (s == NULL && len > 0)
         return LEDE_EINVAL;
     put(&o, "", 0);
-    put_safe(&o, s, 0, len);
+    put_safe(&o, s, 0, len, len);
     if (o.oom) {
         free(o.p);
         return LEDE_ENOMEM;
