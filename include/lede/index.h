@@ -213,6 +213,54 @@ void lede_postings_block(const lede_postings *p, lede_block_info *out);
  */
 int lede_postings_shallow_seek(lede_postings *p, uint32_t target);
 
+/* ------------------------------------------------------------------ */
+/* Maintenance: sizes (--stats), language, check (--check)             */
+/* ------------------------------------------------------------------ */
+
+/**
+ * Bytes used by each part of the index (LMDB pages of its databases) in the
+ * reader's snapshot.  postings + positions + terms + docs + other is the
+ * index without stored text; word_space and stem_space split the term
+ * spaces (word: unstemmed, with positions; stem: without).
+ */
+typedef struct lede_index_sizes {
+    uint64_t postings;   /**< doc ids, tfs and block metadata of all three spaces */
+    uint64_t positions;  /**< positions of the word and name spaces */
+    uint64_t terms;      /**< term dictionaries */
+    uint64_t text;       /**< stored bodies (zstd) */
+    uint64_t docs;       /**< per-document records, id map, lengths */
+    uint64_t other;      /**< meta and deleted ids */
+    uint64_t free;       /**< pages of the file LMDB keeps for reuse */
+    uint64_t file;       /**< bytes of the data file in use */
+    uint64_t word_space; /**< word.terms + word.post + word.pos */
+    uint64_t stem_space; /**< stem.terms + stem.post */
+} lede_index_sizes;
+
+int lede_reader_sizes(lede_reader *r, lede_index_sizes *out);
+
+/** The language of the index being written ("english", ...).  Borrowed. */
+const char *lede_index_language(const lede_index *ix);
+
+/**
+ * One problem found by lede_index_check: what (a full sentence naming the
+ * term, document or statistic), and where ("stem.post", "stats", ...).
+ * Return non-zero to stop checking.
+ */
+typedef int (*lede_check_fn)(const char *where, const char *what, void *payload);
+
+/**
+ * Verify every invariant of the index in dir, on one snapshot: postings
+ * decode and are sorted, every posting's document exists or is deleted,
+ * each term's df and cf match its live postings, the collection statistics
+ * match the documents and terms, doc lengths match the records, ids map
+ * both ways.  fn is called for each problem (may be NULL).  Returns LEDE_OK
+ * when none was found, LEDE_ECORRUPT when some were, or another status when
+ * the index could not be read (*errmsg then says why; caller frees).
+ * *nproblems (may be NULL) gets the count.
+ */
+int lede_index_check(const char *dir, lede_check_fn fn, void *payload, uint64_t *nproblems,
+                     char **errmsg);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,37 @@
+/*
+ * buf.h — a growable byte buffer with a sticky status: appends after a failed
+ * allocation do nothing, and the caller checks rc once at the end, as
+ * SQLite's fts5_buffer and Redis's sds let a writer do.
+ */
+#ifndef LEDE_BUF_H
+#define LEDE_BUF_H
+
+#include "common.h"
+
+typedef struct lede_buf {
+    uint8_t *data; /**< owned; NULL until something is appended */
+    size_t len;
+    size_t cap;
+    int rc;        /**< LEDE_OK, or LEDE_ENOMEM after a failed growth (sticky) */
+} lede_buf;
+
+#define LEDE_BUF_INIT {NULL, 0, 0, LEDE_OK}
+
+/** Release the memory; the buffer is empty and reusable afterwards. */
+void lede_buf_free(lede_buf *b);
+/** Forget the contents but keep the memory (and clear the sticky status). */
+void lede_buf_reset(lede_buf *b);
+/** Make room for extra more bytes; LEDE_ENOMEM (also stored in b->rc). */
+int lede_buf_reserve(lede_buf *b, size_t extra);
+void lede_buf_append(lede_buf *b, const void *p, size_t n);
+void lede_buf_putc(lede_buf *b, uint8_t c);
+/** LEB128 unsigned varint (see varint.h). */
+void lede_buf_put_varint(lede_buf *b, uint64_t v);
+/** Length-prefixed bytes: varint n, the bytes, then a NUL so readers can borrow them as C strings. */
+void lede_buf_put_str(lede_buf *b, const char *s, size_t n);
+void lede_buf_put_u32be(lede_buf *b, uint32_t v);
+void lede_buf_put_u64le(lede_buf *b, uint64_t v);
+/** Append n zero bytes and return a pointer to them (NULL after a failure). */
+uint8_t *lede_buf_grow(lede_buf *b, size_t n);
+
+#endif /* LEDE_BUF_H */

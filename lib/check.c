@@ -1,0 +1,296 @@
+/*
+ * check.c — lede_index_check: verifies every invariant of an index on one
+ * read snapshot and reports each problem in a sentence.  Reads only; owns no
+ * format (it decodes through reader.c and postings.c).
+ */
+#include "check.h"
+
+#include "buf.h"
+#include "postings.h"
+#include "reader.h"
+#include "store.h"
+#include "varint.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct checker {
+    lede_reader *r;
+    lede_txn *t;
+    lede_check_fn fn;
+    void *payload;
+    uint64_t problems;
+    int stop;
+} checker;
+
+static void problem(checker *c, const char *where, const char *fmt, ...)
+{
+    char what[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    c->problems++;
+    if (c->fn && !c->stop && c->fn(where, what, c->payload) != 0)
+        c->stop = 1;
+}
+
+static const char *const space_names[3] = {"stem", "word", "name"};
+
+/* Check one term's chunks; returns the number of chunks seen. */
+static uint64_t check_term(checker *c, int f, const char *term, size_t tlen,
+                           const lede_terminfo_rec *ti, lede_cursor *cur, lede_buf *scratch,
+                           uint64_t *live_df)
+{
+    uint8_t key[LEDE_KEY_TERM_MAX + 8];
+    lede_val k, v, pv;
+    lede_chunk ch = {0};
+    uint32_t docids[LEDE_BLOCK], tfs[LEDE_BLOCK], ttfs[LEDE_BLOCK];
+    uint32_t *pos = NULL;
+    size_t poscap = 0;
+    const char *where = lede_store_db_name(LEDE_DB_POST(f));
+    uint64_t nchunks = 0, stored = 0, df = 0, cf = 0;
+    uint32_t prev = 0, last_key = 0, last_n = 0;
+    int tl = (int)LEDE_MIN(tlen, 200);
+
+    size_t kl = lede_chunk_key(key, term, tlen, 0);
+    int rc = lede_store_cursor_seek(cur, key, kl, &k, &v);
+    for (; rc == LEDE_OK && !c->stop; rc = lede_store_cursor_next(cur, &k, &v)) {
+        if (k.len != tlen + 5 || memcmp(k.data, key, tlen + 1) != 0)
+            break;
+        uint32_t ck = lede_get_u32be((const uint8_t *)k.data + tlen + 1);
+        nchunks++;
+        pv.data = NULL;
+        pv.len = 0;
+        if (f != LEDE_FIELD_STEM &&
+            lede_store_get(c->t, LEDE_DB_POS(f), k.data, k.len, &pv) != LEDE_OK) {
+            problem(c, where, "%s term \"%.*s\": chunk %u has no positions", space_names[f], tl,
+                    term, ck);
+            continue;
+        }
+        if (lede_chunk_parse(&ch, v.data, v.len, f != LEDE_FIELD_STEM ? pv.data : NULL,
+                             pv.len) != LEDE_OK) {
+            problem(c, where, "%s term \"%.*s\": chunk %u does not decode", space_names[f], tl,
+                    term, ck);
+            continue;
+        }
+        if (ck <= prev && nchunks > 1)
+            problem(c, where, "%s term \"%.*s\": chunk %u overlaps the previous one (last doc %u)",
+                    space_names[f], tl, term, ck, prev);
+        last_key = ck;
+        last_n = ch.ndocs;
+        for (uint32_t b = 0; b < ch.nblocks; b++) {
+            const lede_block_meta *m = &ch.blocks[b];
+            if (lede_block_decode(&ch, b, docids, tfs, ttfs) != LEDE_OK) {
+                problem(c, where, "%s term \"%.*s\": block %u of chunk %u does not decode",
+                        space_names[f], tl, term, b, ck);
+                continue;
+            }
+            if (docids[0] <= prev || docids[0] < ck)
+                problem(c, where, "%s term \"%.*s\": postings not sorted at doc %u",
+                        space_names[f], tl, term, docids[0]);
+            size_t npos = 0;
+            for (uint32_t i = 0; i < m->n; i++)
+                npos += tfs[i];
+            if (f != LEDE_FIELD_STEM) {
+                if (npos + 1 > poscap) {
+                    free(pos);
+                    poscap = npos + 1;
+                    pos = malloc(poscap * sizeof *pos);
+                    if (!pos) {
+                        poscap = 0;
+                        problem(c, where, "out of memory checking positions");
+                        goto cleanup;
+                    }
+                }
+                if (lede_block_decode_positions(&ch, b, tfs, pos, scratch) != LEDE_OK)
+                    problem(c, lede_store_db_name(LEDE_DB_POS(f)),
+                            "%s term \"%.*s\": positions of block %u of chunk %u do not decode",
+                            space_names[f], tl, term, b, ck);
+            }
+            for (uint32_t i = 0; i < m->n; i++) {
+                uint32_t d = docids[i];
+                stored++;
+                if (lede_reader_is_deleted(c->r, d))
+                    continue;
+                lede_doc_info info;
+                if (lede_reader_doc(c->r, d, &info) != LEDE_OK) {
+                    problem(c, where, "%s term \"%.*s\": posting for doc %u, which does not exist",
+                            space_names[f], tl, term, d);
+                    continue;
+                }
+                df++;
+                cf += tfs[i];
+                if (tfs[i] > ti->max_tf || ttfs[i] > ti->max_title_tf || info.len < ti->min_len ||
+                    info.len < m->min_len)
+                    problem(c, where, "%s term \"%.*s\": doc %u exceeds the term's bounds",
+                            space_names[f], tl, term, d);
+            }
+            prev = m->last_docid;
+        }
+    }
+    if (rc != LEDE_OK && rc != LEDE_ITEROVER)
+        problem(c, where, "cannot read the postings of \"%.*s\": %s", tl, term, lede_strerror(rc));
+    if (df != ti->df || cf != ti->cf)
+        problem(c, lede_store_db_name(LEDE_DB_TERMS(f)),
+                "%s term \"%.*s\": df %u cf %llu recorded, but its postings give df %llu cf %llu",
+                space_names[f], tl, term, ti->df, (unsigned long long)ti->cf,
+                (unsigned long long)df, (unsigned long long)cf);
+    if (nchunks != ti->nchunks || stored != ti->npostings ||
+        (nchunks && (last_key != ti->last_chunk || last_n != ti->last_chunk_n)))
+        problem(c, lede_store_db_name(LEDE_DB_TERMS(f)),
+                "%s term \"%.*s\": %u chunks / %llu postings recorded, %llu / %llu found",
+                space_names[f], tl, term, ti->nchunks, (unsigned long long)ti->npostings,
+                (unsigned long long)nchunks, (unsigned long long)stored);
+cleanup:
+    *live_df = df;
+    free(pos);
+    lede_chunk_release(&ch);
+    return nchunks;
+}
+
+static void check_field(checker *c, int f, const lede_stats_rec *st)
+{
+    lede_cursor *tc = NULL, *pc = NULL;
+    lede_buf scratch = LEDE_BUF_INIT;
+    lede_val k, v;
+    uint64_t live_terms = 0, postings = 0, chunks = 0, bytes, entries;
+    const char *where = lede_store_db_name(LEDE_DB_TERMS(f));
+    int rc;
+
+    if ((rc = lede_store_cursor_open(&tc, c->t, LEDE_DB_TERMS(f))) != LEDE_OK ||
+        (rc = lede_store_cursor_open(&pc, c->t, LEDE_DB_POST(f))) != LEDE_OK) {
+        problem(c, where, "cannot read: %s", lede_strerror(rc));
+        goto cleanup;
+    }
+    for (rc = lede_store_cursor_first(tc, &k, &v); rc == LEDE_OK && !c->stop;
+         rc = lede_store_cursor_next(tc, &k, &v)) {
+        lede_terminfo_rec ti;
+        if (k.len == 0 || k.len > LEDE_KEY_TERM_MAX || memchr(k.data, 0, k.len)) {
+            problem(c, where, "a term key of %zu bytes is invalid", k.len);
+            continue;
+        }
+        if (lede_terminfo_decode(&ti, v.data, v.len) != LEDE_OK) {
+            problem(c, where, "%s term \"%.*s\": damaged record", space_names[f],
+                    (int)LEDE_MIN(k.len, 200), (const char *)k.data);
+            continue;
+        }
+        uint64_t df;
+        chunks += check_term(c, f, k.data, k.len, &ti, pc, &scratch, &df);
+        if (ti.df > 0)
+            live_terms++;
+        postings += ti.df;
+    }
+    if (rc != LEDE_OK && rc != LEDE_ITEROVER)
+        problem(c, where, "cannot read: %s", lede_strerror(rc));
+    if (c->stop)
+        goto cleanup;
+    if (lede_store_db_size(c->t, LEDE_DB_POST(f), &bytes, &entries) == LEDE_OK && entries != chunks)
+        problem(c, lede_store_db_name(LEDE_DB_POST(f)),
+                "%llu chunks stored but %llu belong to known terms", (unsigned long long)entries,
+                (unsigned long long)chunks);
+    if (live_terms != st->nterms[f] || postings != st->npostings[f])
+        problem(c, "stats",
+                "%s space: %llu terms and %llu postings recorded, %llu and %llu counted",
+                space_names[f], (unsigned long long)st->nterms[f],
+                (unsigned long long)st->npostings[f], (unsigned long long)live_terms,
+                (unsigned long long)postings);
+cleanup:
+    lede_store_cursor_close(tc);
+    lede_store_cursor_close(pc);
+    lede_buf_free(&scratch);
+}
+
+static void check_docs(checker *c, const lede_stats_rec *st)
+{
+    lede_cursor *cur = NULL;
+    lede_val k, v;
+    uint64_t ndocs = 0, total = 0, bytes, entries;
+    uint8_t idkey[LEDE_ID_KEY_MAX + 32];
+    int rc;
+
+    if ((rc = lede_store_cursor_open(&cur, c->t, LEDE_DB_DOCS)) != LEDE_OK) {
+        problem(c, "docs", "cannot read: %s", lede_strerror(rc));
+        return;
+    }
+    for (rc = lede_store_cursor_first(cur, &k, &v); rc == LEDE_OK && !c->stop;
+         rc = lede_store_cursor_next(cur, &k, &v)) {
+        lede_docrec rec;
+        if (k.len != 4) {
+            problem(c, "docs", "a document key of %zu bytes is invalid", k.len);
+            continue;
+        }
+        uint32_t d = lede_get_u32be(k.data);
+        if (lede_docrec_decode(&rec, v.data, v.len) != LEDE_OK) {
+            problem(c, "docs", "document %u: damaged record", d);
+            continue;
+        }
+        ndocs++;
+        total += rec.len;
+        if (d == 0 || d > st->max_docid)
+            problem(c, "docs", "document %u is beyond the largest doc id %u", d, st->max_docid);
+        if (lede_reader_is_deleted(c->r, d))
+            problem(c, "docs", "document %u (%s) is both live and deleted", d, rec.id);
+        if (lede_reader_doclen(c->r, d) != rec.len)
+            problem(c, "doclens", "document %u (%s): length %u recorded, %u in doclens", d, rec.id,
+                    rec.len, lede_reader_doclen(c->r, d));
+        lede_val iv, tv;
+        if (lede_store_get(c->t, LEDE_DB_IDS, idkey, lede_id_key(idkey, rec.id, rec.id_len), &iv) !=
+                LEDE_OK ||
+            iv.len != 4 || lede_get_u32be(iv.data) != d)
+            problem(c, "ids", "document %u: id %s does not map back to it", d, rec.id);
+        if (lede_store_get(c->t, LEDE_DB_TEXT, k.data, 4, &tv) != LEDE_OK)
+            problem(c, "text", "document %u (%s) has no stored text", d, rec.id);
+        lede_entity_list ents = {0};
+        if (lede_entities_decode(&ents, rec.entities, rec.entities_len) != LEDE_OK)
+            problem(c, "docs", "document %u (%s): damaged entity list", d, rec.id);
+        lede_entity_list_clear(&ents);
+    }
+    lede_store_cursor_close(cur);
+    if (c->stop)
+        return;
+    if (ndocs != st->ndocs || total != st->total_len)
+        problem(c, "stats", "%llu documents of total length %llu recorded, %llu and %llu counted",
+                (unsigned long long)st->ndocs, (unsigned long long)st->total_len,
+                (unsigned long long)ndocs, (unsigned long long)total);
+    if (lede_store_db_size(c->t, LEDE_DB_IDS, &bytes, &entries) == LEDE_OK && entries != ndocs)
+        problem(c, "ids", "%llu ids for %llu documents", (unsigned long long)entries,
+                (unsigned long long)ndocs);
+    if (lede_store_db_size(c->t, LEDE_DB_TEXT, &bytes, &entries) == LEDE_OK && entries != ndocs)
+        problem(c, "text", "%llu stored texts for %llu documents", (unsigned long long)entries,
+                (unsigned long long)ndocs);
+    if (lede_store_db_size(c->t, LEDE_DB_DELETED, &bytes, &entries) == LEDE_OK &&
+        entries != st->ndeleted)
+        problem(c, "deleted", "%llu deleted ids recorded, %llu stored",
+                (unsigned long long)st->ndeleted, (unsigned long long)entries);
+}
+
+int lede_index_check(const char *dir, lede_check_fn fn, void *payload, uint64_t *nproblems,
+                     char **errmsg)
+{
+    checker c = {0};
+    lede_stats_rec st;
+    lede_val v;
+    int rc;
+
+    if (nproblems)
+        *nproblems = 0;
+    if ((rc = lede_reader_open(&c.r, dir, errmsg)) != LEDE_OK)
+        return rc;
+    c.t = lede_reader_txn(c.r);
+    c.fn = fn;
+    c.payload = payload;
+    memset(&st, 0, sizeof st);
+    rc = lede_store_get(c.t, LEDE_DB_META, "stats", 5, &v);
+    if (rc == LEDE_OK && lede_stats_decode(&st, v.data, v.len) != LEDE_OK)
+        problem(&c, "meta", "the statistics record is damaged");
+    check_docs(&c, &st);
+    for (int f = 0; f < 3 && !c.stop; f++)
+        check_field(&c, f, &st);
+    lede_reader_close(c.r);
+    if (nproblems)
+        *nproblems = c.problems;
+    return c.problems ? LEDE_ECORRUPT : LEDE_OK;
+}

@@ -1,0 +1,777 @@
+/*
+ * reader.c — lede_reader_* and lede_postings_*: a read transaction over the
+ * index and cursors over postings.  Owns the decoding of every record the
+ * writer encodes (layouts atop writer.c and in docs/FORMAT.md); decodes
+ * defensively, returning LEDE_ECORRUPT for anything out of bounds.  It must
+ * never write.
+ */
+#include "reader.h"
+
+#include "buf.h"
+#include "postings.h"
+#include "varint.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+#include <zstd.h>
+
+struct lede_reader {
+    lede_store *s;
+    lede_txn *t;
+    char errmsg[1024];
+    lede_stats_rec st;
+    char language[32];
+    uint8_t *deleted;  /* bitmap over doc ids, NULL when nothing was deleted */
+    size_t deleted_bytes;
+    uint32_t page_no;  /* doclens page cache */
+    const uint8_t *page;
+};
+
+static void set_msg(lede_reader *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->errmsg, sizeof r->errmsg, fmt, ap);
+    va_end(ap);
+}
+
+const char *lede_reader_errmsg(const lede_reader *r)
+{
+    return r ? r->errmsg : "no reader";
+}
+
+lede_txn *lede_reader_txn(lede_reader *r)
+{
+    return r->t;
+}
+
+/* ------------------------------------------------------------------ */
+/* Record decoders                                                     */
+/* ------------------------------------------------------------------ */
+
+int lede_stats_decode(lede_stats_rec *out, const void *data, size_t len)
+{
+    lede_dec d;
+    lede_dec_init(&d, data, len);
+    out->ndocs = lede_dec_varint(&d);
+    out->total_len = lede_dec_varint(&d);
+    out->max_docid = lede_dec_u32(&d);
+    for (int f = 0; f < 3; f++)
+        out->nterms[f] = lede_dec_varint(&d);
+    for (int f = 0; f < 3; f++)
+        out->npostings[f] = lede_dec_varint(&d);
+    out->ndeleted = lede_dec_varint(&d);
+    return d.rc == LEDE_OK && d.p == d.end ? LEDE_OK : LEDE_ECORRUPT;
+}
+
+int lede_terminfo_decode(lede_terminfo_rec *out, const void *data, size_t len)
+{
+    lede_dec d;
+    lede_dec_init(&d, data, len);
+    out->df = lede_dec_u32(&d);
+    out->cf = lede_dec_varint(&d);
+    out->max_tf = lede_dec_u32(&d);
+    out->max_title_tf = lede_dec_u32(&d);
+    out->min_len = lede_dec_u32(&d);
+    out->last_chunk = lede_dec_u32(&d);
+    out->last_chunk_n = lede_dec_u32(&d);
+    out->nchunks = lede_dec_u32(&d);
+    out->npostings = lede_dec_varint(&d);
+    return d.rc == LEDE_OK && d.p == d.end ? LEDE_OK : LEDE_ECORRUPT;
+}
+
+int lede_docrec_decode(lede_docrec *out, const void *data, size_t len)
+{
+    lede_dec d;
+    lede_dec_init(&d, data, len);
+    out->id = lede_dec_str(&d, &out->id_len);
+    out->title = lede_dec_str(&d, &out->title_bytes);
+    out->date = lede_dec_str(&d, NULL);
+    out->path = lede_dec_str(&d, NULL);
+    out->meta_json = lede_dec_str(&d, NULL);
+    out->len = lede_dec_u32(&d);
+    out->title_len = lede_dec_u32(&d);
+    out->mtime = lede_unzigzag(lede_dec_varint(&d));
+    out->size = lede_dec_varint(&d);
+    out->hash = lede_dec_u64le(&d);
+    uint64_t n = lede_dec_varint(&d);
+    out->entities = d.rc == LEDE_OK && n <= (uint64_t)(d.end - d.p) ? lede_dec_bytes(&d, (size_t)n) : NULL;
+    out->entities_len = (size_t)n;
+    return d.rc == LEDE_OK && out->entities && d.p == d.end ? LEDE_OK : LEDE_ECORRUPT;
+}
+
+int lede_entities_decode(lede_entity_list *out, const uint8_t *data, size_t len)
+{
+    lede_dec d;
+    lede_dec_init(&d, data, len);
+    uint64_t n = lede_dec_varint(&d);
+    if (d.rc != LEDE_OK || n > len)
+        return LEDE_ECORRUPT;
+    for (uint64_t i = 0; i < n; i++) {
+        size_t nl;
+        const char *name = lede_dec_str(&d, &nl);
+        uint32_t first = lede_dec_u32(&d), span = lede_dec_u32(&d);
+        uint32_t start = lede_dec_u32(&d), elen = lede_dec_u32(&d);
+        if (d.rc != LEDE_OK || span > UINT32_MAX - first || elen > UINT32_MAX - start)
+            return LEDE_ECORRUPT;
+        if (out->n == out->cap) {
+            size_t nc = out->cap ? out->cap * 2 : 16;
+            lede_entity *ni = realloc(out->items, nc * sizeof *ni);
+            if (!ni)
+                return LEDE_ENOMEM;
+            out->items = ni;
+            out->cap = nc;
+        }
+        lede_entity *e = &out->items[out->n];
+        if (!(e->name = strndup(name, nl)))
+            return LEDE_ENOMEM;
+        e->name_len = nl;
+        e->first_pos = first;
+        e->last_pos = first + span;
+        e->start = start;
+        e->end = start + elen;
+        out->n++;
+    }
+    return d.p == d.end ? LEDE_OK : LEDE_ECORRUPT;
+}
+
+size_t lede_chunk_key(uint8_t *out, const char *term, size_t len, uint32_t docid)
+{
+    memcpy(out, term, len);
+    out[len] = 0;
+    lede_set_u32be(out + len + 1, docid);
+    return len + 5;
+}
+
+size_t lede_id_key(uint8_t *out, const char *id, size_t len)
+{
+    if (len <= LEDE_ID_KEY_MAX) {
+        memcpy(out, id, len);
+        return len;
+    }
+    /* LMDB keys are at most 511 bytes: keep a prefix and a hash of the rest. */
+    memcpy(out, id, LEDE_ID_KEY_MAX);
+    return LEDE_ID_KEY_MAX + (size_t)snprintf((char *)out + LEDE_ID_KEY_MAX, 20, "#%016llx",
+                                              (unsigned long long)XXH64(id, len, 0));
+}
+
+/* ------------------------------------------------------------------ */
+/* The reader                                                          */
+/* ------------------------------------------------------------------ */
+
+int lede_reader_open(lede_reader **out, const char *dir, char **errmsg)
+{
+    lede_reader *r = calloc(1, sizeof *r);
+    lede_cursor *c = NULL;
+    char *msg = NULL;
+    lede_val k, v;
+    int rc;
+
+    *out = NULL;
+    if (errmsg)
+        *errmsg = NULL;
+    if (!r) {
+        rc = LEDE_ENOMEM;
+        goto cleanup;
+    }
+    r->page_no = UINT32_MAX;
+    if ((rc = lede_store_open(&r->s, dir, 0, &msg)) != LEDE_OK)
+        goto cleanup;
+    if ((rc = lede_store_begin(&r->t, r->s, 0)) != LEDE_OK) {
+        if (asprintf(&msg, "cannot start reading the index in %s: %s", dir, lede_strerror(rc)) < 0)
+            msg = NULL;
+        goto cleanup;
+    }
+    rc = lede_store_get(r->t, LEDE_DB_META, "stats", 5, &v);
+    if (rc == LEDE_OK)
+        rc = lede_stats_decode(&r->st, v.data, v.len);
+    else if (rc == LEDE_ENOTFOUND)
+        rc = LEDE_OK; /* a new, empty index */
+    if (rc == LEDE_OK && lede_store_get(r->t, LEDE_DB_META, "language", 8, &v) == LEDE_OK) {
+        size_t n = LEDE_MIN(v.len, sizeof r->language - 1);
+        memcpy(r->language, v.data, n);
+    } else if (rc == LEDE_OK) {
+        strcpy(r->language, "english");
+    }
+    if (rc != LEDE_OK) {
+        if (asprintf(&msg, "the index in %s is damaged: unreadable statistics", dir) < 0)
+            msg = NULL;
+        goto cleanup;
+    }
+    if (r->st.ndeleted > 0) {
+        r->deleted_bytes = (size_t)r->st.max_docid / 8 + 1;
+        r->deleted = calloc(r->deleted_bytes, 1);
+        if (!r->deleted) {
+            rc = LEDE_ENOMEM;
+            goto cleanup;
+        }
+        if ((rc = lede_store_cursor_open(&c, r->t, LEDE_DB_DELETED)) != LEDE_OK)
+            goto cleanup;
+        for (rc = lede_store_cursor_first(c, &k, &v); rc == LEDE_OK;
+             rc = lede_store_cursor_next(c, &k, &v)) {
+            uint32_t id;
+            if (k.len != 4 || (id = lede_get_u32be(k.data)) > r->st.max_docid) {
+                rc = LEDE_ECORRUPT;
+                if (asprintf(&msg, "the index in %s is damaged: bad deleted record", dir) < 0)
+                    msg = NULL;
+                goto cleanup;
+            }
+            r->deleted[id / 8] |= (uint8_t)(1u << (id % 8));
+        }
+        if (rc == LEDE_ITEROVER)
+            rc = LEDE_OK;
+    }
+cleanup:
+    lede_store_cursor_close(c);
+    if (rc != LEDE_OK) {
+        if (errmsg) {
+            if (!msg && asprintf(&msg, "cannot read the index in %s: %s", dir, lede_strerror(rc)) < 0)
+                msg = NULL;
+            *errmsg = msg;
+            msg = NULL;
+        }
+        lede_reader_close(r);
+        r = NULL;
+    }
+    free(msg);
+    *out = r;
+    return rc;
+}
+
+void lede_reader_close(lede_reader *r)
+{
+    if (!r)
+        return;
+    lede_store_abort(r->t);
+    lede_store_close(r->s);
+    free(r->deleted);
+    free(r);
+}
+
+int lede_reader_is_deleted(lede_reader *r, uint32_t docid)
+{
+    return r->deleted && docid / 8 < r->deleted_bytes &&
+           (r->deleted[docid / 8] >> (docid % 8) & 1);
+}
+
+int lede_reader_stats(lede_reader *r, lede_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->ndocs = r->st.ndocs;
+    out->total_len = r->st.total_len;
+    out->max_docid = r->st.max_docid;
+    for (int f = 0; f < 3; f++) {
+        out->nterms[f] = r->st.nterms[f];
+        out->npostings[f] = r->st.npostings[f];
+    }
+    snprintf(out->language, sizeof out->language, "%s", r->language);
+    out->format_version = LEDE_FORMAT_VERSION;
+    return LEDE_OK;
+}
+
+static int valid_field(lede_field f)
+{
+    return f == LEDE_FIELD_STEM || f == LEDE_FIELD_WORD || f == LEDE_FIELD_NAME;
+}
+
+static void fill_info(lede_term_info *out, const lede_terminfo_rec *ti)
+{
+    out->df = ti->df;
+    out->cf = ti->cf;
+    out->max_tf = ti->max_tf;
+    out->max_title_tf = ti->max_title_tf;
+    out->min_len = ti->min_len;
+}
+
+int lede_reader_term(lede_reader *r, lede_field field, const char *term, size_t len,
+                     lede_term_info *out)
+{
+    lede_val v;
+    lede_terminfo_rec ti;
+    memset(out, 0, sizeof *out);
+    if (!valid_field(field) || !term || len == 0 || len > LEDE_KEY_TERM_MAX)
+        return len > LEDE_KEY_TERM_MAX ? LEDE_ENOTFOUND : LEDE_EINVAL;
+    int rc = lede_store_get(r->t, LEDE_DB_TERMS(field), term, len, &v);
+    if (rc != LEDE_OK)
+        return rc;
+    if (lede_terminfo_decode(&ti, v.data, v.len) != LEDE_OK) {
+        set_msg(r, "damaged term record for \"%.*s\"", (int)len, term);
+        return LEDE_ECORRUPT;
+    }
+    if (ti.df == 0)
+        return LEDE_ENOTFOUND;
+    fill_info(out, &ti);
+    return LEDE_OK;
+}
+
+int lede_reader_terms(lede_reader *r, lede_field field, const char *prefix, size_t prefix_len,
+                      lede_term_fn fn, void *payload)
+{
+    lede_cursor *c = NULL;
+    lede_val k, v;
+    int rc;
+    if (!valid_field(field) || !fn)
+        return LEDE_EINVAL;
+    if ((rc = lede_store_cursor_open(&c, r->t, LEDE_DB_TERMS(field))) != LEDE_OK)
+        return rc;
+    rc = prefix_len ? lede_store_cursor_seek(c, prefix, prefix_len, &k, &v)
+                    : lede_store_cursor_first(c, &k, &v);
+    for (; rc == LEDE_OK; rc = lede_store_cursor_next(c, &k, &v)) {
+        if (k.len < prefix_len || memcmp(k.data, prefix, prefix_len) != 0)
+            break;
+        lede_terminfo_rec ti;
+        if (lede_terminfo_decode(&ti, v.data, v.len) != LEDE_OK) {
+            rc = LEDE_ECORRUPT;
+            set_msg(r, "damaged term record for \"%.*s\"", (int)k.len, (const char *)k.data);
+            break;
+        }
+        if (ti.df == 0)
+            continue;
+        lede_term_info info;
+        fill_info(&info, &ti);
+        if (fn(k.data, k.len, &info, payload) != 0)
+            break;
+    }
+    if (rc == LEDE_ITEROVER)
+        rc = LEDE_OK;
+    lede_store_cursor_close(c);
+    return rc;
+}
+
+uint32_t lede_reader_doclen(lede_reader *r, uint32_t docid)
+{
+    uint32_t pg = docid / LEDE_DOCLEN_PAGE;
+    if (docid == 0 || docid > r->st.max_docid)
+        return 0;
+    if (pg != r->page_no) {
+        uint8_t key[4];
+        lede_val v;
+        lede_set_u32be(key, pg);
+        if (lede_store_get(r->t, LEDE_DB_DOCLENS, key, 4, &v) != LEDE_OK ||
+            v.len != LEDE_DOCLEN_PAGE * 4)
+            return 0;
+        r->page = v.data;
+        r->page_no = pg;
+    }
+    const uint8_t *p = r->page + 4 * (docid % LEDE_DOCLEN_PAGE);
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static int get_docrec(lede_reader *r, uint32_t docid, lede_docrec *rec)
+{
+    uint8_t key[4];
+    lede_val v;
+    lede_set_u32be(key, docid);
+    int rc = lede_store_get(r->t, LEDE_DB_DOCS, key, 4, &v);
+    if (rc != LEDE_OK)
+        return rc;
+    if (lede_docrec_decode(rec, v.data, v.len) != LEDE_OK) {
+        set_msg(r, "damaged record for document %u", docid);
+        return LEDE_ECORRUPT;
+    }
+    return LEDE_OK;
+}
+
+int lede_reader_doc(lede_reader *r, uint32_t docid, lede_doc_info *out)
+{
+    lede_docrec rec;
+    memset(out, 0, sizeof *out);
+    int rc = get_docrec(r, docid, &rec);
+    if (rc != LEDE_OK)
+        return rc;
+    out->docid = docid;
+    out->id = rec.id;
+    out->title = rec.title;
+    out->date = rec.date;
+    out->path = rec.path;
+    out->meta_json = rec.meta_json;
+    out->len = rec.len;
+    out->title_len = rec.title_len;
+    out->mtime = rec.mtime;
+    out->size = rec.size;
+    out->hash = rec.hash;
+    return LEDE_OK;
+}
+
+int lede_reader_find(lede_reader *r, const char *id, uint32_t *docid_out)
+{
+    uint8_t key[LEDE_ID_KEY_MAX + 32];
+    lede_val v;
+    lede_docrec rec;
+    *docid_out = 0;
+    if (!id || !id[0])
+        return LEDE_EINVAL;
+    size_t len = strlen(id);
+    int rc = lede_store_get(r->t, LEDE_DB_IDS, key, lede_id_key(key, id, len), &v);
+    if (rc != LEDE_OK)
+        return rc;
+    if (v.len != 4)
+        return LEDE_ECORRUPT;
+    uint32_t docid = lede_get_u32be(v.data);
+    if ((rc = get_docrec(r, docid, &rec)) != LEDE_OK)
+        return rc == LEDE_ENOTFOUND ? LEDE_ECORRUPT : rc;
+    if (rec.id_len != len || memcmp(rec.id, id, len) != 0)
+        return LEDE_ENOTFOUND; /* a long id whose cut and hash collide */
+    *docid_out = docid;
+    return LEDE_OK;
+}
+
+int lede_reader_text(lede_reader *r, uint32_t docid, char **text_out, size_t *len_out)
+{
+    uint8_t key[4];
+    lede_val v;
+    *text_out = NULL;
+    if (len_out)
+        *len_out = 0;
+    lede_set_u32be(key, docid);
+    int rc = lede_store_get(r->t, LEDE_DB_TEXT, key, 4, &v);
+    if (rc != LEDE_OK)
+        return rc;
+    unsigned long long sz = ZSTD_getFrameContentSize(v.data, v.len);
+    if (sz == ZSTD_CONTENTSIZE_ERROR || sz == ZSTD_CONTENTSIZE_UNKNOWN || sz >= ((size_t)1 << 40)) {
+        set_msg(r, "damaged stored text for document %u", docid);
+        return LEDE_ECORRUPT;
+    }
+    char *text = malloc((size_t)sz + 1);
+    if (!text)
+        return LEDE_ENOMEM;
+    size_t z = ZSTD_decompress(text, (size_t)sz + 1, v.data, v.len);
+    if (ZSTD_isError(z) || z != sz) {
+        free(text);
+        set_msg(r, "damaged stored text for document %u", docid);
+        return LEDE_ECORRUPT;
+    }
+    text[z] = 0;
+    *text_out = text;
+    if (len_out)
+        *len_out = z;
+    return LEDE_OK;
+}
+
+int lede_reader_entities(lede_reader *r, uint32_t docid, lede_entity_list *out)
+{
+    lede_docrec rec;
+    int rc = get_docrec(r, docid, &rec);
+    if (rc != LEDE_OK)
+        return rc;
+    rc = lede_entities_decode(out, rec.entities, rec.entities_len);
+    if (rc == LEDE_ECORRUPT)
+        set_msg(r, "damaged entity list for document %u", docid);
+    return rc;
+}
+
+int lede_reader_sizes(lede_reader *r, lede_index_sizes *out)
+{
+    memset(out, 0, sizeof *out);
+    for (int db = 0; db < LEDE_DB_COUNT; db++) {
+        uint64_t bytes, n;
+        int rc = lede_store_db_size(r->t, (lede_db)db, &bytes, &n);
+        if (rc != LEDE_OK)
+            return rc;
+        switch (db) {
+        case LEDE_DB_STEM_POST:
+        case LEDE_DB_WORD_POST:
+        case LEDE_DB_NAME_POST:
+            out->postings += bytes;
+            break;
+        case LEDE_DB_STEM_POS:
+        case LEDE_DB_WORD_POS:
+        case LEDE_DB_NAME_POS:
+            out->positions += bytes;
+            break;
+        case LEDE_DB_STEM_TERMS:
+        case LEDE_DB_WORD_TERMS:
+        case LEDE_DB_NAME_TERMS:
+            out->terms += bytes;
+            break;
+        case LEDE_DB_TEXT:
+            out->text += bytes;
+            break;
+        case LEDE_DB_DOCS:
+        case LEDE_DB_IDS:
+        case LEDE_DB_DOCLENS:
+            out->docs += bytes;
+            break;
+        default:
+            out->other += bytes;
+        }
+        if (db == LEDE_DB_WORD_POST || db == LEDE_DB_WORD_POS || db == LEDE_DB_WORD_TERMS)
+            out->word_space += bytes;
+        if (db == LEDE_DB_STEM_POST || db == LEDE_DB_STEM_TERMS)
+            out->stem_space += bytes;
+    }
+    out->file = lede_store_used(r->s);
+    /* Pages LMDB keeps free for reuse are neither data nor overhead of a part. */
+    uint64_t parts = out->postings + out->positions + out->terms + out->text + out->docs + out->other;
+    out->free = out->file > parts ? out->file - parts : 0;
+    return LEDE_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Postings cursors                                                    */
+/* ------------------------------------------------------------------ */
+
+struct lede_postings {
+    lede_reader *r;
+    lede_field field;
+    lede_cursor *cur;
+    uint8_t key[LEDE_KEY_TERM_MAX + 8];
+    size_t plen;        /* term + NUL */
+    lede_chunk chunk;
+    uint32_t b;         /* current block of the chunk */
+    int decoded;        /* docids/tfs hold block b */
+    int pos_decoded;
+    uint32_t i;         /* index in the block */
+    uint32_t docid;     /* current; LEDE_DOCID_END when exhausted */
+    uint32_t docids[LEDE_BLOCK], tfs[LEDE_BLOCK], ttfs[LEDE_BLOCK];
+    uint32_t posoff[LEDE_BLOCK + 1];
+    uint32_t *pos;
+    size_t poscap;
+    lede_buf scratch;
+};
+
+void lede_postings_free(lede_postings *p)
+{
+    if (!p)
+        return;
+    lede_store_cursor_close(p->cur);
+    lede_chunk_release(&p->chunk);
+    free(p->pos);
+    lede_buf_free(&p->scratch);
+    free(p);
+}
+
+static int corrupt(lede_postings *p)
+{
+    set_msg(p->r, "damaged postings for \"%.*s\"", (int)p->plen - 1, (const char *)p->key);
+    p->docid = LEDE_DOCID_END;
+    return LEDE_ECORRUPT;
+}
+
+/* Load the chunk at the cursor (k, v), or end the cursor when it belongs to another term. */
+static int load_chunk(lede_postings *p, int rc, const lede_val *k, const lede_val *v)
+{
+    if (rc == LEDE_ITEROVER || (rc == LEDE_OK && (k->len != p->plen + 4 ||
+                                                  memcmp(k->data, p->key, p->plen) != 0))) {
+        p->docid = LEDE_DOCID_END;
+        p->chunk.nblocks = 0;
+        return LEDE_ITEROVER;
+    }
+    if (rc != LEDE_OK)
+        return rc;
+    lede_val pv = {NULL, 0};
+    if (p->field != LEDE_FIELD_STEM) {
+        rc = lede_store_get(lede_reader_txn(p->r), LEDE_DB_POS(p->field), k->data, k->len, &pv);
+        if (rc != LEDE_OK)
+            return corrupt(p);
+    }
+    if (lede_chunk_parse(&p->chunk, v->data, v->len, p->field != LEDE_FIELD_STEM ? pv.data : NULL,
+                         pv.len) != LEDE_OK)
+        return corrupt(p);
+    p->b = 0;
+    p->decoded = 0;
+    return LEDE_OK;
+}
+
+static int next_chunk(lede_postings *p)
+{
+    lede_val k, v;
+    int rc = lede_store_cursor_next(p->cur, &k, &v);
+    return load_chunk(p, rc, &k, &v);
+}
+
+static int decode_block(lede_postings *p)
+{
+    if (lede_block_decode(&p->chunk, p->b, p->docids, p->tfs, p->ttfs) != LEDE_OK)
+        return corrupt(p);
+    p->decoded = 1;
+    p->pos_decoded = 0;
+    p->i = 0;
+    return LEDE_OK;
+}
+
+/* Move to the next block (across chunks) without decoding it. */
+static int next_block(lede_postings *p)
+{
+    p->decoded = 0;
+    if (p->b + 1 < p->chunk.nblocks) {
+        p->b++;
+        return LEDE_OK;
+    }
+    return next_chunk(p);
+}
+
+/* From position i of the decoded block on, settle on the first live posting. */
+static int settle(lede_postings *p)
+{
+    for (;;) {
+        if (!p->decoded) {
+            int rc = decode_block(p);
+            if (rc != LEDE_OK)
+                return rc;
+        }
+        while (p->i < p->chunk.blocks[p->b].n) {
+            uint32_t d = p->docids[p->i];
+            if (!lede_reader_is_deleted(p->r, d)) {
+                p->docid = d;
+                return LEDE_OK;
+            }
+            p->i++;
+        }
+        int rc = next_block(p);
+        if (rc != LEDE_OK)
+            return rc;
+    }
+}
+
+int lede_postings_open(lede_postings **out, lede_reader *r, lede_field field, const char *term,
+                       size_t len)
+{
+    lede_term_info info;
+    lede_val k, v;
+    *out = NULL;
+    int rc = lede_reader_term(r, field, term, len, &info);
+    if (rc != LEDE_OK)
+        return rc;
+    lede_postings *p = calloc(1, sizeof *p);
+    if (!p)
+        return LEDE_ENOMEM;
+    p->r = r;
+    p->field = field;
+    p->plen = len + 1;
+    size_t kl = lede_chunk_key(p->key, term, len, 0);
+    if ((rc = lede_store_cursor_open(&p->cur, r->t, LEDE_DB_POST(field))) != LEDE_OK)
+        goto fail;
+    rc = lede_store_cursor_seek(p->cur, p->key, kl, &k, &v);
+    rc = load_chunk(p, rc, &k, &v);
+    if (rc == LEDE_OK)
+        rc = settle(p);
+    if (rc == LEDE_ITEROVER)
+        rc = LEDE_OK; /* every posting deleted: an empty cursor */
+    if (rc != LEDE_OK)
+        goto fail;
+    *out = p;
+    return LEDE_OK;
+fail:
+    lede_postings_free(p);
+    return rc;
+}
+
+uint32_t lede_postings_docid(const lede_postings *p)
+{
+    return p->docid;
+}
+
+uint32_t lede_postings_tf(const lede_postings *p)
+{
+    return p->docid != LEDE_DOCID_END && p->decoded ? p->tfs[p->i] : 0;
+}
+
+uint32_t lede_postings_title_tf(const lede_postings *p)
+{
+    return p->docid != LEDE_DOCID_END && p->decoded ? p->ttfs[p->i] : 0;
+}
+
+int lede_postings_next(lede_postings *p)
+{
+    if (p->docid == LEDE_DOCID_END)
+        return LEDE_ITEROVER;
+    if (!p->decoded) {
+        /* After a shallow seek the position is unspecified: go on from the block. */
+        return lede_postings_seek(p, p->docid + 1);
+    }
+    p->i++;
+    return settle(p);
+}
+
+int lede_postings_seek(lede_postings *p, uint32_t target)
+{
+    if (p->docid == LEDE_DOCID_END)
+        return LEDE_ITEROVER;
+    if (p->decoded && p->docid >= target)
+        return LEDE_OK;
+    while (p->chunk.blocks[p->b].last_docid < target) {
+        int rc = next_block(p);
+        if (rc != LEDE_OK)
+            return rc;
+    }
+    if (!p->decoded) {
+        int rc = decode_block(p);
+        if (rc != LEDE_OK)
+            return rc;
+    }
+    /* Binary search in the block for the first doc id >= target. */
+    uint32_t lo = p->i, hi = p->chunk.blocks[p->b].n;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (p->docids[mid] < target)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    p->i = lo;
+    return settle(p);
+}
+
+int lede_postings_shallow_seek(lede_postings *p, uint32_t target)
+{
+    if (p->docid == LEDE_DOCID_END)
+        return LEDE_ITEROVER;
+    while (p->chunk.blocks[p->b].last_docid < target) {
+        int rc = next_block(p);
+        if (rc != LEDE_OK)
+            return rc;
+    }
+    return LEDE_OK;
+}
+
+void lede_postings_block(const lede_postings *p, lede_block_info *out)
+{
+    if (p->docid == LEDE_DOCID_END || p->b >= p->chunk.nblocks) {
+        out->last_docid = LEDE_DOCID_END;
+        out->max_tf = out->max_title_tf = out->min_len = 0;
+        return;
+    }
+    const lede_block_meta *m = &p->chunk.blocks[p->b];
+    out->last_docid = m->last_docid;
+    out->max_tf = m->max_tf;
+    out->max_title_tf = m->max_title_tf;
+    out->min_len = m->min_len;
+}
+
+int lede_postings_positions(lede_postings *p, const uint32_t **out, uint32_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (p->field == LEDE_FIELD_STEM)
+        return LEDE_EINVAL;
+    if (p->docid == LEDE_DOCID_END || !p->decoded)
+        return LEDE_ITEROVER;
+    if (!p->pos_decoded) {
+        const lede_block_meta *m = &p->chunk.blocks[p->b];
+        uint64_t total = 0;
+        for (uint32_t i = 0; i < m->n; i++) {
+            p->posoff[i] = (uint32_t)total;
+            total += p->tfs[i];
+        }
+        if (total > UINT32_MAX)
+            return corrupt(p);
+        p->posoff[m->n] = (uint32_t)total;
+        if (total + 1 > p->poscap) {
+            uint32_t *np = realloc(p->pos, (total + 1) * sizeof *np);
+            if (!np)
+                return LEDE_ENOMEM;
+            p->pos = np;
+            p->poscap = total + 1;
+        }
+        if (lede_block_decode_positions(&p->chunk, p->b, p->tfs, p->pos, &p->scratch) != LEDE_OK)
+            return corrupt(p);
+        p->pos_decoded = 1;
+    }
+    *out = p->pos + p->posoff[p->i];
+    *n = p->tfs[p->i];
+    return LEDE_OK;
+}

@@ -1,0 +1,70 @@
+/*
+ * reader.h — internal side of the reader: decoders of the index's records
+ * (the writer encodes them; the layout is in writer.c and docs/FORMAT.md),
+ * shared by writer.c (updates) and check.c.
+ */
+#ifndef LEDE_READER_H
+#define LEDE_READER_H
+
+#include "common.h"
+#include "store.h"
+
+/** meta "stats": collection statistics, exact after updates and deletes. */
+typedef struct lede_stats_rec {
+    uint64_t ndocs;
+    uint64_t total_len;
+    uint32_t max_docid;
+    uint64_t nterms[3];
+    uint64_t npostings[3];
+    uint64_t ndeleted;    /**< doc ids in the deleted database */
+} lede_stats_rec;
+
+/** "<field>.terms" value: statistics of one term and where its last chunk is. */
+typedef struct lede_terminfo_rec {
+    uint32_t df;          /**< live documents */
+    uint64_t cf;          /**< live occurrences */
+    uint32_t max_tf;      /**< upper bound over all postings ever written */
+    uint32_t max_title_tf;
+    uint32_t min_len;     /**< lower bound */
+    uint32_t last_chunk;  /**< key doc id of the term's last chunk */
+    uint32_t last_chunk_n;/**< postings in that chunk */
+    uint32_t nchunks;
+    uint64_t npostings;   /**< postings stored, live or deleted */
+} lede_terminfo_rec;
+
+/** "docs" value, decoded; strings borrowed from the value. */
+typedef struct lede_docrec {
+    const char *id, *title, *date, *path, *meta_json;
+    size_t id_len, title_bytes;
+    uint32_t len, title_len;
+    int64_t mtime;
+    uint64_t size, hash;
+    const uint8_t *entities; /**< encoded entity list (see writer.c) */
+    size_t entities_len;
+} lede_docrec;
+
+int lede_stats_decode(lede_stats_rec *out, const void *data, size_t len);
+int lede_terminfo_decode(lede_terminfo_rec *out, const void *data, size_t len);
+int lede_docrec_decode(lede_docrec *out, const void *data, size_t len);
+/** Decode an encoded entity list, appending to out (names copied). */
+int lede_entities_decode(lede_entity_list *out, const uint8_t *data, size_t len);
+
+/**
+ * Key of a chunk of term in a "<field>.post" / ".pos" database: the term,
+ * a NUL, the chunk's doc id big-endian.  out needs klen + 5 bytes.
+ */
+size_t lede_chunk_key(uint8_t *out, const char *term, size_t len, uint32_t docid);
+/** Key of an external id in "ids" (ids longer than this are cut and hashed). */
+#define LEDE_ID_KEY_MAX 400
+size_t lede_id_key(uint8_t *out, const char *id, size_t len);
+/** Longest term indexed (longer names are skipped): keeps LMDB keys < 511 bytes. */
+#define LEDE_KEY_TERM_MAX 400
+/** Doc lengths are stored in pages of this many little-endian u32. */
+#define LEDE_DOCLEN_PAGE 1024
+
+/** The reader's store transaction, for check.c. */
+lede_txn *lede_reader_txn(lede_reader *r);
+/** Non-zero when docid was deleted (the reader's snapshot). */
+int lede_reader_is_deleted(lede_reader *r, uint32_t docid);
+
+#endif /* LEDE_READER_H */

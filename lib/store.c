@@ -1,0 +1,540 @@
+/*
+ * store.c — the LMDB environment of an index: the only file that includes
+ * lmdb.h.  Owns opening (once per directory per process), the named
+ * databases, the format-version check, transactions, cursors and map growth.
+ * It must not know what the records mean (writer.c and reader.c do).
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Large enough that growing is rare: on 64-bit Linux the map is only
+ * address space, and without MDB_WRITEMAP the file grows as pages are used. */
+#define DEFAULT_MAPSIZE ((size_t)16 << 30)
+
+static const char *const db_names[LEDE_DB_COUNT] = {
+    "meta",     "stem.terms", "word.terms", "name.terms", "stem.post", "word.post",
+    "name.post", "stem.pos",  "word.pos",   "name.pos",   "docs",      "text",
+    "ids",      "doclens",    "deleted",
+};
+
+struct lede_store {
+    MDB_env *env;
+    MDB_dbi dbi[LEDE_DB_COUNT];
+    char *dir;
+    dev_t dev;
+    ino_t ino;
+    int refs;
+    int txns;      /* open transactions of this process, guarded by registry_lock */
+    int readonly;
+    struct lede_store *next;
+};
+
+struct lede_txn {
+    lede_store *s;
+    MDB_txn *txn;
+    int err;
+    int write;
+};
+
+struct lede_cursor {
+    lede_txn *t;
+    MDB_cursor *cur;
+};
+
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static lede_store *registry;
+static size_t initial_mapsize;
+
+const char *lede_store_db_name(lede_db db)
+{
+    return db < LEDE_DB_COUNT ? db_names[db] : "?";
+}
+
+void lede_store_set_initial_mapsize(size_t bytes)
+{
+    pthread_mutex_lock(&registry_lock);
+    initial_mapsize = bytes;
+    pthread_mutex_unlock(&registry_lock);
+}
+
+static void set_err(char **errmsg, const char *fmt, ...)
+{
+    if (!errmsg)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(errmsg, fmt, ap) < 0)
+        *errmsg = NULL;
+    va_end(ap);
+}
+
+static int mkdirs(const char *dir)
+{
+    char *p = strdup(dir);
+    int rc = 0;
+    if (!p)
+        return ENOMEM;
+    for (char *q = p + 1; *q; q++) {
+        if (*q != '/')
+            continue;
+        *q = 0;
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            rc = errno;
+            break;
+        }
+        *q = '/';
+    }
+    if (rc == 0 && mkdir(p, 0777) != 0 && errno != EEXIST)
+        rc = errno;
+    free(p);
+    return rc;
+}
+
+/* Open the named databases and check (or, for a new index, write) the format
+ * version, in one transaction. */
+static int open_dbs(lede_store *s, int create, char **errmsg)
+{
+    MDB_txn *txn = NULL;
+    int rc = LEDE_OK, err;
+    int write = !s->readonly && create;
+
+    err = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &txn);
+    if (err) {
+        set_err(errmsg, "cannot read the index in %s: %s", s->dir, mdb_strerror(err));
+        return LEDE_EIO;
+    }
+    err = mdb_dbi_open(txn, db_names[LEDE_DB_META], write ? MDB_CREATE : 0, &s->dbi[LEDE_DB_META]);
+    if (err == MDB_NOTFOUND) {
+        set_err(errmsg, "%s is not a lede index (no meta database)", s->dir);
+        rc = LEDE_ENOTFOUND;
+        goto cleanup;
+    }
+    if (err)
+        goto lmdb_error;
+    MDB_val k = {6, "format"}, v;
+    err = mdb_get(txn, s->dbi[LEDE_DB_META], &k, &v);
+    if (err == MDB_NOTFOUND && write) {
+        uint8_t ver[4] = {LEDE_FORMAT_VERSION, 0, 0, 0};
+        v.mv_size = 4;
+        v.mv_data = ver;
+        if ((err = mdb_put(txn, s->dbi[LEDE_DB_META], &k, &v, 0)) != 0)
+            goto lmdb_error;
+    } else if (err == MDB_NOTFOUND) {
+        set_err(errmsg, "%s is not a lede index (no format version)", s->dir);
+        rc = LEDE_ENOTFOUND;
+        goto cleanup;
+    } else if (err) {
+        goto lmdb_error;
+    } else {
+        const uint8_t *p = v.mv_data;
+        uint32_t ver = v.mv_size == 4 ? (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+                                            (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24
+                                      : 0;
+        if (ver != LEDE_FORMAT_VERSION) {
+            set_err(errmsg,
+                    "the index in %s has format version %u; this lede reads format version %u "
+                    "(rebuild the index with lede-index --rebuild)",
+                    s->dir, ver, LEDE_FORMAT_VERSION);
+            rc = LEDE_EVERSION;
+            goto cleanup;
+        }
+    }
+    for (int i = 1; i < LEDE_DB_COUNT; i++) {
+        err = mdb_dbi_open(txn, db_names[i], write ? MDB_CREATE : 0, &s->dbi[i]);
+        if (err == MDB_NOTFOUND) {
+            set_err(errmsg, "the index in %s is damaged: database %s is missing", s->dir,
+                    db_names[i]);
+            rc = LEDE_ECORRUPT;
+            goto cleanup;
+        }
+        if (err)
+            goto lmdb_error;
+    }
+    err = mdb_txn_commit(txn);
+    txn = NULL;
+    if (err)
+        goto lmdb_error;
+    goto cleanup;
+lmdb_error:
+    set_err(errmsg, "cannot open the index in %s: %s", s->dir, mdb_strerror(err));
+    rc = err == MDB_MAP_FULL || err == ENOSPC ? LEDE_EFULL : LEDE_EIO;
+cleanup:
+    if (txn)
+        mdb_txn_abort(txn);
+    return rc;
+}
+
+int lede_store_open(lede_store **out, const char *dir, int create, char **errmsg)
+{
+    lede_store *s = NULL;
+    struct stat st;
+    int rc = LEDE_OK, err;
+    char *path = NULL;
+
+    *out = NULL;
+    if (errmsg)
+        *errmsg = NULL;
+    pthread_mutex_lock(&registry_lock);
+    if (create && (err = mkdirs(dir)) != 0) {
+        set_err(errmsg, "cannot create the index directory %s: %s", dir, strerror(err));
+        rc = LEDE_EIO;
+        goto cleanup;
+    }
+    if (asprintf(&path, "%s/data.mdb", dir) < 0) {
+        path = NULL;
+        rc = LEDE_ENOMEM;
+        goto cleanup;
+    }
+    if (!create && stat(path, &st) != 0) {
+        set_err(errmsg, "no index in %s (%s)", dir,
+                errno == ENOENT ? "run lede-index first" : strerror(errno));
+        rc = LEDE_ENOTFOUND;
+        goto cleanup;
+    }
+    if (stat(dir, &st) != 0) {
+        set_err(errmsg, "no index in %s: %s", dir, strerror(errno));
+        rc = LEDE_ENOTFOUND;
+        goto cleanup;
+    }
+    for (lede_store *e = registry; e; e = e->next) {
+        if (e->dev == st.st_dev && e->ino == st.st_ino) {
+            if (create && e->readonly) {
+                set_err(errmsg, "the index in %s is open read-only in this process", dir);
+                rc = LEDE_EBUSY;
+                goto cleanup;
+            }
+            e->refs++;
+            *out = e;
+            goto cleanup;
+        }
+    }
+    s = calloc(1, sizeof *s);
+    if (!s || !(s->dir = strdup(dir))) {
+        rc = LEDE_ENOMEM;
+        goto cleanup;
+    }
+    s->dev = st.st_dev;
+    s->ino = st.st_ino;
+    s->refs = 1;
+    if ((err = mdb_env_create(&s->env)) != 0 || (err = mdb_env_set_maxdbs(s->env, 32)) != 0 ||
+        (err = mdb_env_set_mapsize(s->env, initial_mapsize ? initial_mapsize : DEFAULT_MAPSIZE)) != 0) {
+        set_err(errmsg, "cannot open the index in %s: %s", dir, mdb_strerror(err));
+        rc = LEDE_EIO;
+        goto cleanup;
+    }
+    /* MDB_NOTLS: read transactions are tied to our handles, not to threads,
+     * so a writer and readers can share the environment in one thread. */
+    err = mdb_env_open(s->env, dir, MDB_NOTLS, 0644);
+    if ((err == EACCES || err == EROFS) && !create) {
+        s->readonly = 1;
+        err = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_RDONLY, 0644);
+    }
+    if (err) {
+        set_err(errmsg, "cannot open the index in %s: %s", dir, mdb_strerror(err));
+        rc = err == MDB_VERSION_MISMATCH || err == MDB_INVALID ? LEDE_EVERSION : LEDE_EIO;
+        goto cleanup;
+    }
+    if ((rc = open_dbs(s, create, errmsg)) != LEDE_OK)
+        goto cleanup;
+    s->next = registry;
+    registry = s;
+    *out = s;
+    s = NULL;
+cleanup:
+    if (s) {
+        if (s->env)
+            mdb_env_close(s->env);
+        free(s->dir);
+        free(s);
+    }
+    if (rc == LEDE_ENOMEM && errmsg && !*errmsg)
+        set_err(errmsg, "out of memory opening %s", dir);
+    pthread_mutex_unlock(&registry_lock);
+    free(path);
+    return rc;
+}
+
+void lede_store_close(lede_store *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&registry_lock);
+    if (--s->refs > 0) {
+        pthread_mutex_unlock(&registry_lock);
+        return;
+    }
+    for (lede_store **pp = &registry; *pp; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&registry_lock);
+    mdb_env_close(s->env);
+    free(s->dir);
+    free(s);
+}
+
+const char *lede_store_dir(const lede_store *s)
+{
+    return s->dir;
+}
+
+uint64_t lede_store_mapsize(lede_store *s)
+{
+    MDB_envinfo info;
+    mdb_env_info(s->env, &info);
+    return info.me_mapsize;
+}
+
+uint64_t lede_store_used(lede_store *s)
+{
+    MDB_envinfo info;
+    MDB_stat st;
+    mdb_env_info(s->env, &info);
+    mdb_env_stat(s->env, &st);
+    return ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+}
+
+int lede_store_grow(lede_store *s, uint64_t bytes)
+{
+    int rc = LEDE_OK;
+    pthread_mutex_lock(&registry_lock);
+    if (s->txns > 0) {
+        rc = LEDE_EBUSY;
+    } else if (mdb_env_set_mapsize(s->env, (size_t)bytes) != 0) {
+        rc = LEDE_EIO;
+    }
+    pthread_mutex_unlock(&registry_lock);
+    return rc;
+}
+
+int lede_store_begin(lede_txn **out, lede_store *s, int write)
+{
+    lede_txn *t = calloc(1, sizeof *t);
+    int err;
+    *out = NULL;
+    if (!t)
+        return LEDE_ENOMEM;
+    t->s = s;
+    t->write = write;
+    pthread_mutex_lock(&registry_lock);
+    err = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+    if (err == MDB_MAP_RESIZED && s->txns == 0) {
+        /* Another process grew the map: adopt its size and retry. */
+        mdb_env_set_mapsize(s->env, 0);
+        err = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+    }
+    if (!err)
+        s->txns++;
+    pthread_mutex_unlock(&registry_lock);
+    if (err) {
+        free(t);
+        return err == MDB_READERS_FULL || err == MDB_MAP_RESIZED ? LEDE_EBUSY : LEDE_EIO;
+    }
+    *out = t;
+    return LEDE_OK;
+}
+
+static void txn_done(lede_txn *t)
+{
+    pthread_mutex_lock(&registry_lock);
+    t->s->txns--;
+    pthread_mutex_unlock(&registry_lock);
+    free(t);
+}
+
+static int map_err(lede_txn *t, int err)
+{
+    if (err == 0)
+        return LEDE_OK;
+    t->err = err;
+    switch (err) {
+    case MDB_NOTFOUND: return LEDE_ENOTFOUND;
+    case MDB_MAP_FULL:
+    case ENOSPC:
+    case EDQUOT:
+    case EFBIG:
+        return LEDE_EFULL;
+    case ENOMEM: return LEDE_ENOMEM;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_BAD_VALSIZE:
+        return LEDE_ECORRUPT;
+    case MDB_TXN_FULL:
+    case MDB_BAD_TXN:
+        return LEDE_EFULL;
+    default: return LEDE_EIO;
+    }
+}
+
+int lede_store_commit(lede_txn *t)
+{
+    int err = mdb_txn_commit(t->txn);
+    int rc = err ? (err == MDB_MAP_FULL || err == ENOSPC || err == EDQUOT || err == EFBIG
+                        ? LEDE_EFULL
+                        : LEDE_EIO)
+                 : LEDE_OK;
+    txn_done(t);
+    return rc;
+}
+
+void lede_store_abort(lede_txn *t)
+{
+    if (!t)
+        return;
+    mdb_txn_abort(t->txn);
+    txn_done(t);
+}
+
+int lede_store_txn_error(const lede_txn *t)
+{
+    return t->err;
+}
+
+const char *lede_store_strerror(int err)
+{
+    return mdb_strerror(err);
+}
+
+int lede_store_is_map_full(int err)
+{
+    return err == MDB_MAP_FULL || err == MDB_TXN_FULL;
+}
+
+int lede_store_get(lede_txn *t, lede_db db, const void *key, size_t klen, lede_val *out)
+{
+    MDB_val k = {klen, (void *)key}, v;
+    int err = mdb_get(t->txn, t->s->dbi[db], &k, &v);
+    if (err) {
+        out->data = NULL;
+        out->len = 0;
+        return err == MDB_NOTFOUND ? LEDE_ENOTFOUND : map_err(t, err);
+    }
+    out->data = v.mv_data;
+    out->len = v.mv_size;
+    return LEDE_OK;
+}
+
+int lede_store_put(lede_txn *t, lede_db db, const void *key, size_t klen, const void *val,
+                   size_t vlen)
+{
+    MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+    return map_err(t, mdb_put(t->txn, t->s->dbi[db], &k, &v, 0));
+}
+
+int lede_store_reserve(lede_txn *t, lede_db db, const void *key, size_t klen, size_t vlen,
+                       void **out)
+{
+    MDB_val k = {klen, (void *)key}, v = {vlen, NULL};
+    int rc = map_err(t, mdb_put(t->txn, t->s->dbi[db], &k, &v, MDB_RESERVE));
+    *out = rc == LEDE_OK ? v.mv_data : NULL;
+    return rc;
+}
+
+int lede_store_del(lede_txn *t, lede_db db, const void *key, size_t klen)
+{
+    MDB_val k = {klen, (void *)key};
+    int err = mdb_del(t->txn, t->s->dbi[db], &k, NULL);
+    return err == MDB_NOTFOUND ? LEDE_ENOTFOUND : map_err(t, err);
+}
+
+int lede_store_drop(lede_txn *t, lede_db db)
+{
+    return map_err(t, mdb_drop(t->txn, t->s->dbi[db], 0));
+}
+
+int lede_store_cursor_open(lede_cursor **out, lede_txn *t, lede_db db)
+{
+    lede_cursor *c = calloc(1, sizeof *c);
+    *out = NULL;
+    if (!c)
+        return LEDE_ENOMEM;
+    int err = mdb_cursor_open(t->txn, t->s->dbi[db], &c->cur);
+    if (err) {
+        free(c);
+        return map_err(t, err);
+    }
+    c->t = t;
+    *out = c;
+    return LEDE_OK;
+}
+
+void lede_store_cursor_close(lede_cursor *c)
+{
+    if (!c)
+        return;
+    mdb_cursor_close(c->cur);
+    free(c);
+}
+
+static int cursor_get(lede_cursor *c, MDB_val *k, MDB_cursor_op op, lede_val *ko, lede_val *vo)
+{
+    MDB_val v;
+    int err = mdb_cursor_get(c->cur, k, &v, op);
+    if (err == MDB_NOTFOUND)
+        return LEDE_ITEROVER;
+    if (err)
+        return map_err(c->t, err);
+    if (ko) {
+        ko->data = k->mv_data;
+        ko->len = k->mv_size;
+    }
+    if (vo) {
+        vo->data = v.mv_data;
+        vo->len = v.mv_size;
+    }
+    return LEDE_OK;
+}
+
+int lede_store_cursor_seek(lede_cursor *c, const void *key, size_t klen, lede_val *k,
+                           lede_val *v)
+{
+    MDB_val mk = {klen, (void *)key};
+    return cursor_get(c, &mk, MDB_SET_RANGE, k, v);
+}
+
+int lede_store_cursor_first(lede_cursor *c, lede_val *k, lede_val *v)
+{
+    MDB_val mk = {0, NULL};
+    return cursor_get(c, &mk, MDB_FIRST, k, v);
+}
+
+int lede_store_cursor_next(lede_cursor *c, lede_val *k, lede_val *v)
+{
+    MDB_val mk = {0, NULL};
+    return cursor_get(c, &mk, MDB_NEXT, k, v);
+}
+
+int lede_store_cursor_prev(lede_cursor *c, lede_val *k, lede_val *v)
+{
+    MDB_val mk = {0, NULL};
+    return cursor_get(c, &mk, MDB_PREV, k, v);
+}
+
+int lede_store_cursor_last(lede_cursor *c, lede_val *k, lede_val *v)
+{
+    MDB_val mk = {0, NULL};
+    return cursor_get(c, &mk, MDB_LAST, k, v);
+}
+
+int lede_store_db_size(lede_txn *t, lede_db db, uint64_t *bytes, uint64_t *entries)
+{
+    MDB_stat st;
+    int err = mdb_stat(t->txn, t->s->dbi[db], &st);
+    if (err)
+        return map_err(t, err);
+    *bytes = (uint64_t)st.ms_psize * (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages);
+    *entries = st.ms_entries;
+    return LEDE_OK;
+}

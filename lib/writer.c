@@ -1,0 +1,1626 @@
+/*
+ * writer.c — lede_index_*: buffers documents, analyses them on N threads,
+ * merges the results in document order and writes each batch in one LMDB
+ * write transaction.  Owns the encoding of every record it writes (below and
+ * docs/FORMAT.md); the postings bytes belong to postings.c and LMDB to
+ * store.c.  It must not read the index except to update it.
+ *
+ * Records written here:
+ *   meta "format"   u32 LE format version (store.c writes it)
+ *   meta "language" the Snowball language name
+ *   meta "stats"    varints: ndocs, total_len, max_docid, nterms[3],
+ *                   npostings[3], ndeleted
+ *   <f>.terms  term -> varints: df, cf, max_tf, max_title_tf, min_len,
+ *                   last_chunk, last_chunk_n, nchunks, npostings
+ *   <f>.post   term NUL docid(BE32) -> postings chunk (postings.c)
+ *   <f>.pos    same key -> positions of that chunk (word and name only)
+ *   docs       docid(BE32) -> str id, str title, str date, str path,
+ *                   str meta_json, varint len, varint title_len,
+ *                   varint zigzag(mtime), varint size, u64 LE hash,
+ *                   varint n, entity list (n bytes)
+ *              (str = varint length, bytes, NUL)
+ *              entity list = varint count, then per entity: str name,
+ *                   varint first_pos, varint last_pos - first_pos,
+ *                   varint start, varint end - start
+ *   text       docid(BE32) -> zstd frame of the body
+ *   ids        external id (cut at 400 bytes + xxh64 when longer) -> docid(BE32)
+ *   doclens    page(BE32) = docid / 1024 -> 1024 u32 LE lengths (0: none)
+ *   deleted    docid(BE32) -> empty
+ *
+ * Deleting a document re-analyses its stored title and body to find its
+ * terms, so df, cf and the counts stay exact without a forward index; its
+ * postings stay in the lists (cursors skip deleted ids) until the term's
+ * last chunk is rewritten.
+ */
+#include "writer.h"
+
+#include "postings.h"
+#include "reader.h"
+#include "store.h"
+#include "varint.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <zstd.h>
+
+#define DEFAULT_BUDGET ((size_t)256 << 20)
+/* Documents analysed together before their results are merged. */
+#define ANALYZE_DOCS 512
+#define ANALYZE_BYTES ((size_t)8 << 20)
+/* Longest chunk written, in blocks; only a term's last chunk may be partial. */
+#define CHUNK_BLOCKS 64
+#define ZSTD_LEVEL 3
+
+/* ------------------------------------------------------------------ */
+/* Per-thread analysis of one document into a term vector               */
+/* ------------------------------------------------------------------ */
+
+typedef struct lterm {
+    uint64_t h;
+    uint32_t off, len;
+    uint32_t tf, ttf;
+    uint32_t pstart, pfill;
+    uint32_t slot;
+    uint8_t field;
+} lterm;
+
+typedef struct worker {
+    lede_analyzer *a;
+    lterm *t;
+    size_t n, cap;
+    size_t nfield[3];
+    uint32_t *slots;
+    size_t nslots;
+    lede_buf strs;
+    uint32_t *occ; /* pairs (term index, position) in text order */
+    size_t nocc, occcap;
+    uint32_t *pos;
+    size_t poscap;
+    lede_entity_list ents;
+    int in_title;
+    uint32_t title_len;
+    int rc;
+    ZSTD_CCtx *cctx;
+    ZSTD_DCtx *dctx;
+} worker;
+
+static void worker_free(worker *w)
+{
+    lede_analyzer_free(w->a);
+    free(w->t);
+    free(w->slots);
+    lede_buf_free(&w->strs);
+    free(w->occ);
+    free(w->pos);
+    lede_entity_list_clear(&w->ents);
+    ZSTD_freeCCtx(w->cctx);
+    ZSTD_freeDCtx(w->dctx);
+    memset(w, 0, sizeof *w);
+}
+
+static int worker_grow_slots(worker *w)
+{
+    size_t ns = w->nslots ? w->nslots * 2 : 1024;
+    uint32_t *s = calloc(ns, sizeof *s);
+    if (!s)
+        return LEDE_ENOMEM;
+    for (size_t i = 0; i < w->n; i++) {
+        size_t j = w->t[i].h & (ns - 1);
+        while (s[j])
+            j = (j + 1) & (ns - 1);
+        s[j] = (uint32_t)i + 1;
+        w->t[i].slot = (uint32_t)j;
+    }
+    free(w->slots);
+    w->slots = s;
+    w->nslots = ns;
+    return LEDE_OK;
+}
+
+/* Index of (field, term) in the document's table, added when new; -1 on ENOMEM. */
+static long worker_term(worker *w, int field, const char *s, size_t len)
+{
+    uint64_t h = XXH3_64bits_withSeed(s, len, (uint64_t)field + 1);
+    if ((w->n + 1) * 2 > w->nslots && worker_grow_slots(w) != LEDE_OK)
+        return -1;
+    size_t j = h & (w->nslots - 1);
+    while (w->slots[j]) {
+        lterm *e = &w->t[w->slots[j] - 1];
+        if (e->h == h && e->field == field && e->len == len &&
+            memcmp(w->strs.data + e->off, s, len) == 0)
+            return (long)w->slots[j] - 1;
+        j = (j + 1) & (w->nslots - 1);
+    }
+    if (w->n == w->cap) {
+        size_t nc = w->cap ? w->cap * 2 : 256;
+        lterm *nt = realloc(w->t, nc * sizeof *nt);
+        if (!nt)
+            return -1;
+        w->t = nt;
+        w->cap = nc;
+    }
+    lterm *e = &w->t[w->n];
+    memset(e, 0, sizeof *e);
+    e->h = h;
+    e->off = (uint32_t)w->strs.len;
+    e->len = (uint32_t)len;
+    e->field = (uint8_t)field;
+    e->slot = (uint32_t)j;
+    lede_buf_append(&w->strs, s, len);
+    if (w->strs.rc != LEDE_OK)
+        return -1;
+    w->slots[j] = (uint32_t)w->n + 1;
+    w->nfield[field]++;
+    return (long)w->n++;
+}
+
+static int worker_occ(worker *w, long ti, uint32_t pos)
+{
+    if (w->nocc + 2 > w->occcap) {
+        size_t nc = w->occcap ? w->occcap * 2 : 4096;
+        uint32_t *no = realloc(w->occ, nc * sizeof *no);
+        if (!no)
+            return LEDE_ENOMEM;
+        w->occ = no;
+        w->occcap = nc;
+    }
+    w->occ[w->nocc++] = (uint32_t)ti;
+    w->occ[w->nocc++] = pos;
+    return LEDE_OK;
+}
+
+static int on_token(const lede_token *tok, void *payload)
+{
+    worker *w = payload;
+    long s = worker_term(w, LEDE_FIELD_STEM, tok->stem, tok->stem_len);
+    long t = worker_term(w, LEDE_FIELD_WORD, tok->word, tok->word_len);
+    if (s < 0 || t < 0 || worker_occ(w, t, tok->pos) != LEDE_OK) {
+        w->rc = LEDE_ENOMEM;
+        return 1;
+    }
+    w->t[s].tf++;
+    w->t[t].tf++;
+    if (w->in_title) {
+        w->t[s].ttf++;
+        w->t[t].ttf++;
+    }
+    return 0;
+}
+
+static int add_entities(worker *w, size_t from)
+{
+    for (size_t i = from; i < w->ents.n; i++) {
+        const lede_entity *e = &w->ents.items[i];
+        if (e->name_len == 0 || e->name_len > LEDE_KEY_TERM_MAX || memchr(e->name, 0, e->name_len))
+            continue;
+        long t = worker_term(w, LEDE_FIELD_NAME, e->name, e->name_len);
+        if (t < 0 || worker_occ(w, t, e->first_pos) != LEDE_OK)
+            return LEDE_ENOMEM;
+        w->t[t].tf++;
+        if (w->in_title)
+            w->t[t].ttf++;
+    }
+    return LEDE_OK;
+}
+
+/*
+ * Analyse title and body the one way both adding and deleting do: title at
+ * positions 0.., body from title_len + LEDE_TITLE_GAP.  Appends the term
+ * vector to terms (per field: varint count, then per term: varint length,
+ * bytes, varint tf, varint title tf and, for word and name, tf position
+ * gaps) and, when ents_out is not NULL, the body's encoded entity list.
+ */
+static int analyze_doc(worker *w, const char *title, size_t tlen, const char *body, size_t blen,
+                       lede_buf *terms, lede_buf *ents_out, uint32_t *len_out,
+                       uint32_t *title_len_out)
+{
+    lede_analyze_stats st = {0};
+    int rc = LEDE_OK;
+    size_t title_ents;
+
+    for (size_t i = 0; i < w->n; i++)
+        w->slots[w->t[i].slot] = 0;
+    w->n = 0;
+    w->nfield[0] = w->nfield[1] = w->nfield[2] = 0;
+    lede_buf_reset(&w->strs);
+    w->nocc = 0;
+    w->rc = LEDE_OK;
+    lede_entity_list_clear(&w->ents);
+
+    w->in_title = 1;
+    if (tlen > 0) {
+        rc = lede_analyze(w->a, title, tlen, 0, on_token, w, &st);
+        if (w->rc != LEDE_OK || rc < 0)
+            goto fail;
+        rc = lede_entities_spot(w->a, title, tlen, 0, &w->ents);
+        if (rc < 0)
+            goto fail;
+    }
+    uint32_t title_len = (uint32_t)st.tokens;
+    uint32_t ntok = title_len;
+    title_ents = w->ents.n;
+    if ((rc = add_entities(w, 0)) != LEDE_OK)
+        goto fail;
+    w->in_title = 0;
+    uint32_t first = title_len + LEDE_TITLE_GAP;
+    memset(&st, 0, sizeof st);
+    rc = lede_analyze(w->a, body, blen, first, on_token, w, &st);
+    if (w->rc != LEDE_OK || rc < 0)
+        goto fail;
+    ntok += (uint32_t)st.tokens;
+    rc = lede_entities_spot(w->a, body, blen, first, &w->ents);
+    if (rc < 0 || (rc = add_entities(w, title_ents)) != LEDE_OK)
+        goto fail;
+
+    /* Positions: lay each term's out contiguously, in text order. */
+    size_t npos = w->nocc / 2;
+    if (npos > w->poscap) {
+        uint32_t *np = realloc(w->pos, npos * sizeof *np);
+        if (!np)
+            goto nomem;
+        w->pos = np;
+        w->poscap = npos;
+    }
+    uint32_t acc = 0;
+    for (size_t i = 0; i < w->n; i++) {
+        lterm *e = &w->t[i];
+        e->pfill = e->pstart = acc;
+        if (e->field != LEDE_FIELD_STEM)
+            acc += e->tf;
+    }
+    for (size_t k = 0; k < w->nocc; k += 2)
+        w->pos[w->t[w->occ[k]].pfill++] = w->occ[k + 1];
+
+    for (int f = 0; f < 3; f++) {
+        lede_buf_put_varint(terms, w->nfield[f]);
+        for (size_t i = 0; i < w->n; i++) {
+            lterm *e = &w->t[i];
+            if (e->field != f)
+                continue;
+            lede_buf_put_varint(terms, e->len);
+            lede_buf_append(terms, w->strs.data + e->off, e->len);
+            lede_buf_put_varint(terms, e->tf);
+            lede_buf_put_varint(terms, e->ttf);
+            if (f != LEDE_FIELD_STEM) {
+                uint32_t last = 0;
+                for (uint32_t j = 0; j < e->tf; j++) {
+                    uint32_t p = w->pos[e->pstart + j];
+                    lede_buf_put_varint(terms, j ? p - last : p);
+                    last = p;
+                }
+            }
+        }
+    }
+    if (ents_out) {
+        size_t nb = w->ents.n - title_ents;
+        lede_buf_put_varint(ents_out, nb);
+        for (size_t i = title_ents; i < w->ents.n; i++) {
+            const lede_entity *e = &w->ents.items[i];
+            lede_buf_put_str(ents_out, e->name, e->name_len);
+            lede_buf_put_varint(ents_out, e->first_pos);
+            lede_buf_put_varint(ents_out, e->last_pos - e->first_pos);
+            lede_buf_put_varint(ents_out, e->start);
+            lede_buf_put_varint(ents_out, e->end - e->start);
+        }
+        if (ents_out->rc != LEDE_OK)
+            goto nomem;
+    }
+    if (terms->rc != LEDE_OK)
+        goto nomem;
+    *len_out = ntok;
+    *title_len_out = title_len;
+    return LEDE_OK;
+nomem:
+    return LEDE_ENOMEM;
+fail:
+    return w->rc != LEDE_OK ? w->rc : rc < 0 ? rc : LEDE_ERROR;
+}
+
+/* ------------------------------------------------------------------ */
+/* The batch                                                           */
+/* ------------------------------------------------------------------ */
+
+/* A buffered operation: a document to add, or (is_delete) an id to delete. */
+typedef struct wdoc {
+    char *mem;       /* id, title, date, path and meta, NUL-separated */
+    char *body_mem;  /* freed once the body is analysed and compressed */
+    const char *id, *title, *body, *date, *path, *meta;
+    size_t id_len, title_bytes, body_len, date_len, path_len, meta_len;
+    int64_t mtime;
+    uint64_t size, hash;
+    lede_buf terms;
+    lede_buf ents;
+    lede_buf ztext;
+    uint32_t len, title_len, docid;
+    int is_delete;
+    int rc;
+} wdoc;
+
+/* A term of the batch; its postings are a linked list in the field's arena. */
+typedef struct gterm {
+    uint64_t h;
+    size_t off;
+    uint32_t len;
+    uint32_t df;
+    uint64_t cf;
+    uint32_t max_tf, max_ttf;
+    size_t head, tail;
+} gterm;
+
+typedef struct fieldbuf {
+    gterm *t;
+    size_t n, cap;
+    uint32_t *slots;
+    size_t nslots;
+    lede_buf strs;
+    lede_buf arena; /* records: u64 next, varint docid, tf, title tf, position gaps */
+} fieldbuf;
+
+struct lede_index {
+    lede_store *s;
+    char *dir;
+    int lockfd;
+    char errmsg[1024];
+    char language[32];
+    size_t budget;
+    uint64_t max_size;
+    int nthreads;
+    worker *workers;
+    wdoc **ops;
+    size_t nops, capops, nanalyzed;
+    size_t pending_bytes; /* raw bytes not yet analysed */
+    size_t doc_bytes;     /* bytes held by analysed documents */
+    fieldbuf fb[3];
+    uint32_t committed_max;  /* max doc id of the last commit */
+    uint32_t next_docid;     /* last doc id assigned in the batch */
+    uint32_t *batch_lens;    /* by docid - committed_max - 1 */
+    size_t batch_cap;
+    /* ids touched by the batch: slot -> op index + 1 of the latest op */
+    uint32_t *idslots;
+    size_t nidslots, nids;
+    lede_buf scratch;
+};
+
+static void set_msg(lede_index *ix, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ix->errmsg, sizeof ix->errmsg, fmt, ap);
+    va_end(ap);
+}
+
+const char *lede_index_errmsg(const lede_index *ix)
+{
+    return ix ? ix->errmsg : "no index";
+}
+
+size_t lede_index_buffered(const lede_index *ix)
+{
+    size_t n = ix->pending_bytes + ix->doc_bytes + ix->capops * sizeof(wdoc *) +
+               ix->nidslots * 4 + ix->batch_cap * 4;
+    for (int f = 0; f < 3; f++) {
+        const fieldbuf *b = &ix->fb[f];
+        n += b->cap * sizeof(gterm) + b->nslots * 4 + b->strs.cap + b->arena.cap;
+    }
+    return n;
+}
+
+static void wdoc_free(wdoc *d)
+{
+    if (!d)
+        return;
+    free(d->mem);
+    free(d->body_mem);
+    lede_buf_free(&d->terms);
+    lede_buf_free(&d->ents);
+    lede_buf_free(&d->ztext);
+    free(d);
+}
+
+static void fieldbuf_reset(fieldbuf *b)
+{
+    free(b->t);
+    free(b->slots);
+    lede_buf_free(&b->strs);
+    lede_buf_free(&b->arena);
+    memset(b, 0, sizeof *b);
+}
+
+static void batch_reset(lede_index *ix)
+{
+    for (size_t i = 0; i < ix->nops; i++)
+        wdoc_free(ix->ops[i]);
+    free(ix->ops);
+    ix->ops = NULL;
+    ix->nops = ix->capops = ix->nanalyzed = 0;
+    ix->pending_bytes = ix->doc_bytes = 0;
+    for (int f = 0; f < 3; f++)
+        fieldbuf_reset(&ix->fb[f]);
+    free(ix->batch_lens);
+    ix->batch_lens = NULL;
+    ix->batch_cap = 0;
+    free(ix->idslots);
+    ix->idslots = NULL;
+    ix->nidslots = ix->nids = 0;
+    ix->next_docid = ix->committed_max;
+    lede_buf_free(&ix->scratch);
+}
+
+/* The slot of id in the batch's id table (empty when absent). */
+static size_t id_slot(const lede_index *ix, const char *id, size_t len)
+{
+    size_t j = XXH3_64bits(id, len) & (ix->nidslots - 1);
+    while (ix->idslots[j]) {
+        const wdoc *d = ix->ops[ix->idslots[j] - 1];
+        if (d->id_len == len && memcmp(d->id, id, len) == 0)
+            break;
+        j = (j + 1) & (ix->nidslots - 1);
+    }
+    return j;
+}
+
+static int id_remember(lede_index *ix, size_t opi)
+{
+    if ((ix->nids + 1) * 2 > ix->nidslots) {
+        size_t ns = ix->nidslots ? ix->nidslots * 2 : 256;
+        uint32_t *old = ix->idslots;
+        size_t oldn = ix->nidslots;
+        ix->idslots = calloc(ns, sizeof *ix->idslots);
+        if (!ix->idslots) {
+            ix->idslots = old;
+            return LEDE_ENOMEM;
+        }
+        ix->nidslots = ns;
+        for (size_t i = 0; i < oldn; i++) {
+            if (old[i]) {
+                const wdoc *d = ix->ops[old[i] - 1];
+                ix->idslots[id_slot(ix, d->id, d->id_len)] = old[i];
+            }
+        }
+        free(old);
+    }
+    const wdoc *d = ix->ops[opi];
+    size_t j = id_slot(ix, d->id, d->id_len);
+    if (!ix->idslots[j])
+        ix->nids++;
+    ix->idslots[j] = (uint32_t)opi + 1;
+    return LEDE_OK;
+}
+
+static int push_op(lede_index *ix, wdoc *d)
+{
+    if (ix->nops == ix->capops) {
+        size_t nc = ix->capops ? ix->capops * 2 : 1024;
+        wdoc **no = realloc(ix->ops, nc * sizeof *no);
+        if (!no)
+            return LEDE_ENOMEM;
+        ix->ops = no;
+        ix->capops = nc;
+    }
+    ix->ops[ix->nops++] = d;
+    if (id_remember(ix, ix->nops - 1) != LEDE_OK) {
+        ix->nops--;
+        return LEDE_ENOMEM;
+    }
+    return LEDE_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* Analysis on threads, merge in document order                        */
+/* ------------------------------------------------------------------ */
+
+typedef struct job {
+    lede_index *ix;
+    size_t next; /* guarded by lock */
+    size_t end;
+    pthread_mutex_t lock;
+} job;
+
+static void analyze_one(worker *w, wdoc *d)
+{
+    d->rc = analyze_doc(w, d->title, d->title_bytes, d->body, d->body_len, &d->terms, &d->ents,
+                        &d->len, &d->title_len);
+    if (d->rc != LEDE_OK)
+        return;
+    size_t bound = ZSTD_compressBound(d->body_len);
+    if (lede_buf_reserve(&d->ztext, bound) != LEDE_OK) {
+        d->rc = LEDE_ENOMEM;
+        return;
+    }
+    size_t z = ZSTD_compressCCtx(w->cctx, d->ztext.data, bound, d->body, d->body_len, ZSTD_LEVEL);
+    if (ZSTD_isError(z)) {
+        d->rc = LEDE_ERROR;
+        return;
+    }
+    d->ztext.len = z;
+    uint8_t *shrunk = realloc(d->ztext.data, z ? z : 1);
+    if (shrunk) {
+        d->ztext.data = shrunk;
+        d->ztext.cap = z ? z : 1;
+    }
+}
+
+static void run_jobs(job *j, worker *w)
+{
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        size_t i = j->next++;
+        pthread_mutex_unlock(&j->lock);
+        if (i >= j->end)
+            break;
+        wdoc *d = j->ix->ops[i];
+        if (!d->is_delete)
+            analyze_one(w, d);
+    }
+}
+
+typedef struct thread_arg {
+    job *j;
+    worker *w;
+} thread_arg;
+
+static void *thread_main(void *p)
+{
+    thread_arg *a = p;
+    run_jobs(a->j, a->w);
+    return NULL;
+}
+
+static int fieldbuf_grow(fieldbuf *b)
+{
+    size_t ns = b->nslots ? b->nslots * 2 : 4096;
+    uint32_t *s = calloc(ns, sizeof *s);
+    if (!s)
+        return LEDE_ENOMEM;
+    for (size_t i = 0; i < b->n; i++) {
+        size_t j = b->t[i].h & (ns - 1);
+        while (s[j])
+            j = (j + 1) & (ns - 1);
+        s[j] = (uint32_t)i + 1;
+    }
+    free(b->slots);
+    b->slots = s;
+    b->nslots = ns;
+    return LEDE_OK;
+}
+
+static gterm *fieldbuf_term(fieldbuf *b, const uint8_t *s, size_t len)
+{
+    uint64_t h = XXH3_64bits(s, len);
+    if ((b->n + 1) * 2 > b->nslots && fieldbuf_grow(b) != LEDE_OK)
+        return NULL;
+    size_t j = h & (b->nslots - 1);
+    while (b->slots[j]) {
+        gterm *e = &b->t[b->slots[j] - 1];
+        if (e->h == h && e->len == len && memcmp(b->strs.data + e->off, s, len) == 0)
+            return e;
+        j = (j + 1) & (b->nslots - 1);
+    }
+    if (b->n == b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 1024;
+        gterm *nt = realloc(b->t, nc * sizeof *nt);
+        if (!nt)
+            return NULL;
+        b->t = nt;
+        b->cap = nc;
+    }
+    gterm *e = &b->t[b->n];
+    memset(e, 0, sizeof *e);
+    e->h = h;
+    e->off = b->strs.len;
+    e->len = (uint32_t)len;
+    lede_buf_append(&b->strs, s, len);
+    if (b->strs.rc != LEDE_OK)
+        return NULL;
+    b->slots[j] = (uint32_t)++b->n;
+    return e;
+}
+
+/* Append document d's term vector to the batch's postings. */
+static int merge_doc(lede_index *ix, wdoc *d)
+{
+    lede_dec dec;
+    lede_dec_init(&dec, d->terms.data, d->terms.len);
+    for (int f = 0; f < 3; f++) {
+        fieldbuf *b = &ix->fb[f];
+        uint64_t n = lede_dec_varint(&dec);
+        for (uint64_t i = 0; i < n && dec.rc == LEDE_OK; i++) {
+            uint32_t len = lede_dec_u32(&dec);
+            const uint8_t *s = lede_dec_bytes(&dec, len);
+            uint32_t tf = lede_dec_u32(&dec), ttf = lede_dec_u32(&dec);
+            const uint8_t *p0 = dec.p;
+            if (f != LEDE_FIELD_STEM)
+                for (uint32_t k = 0; k < tf; k++)
+                    lede_dec_varint(&dec);
+            if (dec.rc != LEDE_OK)
+                break;
+            gterm *e = fieldbuf_term(b, s, len);
+            if (!e)
+                return LEDE_ENOMEM;
+            if (b->arena.len == 0)
+                lede_buf_grow(&b->arena, 8); /* offset 0 means "no record" */
+            size_t at = b->arena.len;
+            lede_buf_grow(&b->arena, 8);
+            lede_buf_put_varint(&b->arena, d->docid);
+            lede_buf_put_varint(&b->arena, tf);
+            lede_buf_put_varint(&b->arena, ttf);
+            lede_buf_append(&b->arena, p0, (size_t)(dec.p - p0));
+            if (b->arena.rc != LEDE_OK)
+                return LEDE_ENOMEM;
+            if (e->tail) {
+                uint64_t a = at;
+                memcpy(b->arena.data + e->tail, &a, 8);
+            } else {
+                e->head = at;
+            }
+            e->tail = at;
+            e->df++;
+            e->cf += tf;
+            e->max_tf = LEDE_MAX(e->max_tf, tf);
+            e->max_ttf = LEDE_MAX(e->max_ttf, ttf);
+        }
+    }
+    return dec.rc;
+}
+
+/* Analyse the documents added since the last call and merge them in order. */
+static int analyze_pending(lede_index *ix)
+{
+    int rc = LEDE_OK;
+    size_t from = ix->nanalyzed, to = ix->nops;
+    if (from == to)
+        return LEDE_OK;
+    job j = {ix, from, to, PTHREAD_MUTEX_INITIALIZER};
+    int nt = ix->nthreads;
+    if ((size_t)nt > to - from)
+        nt = (int)(to - from);
+    pthread_t th[64];
+    thread_arg args[64];
+    int started = 0;
+    for (int i = 1; i < nt && i < 64; i++) {
+        args[i].j = &j;
+        args[i].w = &ix->workers[i];
+        if (pthread_create(&th[i], NULL, thread_main, &args[i]) != 0)
+            break;
+        started = i;
+    }
+    run_jobs(&j, &ix->workers[0]);
+    for (int i = 1; i <= started; i++)
+        pthread_join(th[i], NULL);
+    pthread_mutex_destroy(&j.lock);
+
+    for (size_t i = from; i < to; i++) {
+        wdoc *d = ix->ops[i];
+        ix->pending_bytes -= d->title_bytes + d->body_len;
+        if (d->is_delete)
+            continue;
+        if (d->rc != LEDE_OK) {
+            set_msg(ix, "cannot analyse document %s: %s", d->id, lede_strerror(d->rc));
+            rc = d->rc;
+            break;
+        }
+        d->docid = ++ix->next_docid;
+        size_t k = d->docid - ix->committed_max - 1;
+        if (k >= ix->batch_cap) {
+            size_t nc = ix->batch_cap ? ix->batch_cap * 2 : 1024;
+            uint32_t *nl = realloc(ix->batch_lens, nc * sizeof *nl);
+            if (!nl) {
+                rc = LEDE_ENOMEM;
+                break;
+            }
+            ix->batch_lens = nl;
+            ix->batch_cap = nc;
+        }
+        ix->batch_lens[k] = d->len;
+        if ((rc = merge_doc(ix, d)) != LEDE_OK) {
+            set_msg(ix, "cannot buffer document %s: %s", d->id, lede_strerror(rc));
+            break;
+        }
+        /* The body is stored compressed; the raw copy and the vector can go. */
+        lede_buf_free(&d->terms);
+        free(d->body_mem);
+        d->body_mem = NULL;
+        d->body = NULL;
+        ix->doc_bytes += d->ztext.cap + d->ents.cap + d->id_len + d->title_bytes + d->date_len +
+                         d->path_len + d->meta_len + sizeof *d;
+        d->body_len = 0;
+    }
+    ix->nanalyzed = to;
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing a batch                                                      */
+/* ------------------------------------------------------------------ */
+
+void lede_stats_encode(lede_buf *out, const lede_stats_rec *st)
+{
+    lede_buf_put_varint(out, st->ndocs);
+    lede_buf_put_varint(out, st->total_len);
+    lede_buf_put_varint(out, st->max_docid);
+    for (int f = 0; f < 3; f++)
+        lede_buf_put_varint(out, st->nterms[f]);
+    for (int f = 0; f < 3; f++)
+        lede_buf_put_varint(out, st->npostings[f]);
+    lede_buf_put_varint(out, st->ndeleted);
+}
+
+void lede_terminfo_encode(lede_buf *out, const lede_terminfo_rec *ti)
+{
+    lede_buf_put_varint(out, ti->df);
+    lede_buf_put_varint(out, ti->cf);
+    lede_buf_put_varint(out, ti->max_tf);
+    lede_buf_put_varint(out, ti->max_title_tf);
+    lede_buf_put_varint(out, ti->min_len);
+    lede_buf_put_varint(out, ti->last_chunk);
+    lede_buf_put_varint(out, ti->last_chunk_n);
+    lede_buf_put_varint(out, ti->nchunks);
+    lede_buf_put_varint(out, ti->npostings);
+}
+
+static int load_stats(lede_txn *t, lede_stats_rec *st)
+{
+    lede_val v;
+    memset(st, 0, sizeof *st);
+    int rc = lede_store_get(t, LEDE_DB_META, "stats", 5, &v);
+    if (rc == LEDE_ENOTFOUND)
+        return LEDE_OK;
+    if (rc != LEDE_OK)
+        return rc;
+    return lede_stats_decode(st, v.data, v.len);
+}
+
+static int put_buf(lede_txn *t, lede_db db, const void *k, size_t kl, const lede_buf *b)
+{
+    if (b->rc != LEDE_OK)
+        return b->rc;
+    return lede_store_put(t, db, k, kl, b->data ? (const void *)b->data : "", b->len);
+}
+
+/* Set doc lengths for docids [first, first + n) (lens NULL: set 0). */
+static int set_doclens(lede_txn *t, uint32_t first, uint32_t n, const uint32_t *lens)
+{
+    uint32_t page[LEDE_DOCLEN_PAGE];
+    uint32_t d = first, end = first + n;
+    while (d < end) {
+        uint32_t pg = d / LEDE_DOCLEN_PAGE;
+        uint8_t key[4];
+        lede_val v;
+        lede_set_u32be(key, pg);
+        int rc = lede_store_get(t, LEDE_DB_DOCLENS, key, 4, &v);
+        if (rc == LEDE_OK && v.len == sizeof page)
+            memcpy(page, v.data, sizeof page);
+        else if (rc == LEDE_OK || rc == LEDE_ENOTFOUND)
+            memset(page, 0, sizeof page);
+        else
+            return rc;
+        for (; d < end && d / LEDE_DOCLEN_PAGE == pg; d++) {
+            uint32_t x = lens ? lens[d - first] : 0;
+            uint8_t *p = (uint8_t *)&page[d % LEDE_DOCLEN_PAGE];
+            p[0] = (uint8_t)x;
+            p[1] = (uint8_t)(x >> 8);
+            p[2] = (uint8_t)(x >> 16);
+            p[3] = (uint8_t)(x >> 24);
+        }
+        if ((rc = lede_store_put(t, LEDE_DB_DOCLENS, key, 4, page, sizeof page)) != LEDE_OK)
+            return rc;
+    }
+    return LEDE_OK;
+}
+
+static uint32_t get_doclen(lede_txn *t, uint32_t docid)
+{
+    uint8_t key[4];
+    lede_val v;
+    lede_set_u32be(key, docid / LEDE_DOCLEN_PAGE);
+    if (lede_store_get(t, LEDE_DB_DOCLENS, key, 4, &v) != LEDE_OK ||
+        v.len != LEDE_DOCLEN_PAGE * 4)
+        return 0;
+    const uint8_t *p = (const uint8_t *)v.data + 4 * (docid % LEDE_DOCLEN_PAGE);
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static int is_deleted_txn(lede_txn *t, uint32_t docid)
+{
+    uint8_t key[4];
+    lede_val v;
+    lede_set_u32be(key, docid);
+    return lede_store_get(t, LEDE_DB_DELETED, key, 4, &v) == LEDE_OK;
+}
+
+/* Growable u32 arrays for one term's postings. */
+typedef struct plist {
+    uint32_t *docids, *tfs, *ttfs, *lens, *pos;
+    size_t n, cap, npos, poscap;
+} plist;
+
+static int plist_room(plist *p, size_t n, size_t npos)
+{
+    if (p->n + n > p->cap) {
+        size_t nc = p->cap ? p->cap : 256;
+        while (nc < p->n + n)
+            nc *= 2;
+        uint32_t **arrs[4] = {&p->docids, &p->tfs, &p->ttfs, &p->lens};
+        for (int i = 0; i < 4; i++) {
+            uint32_t *na = realloc(*arrs[i], nc * sizeof *na);
+            if (!na)
+                return LEDE_ENOMEM;
+            *arrs[i] = na;
+        }
+        p->cap = nc;
+    }
+    if (p->npos + npos > p->poscap) {
+        size_t nc = p->poscap ? p->poscap : 1024;
+        while (nc < p->npos + npos)
+            nc *= 2;
+        uint32_t *na = realloc(p->pos, nc * sizeof *na);
+        if (!na)
+            return LEDE_ENOMEM;
+        p->pos = na;
+        p->poscap = nc;
+    }
+    return LEDE_OK;
+}
+
+static void plist_free(plist *p)
+{
+    free(p->docids);
+    free(p->tfs);
+    free(p->ttfs);
+    free(p->lens);
+    free(p->pos);
+}
+
+static const fieldbuf *sort_fb;
+
+static int cmp_terms(const void *a, const void *b)
+{
+    const gterm *x = *(const gterm *const *)a, *y = *(const gterm *const *)b;
+    int c = memcmp(sort_fb->strs.data + x->off, sort_fb->strs.data + y->off,
+                   LEDE_MIN(x->len, y->len));
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Read the (small) last chunk of a term back, dropping deleted documents. */
+static int load_last_chunk(lede_index *ix, lede_txn *t, int f, const uint8_t *key, size_t klen,
+                           plist *pl, uint64_t *dropped)
+{
+    lede_val pv, qv = {NULL, 0};
+    lede_chunk c = {0};
+    uint32_t docids[LEDE_BLOCK], tfs[LEDE_BLOCK], ttfs[LEDE_BLOCK];
+    int rc = lede_store_get(t, LEDE_DB_POST(f), key, klen, &pv);
+    if (rc == LEDE_OK && f != LEDE_FIELD_STEM)
+        rc = lede_store_get(t, LEDE_DB_POS(f), key, klen, &qv);
+    if (rc != LEDE_OK)
+        return rc == LEDE_ENOTFOUND ? LEDE_ECORRUPT : rc;
+    if ((rc = lede_chunk_parse(&c, pv.data, pv.len, f != LEDE_FIELD_STEM ? qv.data : NULL,
+                               qv.len)) != LEDE_OK)
+        goto cleanup;
+    for (uint32_t b = 0; b < c.nblocks; b++) {
+        if ((rc = lede_block_decode(&c, b, docids, tfs, ttfs)) != LEDE_OK)
+            goto cleanup;
+        size_t npos = 0;
+        for (uint32_t i = 0; i < c.blocks[b].n; i++)
+            npos += tfs[i];
+        uint32_t *posv = NULL;
+        if (f != LEDE_FIELD_STEM) {
+            posv = malloc((npos + 1) * sizeof *posv);
+            if (!posv || (rc = lede_block_decode_positions(&c, b, tfs, posv, &ix->scratch)) != LEDE_OK) {
+                free(posv);
+                rc = posv ? rc : LEDE_ENOMEM;
+                goto cleanup;
+            }
+        }
+        size_t k = 0;
+        for (uint32_t i = 0; i < c.blocks[b].n; i++) {
+            if (is_deleted_txn(t, docids[i])) {
+                (*dropped)++;
+                k += tfs[i];
+                continue;
+            }
+            if ((rc = plist_room(pl, 1, tfs[i])) != LEDE_OK) {
+                free(posv);
+                goto cleanup;
+            }
+            pl->docids[pl->n] = docids[i];
+            pl->tfs[pl->n] = tfs[i];
+            pl->ttfs[pl->n] = ttfs[i];
+            pl->lens[pl->n] = get_doclen(t, docids[i]);
+            pl->n++;
+            if (posv) {
+                memcpy(pl->pos + pl->npos, posv + k, tfs[i] * sizeof *posv);
+                pl->npos += tfs[i];
+            }
+            k += tfs[i];
+        }
+        free(posv);
+    }
+cleanup:
+    lede_chunk_release(&c);
+    return rc;
+}
+
+static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
+{
+    fieldbuf *b = &ix->fb[f];
+    gterm **order = NULL;
+    plist pl = {0};
+    lede_buf post = LEDE_BUF_INIT, pos = LEDE_BUF_INIT, val = LEDE_BUF_INIT;
+    uint8_t key[LEDE_KEY_TERM_MAX + 8];
+    int rc = LEDE_OK;
+
+    if (b->n == 0)
+        return LEDE_OK;
+    order = malloc(b->n * sizeof *order);
+    if (!order)
+        return LEDE_ENOMEM;
+    for (size_t i = 0; i < b->n; i++)
+        order[i] = &b->t[i];
+    sort_fb = b;
+    qsort(order, b->n, sizeof *order, cmp_terms);
+
+    for (size_t i = 0; i < b->n; i++) {
+        gterm *e = order[i];
+        const char *term = (const char *)b->strs.data + e->off;
+        lede_terminfo_rec ti = {0};
+        lede_val v;
+        uint64_t dropped = 0;
+        uint32_t chunk_key = 0;
+
+        if (e->len > LEDE_KEY_TERM_MAX)
+            continue;
+        rc = lede_store_get(t, LEDE_DB_TERMS(f), term, e->len, &v);
+        if (rc == LEDE_OK)
+            rc = lede_terminfo_decode(&ti, v.data, v.len);
+        else if (rc == LEDE_ENOTFOUND) {
+            rc = LEDE_OK;
+            ti.min_len = UINT32_MAX;
+        }
+        if (rc != LEDE_OK)
+            goto cleanup;
+        uint32_t old_df = ti.df;
+
+        pl.n = pl.npos = 0;
+        if (ti.nchunks > 0 && ti.last_chunk_n < LEDE_BLOCK) {
+            /* Rewrite the term's small last chunk with the new postings, so
+             * lists grown by small batches still have full blocks. */
+            size_t kl = lede_chunk_key(key, term, e->len, ti.last_chunk);
+            if ((rc = load_last_chunk(ix, t, f, key, kl, &pl, &dropped)) != LEDE_OK)
+                goto cleanup;
+            chunk_key = ti.last_chunk;
+            ti.nchunks--;
+            ti.npostings -= ti.last_chunk_n;
+            ti.npostings += ti.last_chunk_n - dropped;
+        }
+        for (size_t at = e->head; at; ) {
+            lede_dec d;
+            uint64_t next;
+            memcpy(&next, b->arena.data + at, 8);
+            lede_dec_init(&d, b->arena.data + at + 8, b->arena.len - at - 8);
+            uint32_t docid = lede_dec_u32(&d), tf = lede_dec_u32(&d), ttf = lede_dec_u32(&d);
+            if ((rc = plist_room(&pl, 1, f != LEDE_FIELD_STEM ? tf : 0)) != LEDE_OK)
+                goto cleanup;
+            pl.docids[pl.n] = docid;
+            pl.tfs[pl.n] = tf;
+            pl.ttfs[pl.n] = ttf;
+            pl.lens[pl.n] = ix->batch_lens[docid - ix->committed_max - 1];
+            pl.n++;
+            if (f != LEDE_FIELD_STEM) {
+                uint32_t last = 0;
+                for (uint32_t k = 0; k < tf; k++) {
+                    uint32_t g = lede_dec_u32(&d);
+                    last = k ? last + g : g;
+                    pl.pos[pl.npos++] = last;
+                }
+            }
+            if (d.rc != LEDE_OK) {
+                rc = LEDE_ECORRUPT;
+                goto cleanup;
+            }
+            at = (size_t)next;
+        }
+
+        /* Write chunks of up to CHUNK_BLOCKS blocks. */
+        size_t done = 0, posdone = 0;
+        while (done < pl.n) {
+            size_t n = LEDE_MIN(pl.n - done, (size_t)CHUNK_BLOCKS * LEDE_BLOCK);
+            size_t npos = 0;
+            if (f != LEDE_FIELD_STEM)
+                for (size_t k = 0; k < n; k++)
+                    npos += pl.tfs[done + k];
+            lede_posting_arrays in = {pl.docids + done, pl.tfs + done, pl.ttfs + done,
+                                      pl.lens + done,
+                                      f != LEDE_FIELD_STEM ? pl.pos + posdone : NULL, n};
+            lede_buf_reset(&post);
+            lede_buf_reset(&pos);
+            if ((rc = lede_chunk_encode(&post, &pos, &in)) != LEDE_OK)
+                goto cleanup;
+            uint32_t k0 = done == 0 && chunk_key ? chunk_key : pl.docids[done];
+            size_t kl = lede_chunk_key(key, term, e->len, k0);
+            if ((rc = put_buf(t, LEDE_DB_POST(f), key, kl, &post)) != LEDE_OK)
+                goto cleanup;
+            if (f != LEDE_FIELD_STEM && (rc = put_buf(t, LEDE_DB_POS(f), key, kl, &pos)) != LEDE_OK)
+                goto cleanup;
+            for (size_t k = 0; k < n; k++) {
+                ti.max_tf = LEDE_MAX(ti.max_tf, pl.tfs[done + k]);
+                ti.max_title_tf = LEDE_MAX(ti.max_title_tf, pl.ttfs[done + k]);
+                ti.min_len = LEDE_MIN(ti.min_len, pl.lens[done + k]);
+            }
+            ti.last_chunk = k0;
+            ti.last_chunk_n = (uint32_t)n;
+            ti.nchunks++;
+            done += n;
+            posdone += npos;
+        }
+        if (pl.n == 0 && chunk_key) {
+            /* Every posting of the old chunk was deleted and none is new. */
+            size_t kl = lede_chunk_key(key, term, e->len, chunk_key);
+            lede_store_del(t, LEDE_DB_POST(f), key, kl);
+            if (f != LEDE_FIELD_STEM)
+                lede_store_del(t, LEDE_DB_POS(f), key, kl);
+        }
+        ti.df += e->df;
+        ti.cf += e->cf;
+        ti.npostings += e->df;
+        if (old_df == 0 && ti.df > 0)
+            st->nterms[f]++;
+        st->npostings[f] += e->df;
+        lede_buf_reset(&val);
+        lede_terminfo_encode(&val, &ti);
+        if ((rc = put_buf(t, LEDE_DB_TERMS(f), term, e->len, &val)) != LEDE_OK)
+            goto cleanup;
+    }
+cleanup:
+    free(order);
+    plist_free(&pl);
+    lede_buf_free(&post);
+    lede_buf_free(&pos);
+    lede_buf_free(&val);
+    return rc;
+}
+
+/* Remove document docid: its records, and its share of every statistic. */
+static int delete_doc(lede_index *ix, lede_txn *t, uint32_t docid, lede_stats_rec *st)
+{
+    uint8_t key[4];
+    lede_val v;
+    lede_docrec rec;
+    lede_buf terms = LEDE_BUF_INIT, val = LEDE_BUF_INIT;
+    char *body = NULL;
+    size_t body_len = 0;
+    uint32_t len, title_len;
+    int rc;
+
+    lede_set_u32be(key, docid);
+    rc = lede_store_get(t, LEDE_DB_DOCS, key, 4, &v);
+    if (rc == LEDE_ENOTFOUND)
+        return LEDE_OK; /* already gone */
+    if (rc != LEDE_OK || (rc = lede_docrec_decode(&rec, v.data, v.len)) != LEDE_OK)
+        goto cleanup;
+    /* The record's strings point into the map; copy the title before writes move pages. */
+    char *title = strndup(rec.title, rec.title_bytes);
+    size_t title_bytes = rec.title_bytes;
+    uint32_t rec_len = rec.len;
+    if (!title) {
+        rc = LEDE_ENOMEM;
+        goto cleanup;
+    }
+    rc = lede_store_get(t, LEDE_DB_TEXT, key, 4, &v);
+    if (rc == LEDE_OK) {
+        unsigned long long sz = ZSTD_getFrameContentSize(v.data, v.len);
+        if (sz == ZSTD_CONTENTSIZE_ERROR || sz == ZSTD_CONTENTSIZE_UNKNOWN || sz > SIZE_MAX - 1) {
+            rc = LEDE_ECORRUPT;
+        } else if (!(body = malloc((size_t)sz + 1))) {
+            rc = LEDE_ENOMEM;
+        } else {
+            size_t z = ZSTD_decompressDCtx(ix->workers[0].dctx, body, (size_t)sz + 1, v.data, v.len);
+            if (ZSTD_isError(z) || z != sz)
+                rc = LEDE_ECORRUPT;
+            body_len = z;
+        }
+    }
+    if (rc != LEDE_OK) {
+        free(title);
+        set_msg(ix, "cannot delete document %u: its stored text is unreadable", docid);
+        goto cleanup;
+    }
+    rc = analyze_doc(&ix->workers[0], title, title_bytes, body, body_len, &terms, NULL, &len,
+                     &title_len);
+    free(title);
+    if (rc != LEDE_OK)
+        goto cleanup;
+
+    lede_dec d;
+    lede_dec_init(&d, terms.data, terms.len);
+    for (int f = 0; f < 3 && rc == LEDE_OK; f++) {
+        uint64_t n = lede_dec_varint(&d);
+        for (uint64_t i = 0; i < n && d.rc == LEDE_OK; i++) {
+            uint32_t tl = lede_dec_u32(&d);
+            const uint8_t *s = lede_dec_bytes(&d, tl);
+            uint32_t tf = lede_dec_u32(&d);
+            lede_dec_varint(&d);
+            if (f != LEDE_FIELD_STEM)
+                for (uint32_t k = 0; k < tf; k++)
+                    lede_dec_varint(&d);
+            if (d.rc != LEDE_OK || tl > LEDE_KEY_TERM_MAX)
+                continue;
+            lede_terminfo_rec ti;
+            rc = lede_store_get(t, LEDE_DB_TERMS(f), s, tl, &v);
+            if (rc == LEDE_OK)
+                rc = lede_terminfo_decode(&ti, v.data, v.len);
+            if (rc == LEDE_ENOTFOUND || (rc == LEDE_OK && ti.df == 0)) {
+                rc = LEDE_ECORRUPT;
+                set_msg(ix, "cannot delete document %u: term \"%.*s\" is missing", docid,
+                        (int)tl, (const char *)s);
+            }
+            if (rc != LEDE_OK)
+                break;
+            ti.df--;
+            ti.cf = ti.cf >= tf ? ti.cf - tf : 0;
+            if (ti.df == 0)
+                st->nterms[f]--;
+            st->npostings[f]--;
+            lede_buf_reset(&val);
+            lede_terminfo_encode(&val, &ti);
+            if ((rc = put_buf(t, LEDE_DB_TERMS(f), s, tl, &val)) != LEDE_OK)
+                break;
+        }
+    }
+    if (rc == LEDE_OK && d.rc != LEDE_OK)
+        rc = LEDE_ECORRUPT;
+    if (rc != LEDE_OK)
+        goto cleanup;
+    if ((rc = lede_store_del(t, LEDE_DB_DOCS, key, 4)) != LEDE_OK ||
+        ((rc = lede_store_del(t, LEDE_DB_TEXT, key, 4)) != LEDE_OK && rc != LEDE_ENOTFOUND) ||
+        (rc = lede_store_put(t, LEDE_DB_DELETED, key, 4, "", 0)) != LEDE_OK ||
+        (rc = set_doclens(t, docid, 1, NULL)) != LEDE_OK)
+        goto cleanup;
+    st->ndocs--;
+    st->total_len -= rec_len;
+    st->ndeleted++;
+cleanup:
+    free(body);
+    lede_buf_free(&terms);
+    lede_buf_free(&val);
+    return rc;
+}
+
+static int write_batch(lede_index *ix, lede_txn *t)
+{
+    lede_stats_rec st;
+    lede_buf rec = LEDE_BUF_INIT;
+    uint32_t *dels = NULL;
+    size_t ndels = 0;
+    uint8_t idkey[LEDE_ID_KEY_MAX + 32];
+    int rc;
+
+    if ((rc = load_stats(t, &st)) != LEDE_OK)
+        goto cleanup;
+    dels = malloc((ix->nops + 1) * sizeof *dels);
+    if (!dels) {
+        rc = LEDE_ENOMEM;
+        goto cleanup;
+    }
+    for (size_t i = 0; i < ix->nops; i++) {
+        wdoc *d = ix->ops[i];
+        size_t kl = lede_id_key(idkey, d->id, d->id_len);
+        lede_val v;
+        rc = lede_store_get(t, LEDE_DB_IDS, idkey, kl, &v);
+        if (rc == LEDE_OK && v.len == 4)
+            dels[ndels++] = lede_get_u32be(v.data);
+        else if (rc != LEDE_ENOTFOUND && rc != LEDE_OK)
+            goto cleanup;
+        rc = LEDE_OK;
+        if (d->is_delete) {
+            lede_store_del(t, LEDE_DB_IDS, idkey, kl);
+            continue;
+        }
+        uint8_t dk[4];
+        lede_set_u32be(dk, d->docid);
+        if ((rc = lede_store_put(t, LEDE_DB_IDS, idkey, kl, dk, 4)) != LEDE_OK)
+            goto cleanup;
+        lede_buf_reset(&rec);
+        lede_buf_put_str(&rec, d->id, d->id_len);
+        lede_buf_put_str(&rec, d->title ? d->title : "", d->title_bytes);
+        lede_buf_put_str(&rec, d->date ? d->date : "", d->date_len);
+        lede_buf_put_str(&rec, d->path ? d->path : "", d->path_len);
+        lede_buf_put_str(&rec, d->meta ? d->meta : "", d->meta_len);
+        lede_buf_put_varint(&rec, d->len);
+        lede_buf_put_varint(&rec, d->title_len);
+        lede_buf_put_varint(&rec, lede_zigzag(d->mtime));
+        lede_buf_put_varint(&rec, d->size);
+        lede_buf_put_u64le(&rec, d->hash);
+        lede_buf_put_varint(&rec, d->ents.len);
+        lede_buf_append(&rec, d->ents.data, d->ents.len);
+        if ((rc = put_buf(t, LEDE_DB_DOCS, dk, 4, &rec)) != LEDE_OK ||
+            (rc = put_buf(t, LEDE_DB_TEXT, dk, 4, &d->ztext)) != LEDE_OK)
+            goto cleanup;
+        st.ndocs++;
+        st.total_len += d->len;
+    }
+    if (ix->next_docid > ix->committed_max) {
+        rc = set_doclens(t, ix->committed_max + 1, ix->next_docid - ix->committed_max,
+                         ix->batch_lens);
+        if (rc != LEDE_OK)
+            goto cleanup;
+        st.max_docid = ix->next_docid;
+    }
+    for (int f = 0; f < 3; f++)
+        if ((rc = flush_field(ix, t, f, &st)) != LEDE_OK)
+            goto cleanup;
+    for (size_t i = 0; i < ndels; i++)
+        if ((rc = delete_doc(ix, t, dels[i], &st)) != LEDE_OK)
+            goto cleanup;
+    lede_buf_reset(&rec);
+    lede_stats_encode(&rec, &st);
+    rc = put_buf(t, LEDE_DB_META, "stats", 5, &rec);
+cleanup:
+    free(dels);
+    lede_buf_free(&rec);
+    return rc;
+}
+
+int lede_index_commit(lede_index *ix)
+{
+    int rc = analyze_pending(ix);
+    lede_txn *t = NULL;
+    if (rc != LEDE_OK)
+        goto cleanup;
+    if (ix->nops == 0)
+        goto cleanup;
+    for (;;) {
+        if ((rc = lede_store_begin(&t, ix->s, 1)) != LEDE_OK) {
+            set_msg(ix, "cannot start a write transaction on %s: %s", ix->dir, lede_strerror(rc));
+            goto cleanup;
+        }
+        rc = write_batch(ix, t);
+        int err = lede_store_txn_error(t);
+        if (rc == LEDE_OK) {
+            rc = lede_store_commit(t);
+            t = NULL;
+            if (rc == LEDE_EFULL)
+                err = ENOSPC; /* LMDB's commit reports MAP_FULL while writing pages */
+        } else {
+            lede_store_abort(t);
+            t = NULL;
+        }
+        if (rc == LEDE_OK)
+            break;
+        if (rc == LEDE_EFULL && lede_store_is_map_full(err)) {
+            uint64_t cur = lede_store_mapsize(ix->s), want = cur * 2;
+            if (ix->max_size && want > ix->max_size)
+                want = ix->max_size;
+            if (want > cur && lede_store_grow(ix->s, want) == LEDE_OK &&
+                lede_store_mapsize(ix->s) > cur)
+                continue; /* redo the whole batch in the larger map */
+            if (ix->max_size && want <= cur)
+                set_msg(ix, "the index in %s reached its size limit of %llu bytes; "
+                            "the last %zu documents were not written",
+                        ix->dir, (unsigned long long)ix->max_size, ix->nops);
+            else
+                set_msg(ix, "the index map in %s is full and cannot grow while readers of "
+                            "this process are open",
+                        ix->dir);
+            goto cleanup;
+        }
+        if (rc == LEDE_EFULL)
+            set_msg(ix, "the disk holding %s is full (%s); the last %zu documents were not written",
+                    ix->dir, err ? lede_store_strerror(err) : "no space", ix->nops);
+        else if (!ix->errmsg[0])
+            set_msg(ix, "cannot write the index in %s: %s", ix->dir,
+                    err ? lede_store_strerror(err) : lede_strerror(rc));
+        goto cleanup;
+    }
+    ix->committed_max = ix->next_docid;
+cleanup:
+    batch_reset(ix);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Opening, adding, deleting                                           */
+/* ------------------------------------------------------------------ */
+
+static int take_lock(lede_index *ix, int wait, char **errmsg)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/writer.lock", ix->dir);
+    ix->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (ix->lockfd < 0) {
+        if (errmsg && asprintf(errmsg, "cannot open the lock file %s: %s", path, strerror(errno)) < 0)
+            *errmsg = NULL;
+        return LEDE_EIO;
+    }
+    if (flock(ix->lockfd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK && wait) {
+            while (flock(ix->lockfd, LOCK_EX) != 0 && errno == EINTR) {
+            }
+        } else {
+            char pid[32] = "";
+            ssize_t n = pread(ix->lockfd, pid, sizeof pid - 1, 0);
+            pid[n > 0 ? n : 0] = 0;
+            pid[strcspn(pid, "\n")] = 0;
+            if (errmsg && asprintf(errmsg,
+                                   "the index in %s is locked by another writer (pid %s); "
+                                   "wait for it or use --wait",
+                                   ix->dir, pid[0] ? pid : "unknown") < 0)
+                *errmsg = NULL;
+            return LEDE_EBUSY;
+        }
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(ix->lockfd, 0) != 0 || pwrite(ix->lockfd, pid, (size_t)n, 0) != n) {
+        /* The pid is only informative: a writer without it still works. */
+    }
+    return LEDE_OK;
+}
+
+static int setup_language(lede_index *ix, const lede_index_options *opts, char **errmsg)
+{
+    lede_txn *t = NULL;
+    lede_val v;
+    int rc = lede_store_begin(&t, ix->s, 1);
+    if (rc != LEDE_OK)
+        return rc;
+    rc = lede_store_get(t, LEDE_DB_META, "language", 8, &v);
+    const char *want = opts && opts->language ? opts->language : NULL;
+    if (rc == LEDE_OK) {
+        size_t n = LEDE_MIN(v.len, sizeof ix->language - 1);
+        memcpy(ix->language, v.data, n);
+        ix->language[n] = 0;
+        if (want && strcmp(want, ix->language) != 0) {
+            if (errmsg && asprintf(errmsg,
+                                   "the index in %s was built for language %s, not %s "
+                                   "(rebuild it to change the language)",
+                                   ix->dir, ix->language, want) < 0)
+                *errmsg = NULL;
+            rc = LEDE_EINVAL;
+        }
+        lede_store_abort(t);
+        return rc;
+    }
+    snprintf(ix->language, sizeof ix->language, "%s", want ? want : "english");
+    rc = lede_store_put(t, LEDE_DB_META, "language", 8, ix->language, strlen(ix->language));
+    if (rc == LEDE_OK) {
+        rc = lede_store_commit(t);
+    } else {
+        lede_store_abort(t);
+    }
+    return rc;
+}
+
+int lede_index_open(lede_index **out, const char *dir, const lede_index_options *opts,
+                    char **errmsg)
+{
+    lede_index *ix = NULL;
+    int rc = LEDE_OK;
+    char *msg = NULL;
+
+    *out = NULL;
+    if (errmsg)
+        *errmsg = NULL;
+    if (!dir || (opts && opts->version != LEDE_INDEX_OPTIONS_VERSION)) {
+        if (errmsg && asprintf(errmsg, "invalid arguments to lede_index_open") < 0)
+            *errmsg = NULL;
+        return LEDE_EINVAL;
+    }
+    ix = calloc(1, sizeof *ix);
+    if (!ix || !(ix->dir = strdup(dir))) {
+        rc = LEDE_ENOMEM;
+        goto cleanup;
+    }
+    ix->lockfd = -1;
+    ix->budget = opts && opts->memory_budget ? opts->memory_budget : DEFAULT_BUDGET;
+    ix->max_size = opts ? opts->max_size : 0;
+    ix->nthreads = opts && opts->threads > 0 ? opts->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (ix->nthreads < 1)
+        ix->nthreads = 1;
+    if (ix->nthreads > 64)
+        ix->nthreads = 64;
+    /* The directory must exist before its lock file can. */
+    if ((rc = lede_store_open(&ix->s, dir, 1, &msg)) != LEDE_OK)
+        goto cleanup;
+    if ((rc = take_lock(ix, opts && opts->wait_for_lock, &msg)) != LEDE_OK)
+        goto cleanup;
+    if (ix->max_size && lede_store_mapsize(ix->s) > ix->max_size)
+        lede_store_grow(ix->s, ix->max_size);
+    if ((rc = setup_language(ix, opts, &msg)) != LEDE_OK)
+        goto cleanup;
+    ix->workers = calloc((size_t)ix->nthreads, sizeof *ix->workers);
+    if (!ix->workers) {
+        rc = LEDE_ENOMEM;
+        goto cleanup;
+    }
+    for (int i = 0; i < ix->nthreads; i++) {
+        worker *w = &ix->workers[i];
+        if ((rc = lede_analyzer_new(&w->a, ix->language)) != LEDE_OK) {
+            if (asprintf(&msg, "unknown language %s", ix->language) < 0)
+                msg = NULL;
+            goto cleanup;
+        }
+        w->cctx = ZSTD_createCCtx();
+        w->dctx = ZSTD_createDCtx();
+        if (!w->cctx || !w->dctx) {
+            rc = LEDE_ENOMEM;
+            goto cleanup;
+        }
+    }
+    {
+        lede_txn *t = NULL;
+        lede_stats_rec st;
+        if ((rc = lede_store_begin(&t, ix->s, 0)) != LEDE_OK)
+            goto cleanup;
+        rc = load_stats(t, &st);
+        lede_store_abort(t);
+        if (rc != LEDE_OK) {
+            if (asprintf(&msg, "the index in %s has unreadable statistics", dir) < 0)
+                msg = NULL;
+            goto cleanup;
+        }
+        ix->committed_max = ix->next_docid = st.max_docid;
+    }
+    *out = ix;
+    ix = NULL;
+cleanup:
+    if (rc != LEDE_OK && errmsg) {
+        if (!msg && asprintf(&msg, "cannot open the index in %s: %s", dir, lede_strerror(rc)) < 0)
+            msg = NULL;
+        *errmsg = msg;
+        msg = NULL;
+    }
+    free(msg);
+    lede_index_close(ix);
+    return rc;
+}
+
+void lede_index_close(lede_index *ix)
+{
+    if (!ix)
+        return;
+    batch_reset(ix);
+    if (ix->workers)
+        for (int i = 0; i < ix->nthreads; i++)
+            worker_free(&ix->workers[i]);
+    free(ix->workers);
+    lede_store_close(ix->s);
+    if (ix->lockfd >= 0) {
+        if (ftruncate(ix->lockfd, 0) != 0) {
+            /* Leaving the old pid in an unlocked file is harmless. */
+        }
+        close(ix->lockfd);
+    }
+    free(ix->dir);
+    free(ix);
+}
+
+static int maybe_flush(lede_index *ix)
+{
+    int rc = LEDE_OK;
+    if (ix->pending_bytes >= ANALYZE_BYTES || ix->nops - ix->nanalyzed >= ANALYZE_DOCS)
+        rc = analyze_pending(ix);
+    /* LMDB keeps the batch's dirty pages in memory too, about as large as
+     * what it writes: commit at half the budget to stay near it. */
+    if (rc == LEDE_OK && lede_index_buffered(ix) >= ix->budget / 2)
+        rc = lede_index_commit(ix);
+    return rc;
+}
+
+int lede_index_add(lede_index *ix, const lede_doc *doc)
+{
+    if (!ix || !doc || doc->version != LEDE_DOC_VERSION || !doc->id || !doc->id[0] ||
+        (!doc->body && doc->body_len) || (!doc->title && doc->title_len)) {
+        if (ix)
+            set_msg(ix, "invalid document: %s", doc && doc->id && doc->id[0] ? "missing fields" : "no id");
+        return LEDE_EINVAL;
+    }
+    ix->errmsg[0] = 0;
+    size_t id_len = strlen(doc->id);
+    size_t date_len = doc->date ? strlen(doc->date) : 0;
+    size_t path_len = doc->path ? strlen(doc->path) : 0;
+    size_t meta_len = doc->meta_json ? strlen(doc->meta_json) : 0;
+    size_t total = id_len + doc->title_len + date_len + path_len + meta_len + 5;
+    wdoc *d = calloc(1, sizeof *d);
+    if (!d || !(d->mem = malloc(total)) || !(d->body_mem = malloc(doc->body_len + 1))) {
+        wdoc_free(d);
+        set_msg(ix, "out of memory buffering document %s", doc->id);
+        return LEDE_ENOMEM;
+    }
+    char *p = d->mem;
+#define COPY(field, src, n)                                                                        \
+    do {                                                                                           \
+        d->field = p;                                                                              \
+        if (n)                                                                                     \
+            memcpy(p, src, n);                                                                     \
+        p[n] = 0;                                                                                  \
+        p += (n) + 1;                                                                              \
+    } while (0)
+    COPY(id, doc->id, id_len);
+    COPY(title, doc->title, doc->title_len);
+    COPY(date, doc->date, date_len);
+    COPY(path, doc->path, path_len);
+    COPY(meta, doc->meta_json, meta_len);
+#undef COPY
+    d->body = d->body_mem;
+    if (doc->body_len)
+        memcpy(d->body_mem, doc->body, doc->body_len);
+    d->body_mem[doc->body_len] = 0;
+    d->id_len = id_len;
+    d->title_bytes = doc->title_len;
+    d->body_len = doc->body_len;
+    d->date_len = date_len;
+    d->path_len = path_len;
+    d->meta_len = meta_len;
+    d->mtime = doc->mtime;
+    d->size = doc->size;
+    d->hash = doc->hash;
+    if (push_op(ix, d) != LEDE_OK) {
+        wdoc_free(d);
+        set_msg(ix, "out of memory buffering document %s", doc->id);
+        return LEDE_ENOMEM;
+    }
+    ix->pending_bytes += doc->title_len + doc->body_len;
+    return maybe_flush(ix);
+}
+
+int lede_index_delete(lede_index *ix, const char *id)
+{
+    int rc;
+    if (!ix || !id || !id[0])
+        return LEDE_EINVAL;
+    ix->errmsg[0] = 0;
+    size_t len = strlen(id);
+    int exists = 0;
+    if (ix->nidslots) {
+        size_t j = id_slot(ix, id, len);
+        if (ix->idslots[j]) {
+            exists = !ix->ops[ix->idslots[j] - 1]->is_delete;
+            if (!exists) {
+                set_msg(ix, "no document with id %s", id);
+                return LEDE_ENOTFOUND;
+            }
+        }
+    }
+    if (!exists) {
+        lede_txn *t = NULL;
+        uint8_t key[LEDE_ID_KEY_MAX + 32];
+        lede_val v;
+        size_t kl = lede_id_key(key, id, len);
+        if ((rc = lede_store_begin(&t, ix->s, 0)) != LEDE_OK)
+            return rc;
+        rc = lede_store_get(t, LEDE_DB_IDS, key, kl, &v);
+        lede_store_abort(t);
+        if (rc == LEDE_ENOTFOUND) {
+            set_msg(ix, "no document with id %s", id);
+            return rc;
+        }
+        if (rc != LEDE_OK)
+            return rc;
+    }
+    wdoc *d = calloc(1, sizeof *d);
+    if (!d || !(d->mem = strdup(id))) {
+        free(d);
+        return LEDE_ENOMEM;
+    }
+    d->id = d->mem;
+    d->id_len = len;
+    d->is_delete = 1;
+    if (push_op(ix, d) != LEDE_OK) {
+        wdoc_free(d);
+        return LEDE_ENOMEM;
+    }
+    return maybe_flush(ix);
+}
+
+const char *lede_index_language(const lede_index *ix)
+{
+    return ix ? ix->language : "";
+}
