@@ -237,11 +237,8 @@ static int analyze_doc(worker *w, const char *title, size_t tlen, const char *bo
 
     w->in_title = 1;
     if (tlen > 0) {
-        rc = lede_analyze(w->a, title, tlen, 0, on_token, w, &st);
-        if (w->rc != LEDE_OK || rc < 0)
-            goto fail;
-        rc = lede_entities_spot(w->a, title, tlen, 0, &w->ents);
-        if (rc < 0)
+        rc = lede_analyze_doc(w->a, title, tlen, 0, on_token, w, &st, &w->ents);
+        if (w->rc != LEDE_OK || rc != 0)
             goto fail;
     }
     uint32_t title_len = (uint32_t)st.tokens;
@@ -252,12 +249,11 @@ static int analyze_doc(worker *w, const char *title, size_t tlen, const char *bo
     w->in_title = 0;
     uint32_t first = title_len + LEDE_TITLE_GAP;
     memset(&st, 0, sizeof st);
-    rc = lede_analyze(w->a, body, blen, first, on_token, w, &st);
-    if (w->rc != LEDE_OK || rc < 0)
+    rc = lede_analyze_doc(w->a, body, blen, first, on_token, w, &st, &w->ents);
+    if (w->rc != LEDE_OK || rc != 0)
         goto fail;
     ntok += (uint32_t)st.tokens;
-    rc = lede_entities_spot(w->a, body, blen, first, &w->ents);
-    if (rc < 0 || (rc = add_entities(w, title_ents)) != LEDE_OK)
+    if ((rc = add_entities(w, title_ents)) != LEDE_OK)
         goto fail;
 
     /* Positions: lay each term's out contiguously, in text order. */

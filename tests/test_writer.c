@@ -1,0 +1,252 @@
+/* The writer: stats exact after adds, replaces and deletes; identical
+ * indexes whatever the thread count; batches; lock; size limit. */
+#include "index_fixture.h"
+
+#include "store.h"
+
+static char *dir;
+
+static void setup(void)
+{
+    fx_load();
+    dir = fx_tmpdir();
+}
+
+static void teardown(void)
+{
+    fx_rmdir(dir);
+    dir = NULL;
+    fx_free();
+}
+
+TestSuite(writer, .init = setup, .fini = teardown);
+
+/* df of a term by walking its cursor (the ground truth). */
+static uint32_t walk_df(lede_reader *r, lede_field f, const char *term)
+{
+    lede_postings *p = NULL;
+    uint32_t n = 0;
+    if (lede_postings_open(&p, r, f, term, strlen(term)) != LEDE_OK)
+        return 0;
+    while (lede_postings_docid(p) != LEDE_DOCID_END) {
+        n++;
+        if (lede_postings_next(p) != LEDE_OK)
+            break;
+    }
+    lede_postings_free(p);
+    return n;
+}
+
+Test(writer, counts_every_document_and_its_length)
+{
+    fx_index(dir, 0, fx_ndocs, 1, 0);
+    lede_reader *r = fx_reader(dir);
+    lede_stats st;
+    cr_assert_eq(lede_reader_stats(r, &st), LEDE_OK);
+    cr_expect_eq(st.ndocs, fx_ndocs);
+    cr_expect_eq(st.max_docid, fx_ndocs);
+    cr_expect_str_eq(st.language, "english");
+    uint64_t total = 0;
+    for (uint32_t d = 1; d <= st.max_docid; d++) {
+        lede_doc_info info;
+        cr_assert_eq(lede_reader_doc(r, d, &info), LEDE_OK);
+        cr_expect_eq(lede_reader_doclen(r, d), info.len);
+        cr_expect_str_eq(info.id, fx_docs[d - 1].id);
+        cr_expect_str_eq(info.title, fx_docs[d - 1].title);
+        total += info.len;
+    }
+    cr_expect_eq(st.total_len, total);
+    cr_expect_gt(st.nterms[LEDE_FIELD_STEM], 1000);
+    cr_expect_gt(st.nterms[LEDE_FIELD_WORD], st.nterms[LEDE_FIELD_STEM]);
+    cr_expect_gt(st.nterms[LEDE_FIELD_NAME], 10);
+    lede_reader_close(r);
+    fx_check(dir);
+}
+
+Test(writer, replace_and_delete_keep_statistics_exact)
+{
+    /* Reference: the index of documents 10..end only. */
+    char *ref = fx_tmpdir();
+    fx_index(ref, 10, fx_ndocs, 1, 0);
+
+    /* Same live set, reached by adding all, replacing some and deleting 0..9. */
+    fx_index(dir, 0, fx_ndocs, 2, 0);
+    fx_index(dir, 20, 40, 1, 0); /* replace: same ids */
+    lede_index *ix = NULL;
+    cr_assert_eq(lede_index_open(&ix, dir, NULL, NULL), LEDE_OK);
+    for (size_t i = 0; i < 10; i++)
+        cr_assert_eq(lede_index_delete(ix, fx_docs[i].id), LEDE_OK);
+    cr_expect_eq(lede_index_delete(ix, fx_docs[0].id), LEDE_ENOTFOUND);
+    cr_expect_eq(lede_index_delete(ix, "no such id"), LEDE_ENOTFOUND);
+    cr_assert_eq(lede_index_commit(ix), LEDE_OK, "%s", lede_index_errmsg(ix));
+    lede_index_close(ix);
+    fx_check(dir);
+
+    lede_reader *a = fx_reader(ref), *b = fx_reader(dir);
+    lede_stats sa, sb;
+    lede_reader_stats(a, &sa);
+    lede_reader_stats(b, &sb);
+    cr_expect_eq(sb.ndocs, sa.ndocs);
+    cr_expect_eq(sb.total_len, sa.total_len);
+    for (int f = 0; f < 3; f++) {
+        cr_expect_eq(sb.nterms[f], sa.nterms[f], "field %d", f);
+        cr_expect_eq(sb.npostings[f], sa.npostings[f], "field %d", f);
+    }
+    const char *terms[] = {"the", "refuge", "nation", "burundi", "rwanda", "said"};
+    for (size_t i = 0; i < sizeof terms / sizeof *terms; i++) {
+        lede_term_info ia, ib;
+        int ra = lede_reader_term(a, LEDE_FIELD_STEM, terms[i], strlen(terms[i]), &ia);
+        int rb = lede_reader_term(b, LEDE_FIELD_STEM, terms[i], strlen(terms[i]), &ib);
+        cr_expect_eq(rb, ra, "%s", terms[i]);
+        cr_expect_eq(ib.df, ia.df, "%s", terms[i]);
+        cr_expect_eq(ib.cf, ia.cf, "%s", terms[i]);
+        cr_expect_eq(walk_df(b, LEDE_FIELD_STEM, terms[i]), ib.df, "%s", terms[i]);
+    }
+    uint32_t docid;
+    cr_expect_eq(lede_reader_find(b, fx_docs[0].id, &docid), LEDE_ENOTFOUND);
+    cr_expect_eq(lede_reader_find(b, fx_docs[25].id, &docid), LEDE_OK);
+    cr_expect_gt(docid, fx_ndocs, "a replaced document gets a new doc id");
+    lede_reader_close(a);
+    lede_reader_close(b);
+    fx_rmdir(ref);
+}
+
+/* Every record of every database, for comparing two indexes. */
+static int same_terms(const char *t, size_t len, const lede_term_info *info, void *payload)
+{
+    lede_reader *other = payload;
+    lede_term_info o;
+    (void)info;
+    cr_assert_eq(lede_reader_term(other, LEDE_FIELD_WORD, t, len, &o), LEDE_OK, "%.*s", (int)len, t);
+    cr_assert_eq(o.df, info->df);
+    cr_assert_eq(o.cf, info->cf);
+    return 0;
+}
+
+Test(writer, same_index_whatever_the_thread_count)
+{
+    char *two = fx_tmpdir();
+    /* A tiny budget forces many batches in one of them. */
+    fx_index(dir, 0, fx_ndocs, 1, 0);
+    fx_index(two, 0, fx_ndocs, 4, 64 << 10);
+    lede_reader *a = fx_reader(dir), *b = fx_reader(two);
+    lede_stats sa, sb;
+    lede_reader_stats(a, &sa);
+    lede_reader_stats(b, &sb);
+    cr_expect_eq(memcmp(&sa, &sb, sizeof sa), 0);
+    cr_expect_eq(lede_reader_terms(a, LEDE_FIELD_WORD, NULL, 0, same_terms, b), LEDE_OK);
+    const char *words[] = {"the", "rwanda", "said", "police"};
+    for (size_t i = 0; i < 4; i++) {
+        lede_postings *p = NULL, *q = NULL;
+        cr_assert_eq(lede_postings_open(&p, a, LEDE_FIELD_WORD, words[i], strlen(words[i])), LEDE_OK);
+        cr_assert_eq(lede_postings_open(&q, b, LEDE_FIELD_WORD, words[i], strlen(words[i])), LEDE_OK);
+        while (lede_postings_docid(p) != LEDE_DOCID_END) {
+            cr_assert_eq(lede_postings_docid(p), lede_postings_docid(q));
+            cr_assert_eq(lede_postings_tf(p), lede_postings_tf(q));
+            const uint32_t *pp, *qp;
+            uint32_t pn, qn;
+            cr_assert_eq(lede_postings_positions(p, &pp, &pn), LEDE_OK);
+            cr_assert_eq(lede_postings_positions(q, &qp, &qn), LEDE_OK);
+            cr_assert_eq(pn, qn);
+            cr_assert_eq(memcmp(pp, qp, pn * sizeof *pp), 0);
+            lede_postings_next(p);
+            lede_postings_next(q);
+        }
+        cr_expect_eq(lede_postings_docid(q), LEDE_DOCID_END);
+        lede_postings_free(p);
+        lede_postings_free(q);
+    }
+    lede_reader_close(a);
+    lede_reader_close(b);
+    fx_check(two);
+    fx_rmdir(two);
+}
+
+Test(writer, second_writer_is_refused_naming_the_holder)
+{
+    lede_index *a = NULL, *b = NULL;
+    char *msg = NULL;
+    cr_assert_eq(lede_index_open(&a, dir, NULL, NULL), LEDE_OK);
+    cr_expect_eq(lede_index_open(&b, dir, NULL, &msg), LEDE_EBUSY);
+    cr_expect_null(b);
+    cr_assert_not_null(msg);
+    char pid[32];
+    snprintf(pid, sizeof pid, "pid %ld", (long)getpid());
+    cr_expect(strstr(msg, pid) != NULL, "%s", msg);
+    free(msg);
+    lede_index_close(a);
+    cr_expect_eq(lede_index_open(&b, dir, NULL, NULL), LEDE_OK);
+    lede_index_close(b);
+}
+
+Test(writer, readers_see_the_last_committed_state)
+{
+    fx_index(dir, 0, 50, 1, 0);
+    lede_reader *before = fx_reader(dir);
+    lede_index *ix = NULL;
+    cr_assert_eq(lede_index_open(&ix, dir, NULL, NULL), LEDE_OK);
+    for (size_t i = 50; i < 60; i++) {
+        lede_doc d = fx_doc(i);
+        cr_assert_eq(lede_index_add(ix, &d), LEDE_OK);
+    }
+    lede_stats st;
+    lede_reader *during = fx_reader(dir);
+    lede_reader_stats(during, &st);
+    cr_expect_eq(st.ndocs, 50, "uncommitted documents are invisible");
+    cr_assert_eq(lede_index_commit(ix), LEDE_OK);
+    lede_index_close(ix);
+    lede_reader_stats(before, &st);
+    cr_expect_eq(st.ndocs, 50, "an open reader keeps its snapshot");
+    lede_reader *after = fx_reader(dir);
+    lede_reader_stats(after, &st);
+    cr_expect_eq(st.ndocs, 60);
+    lede_reader_close(before);
+    lede_reader_close(during);
+    lede_reader_close(after);
+}
+
+Test(writer, map_grows_when_full)
+{
+    lede_store_set_initial_mapsize(256 << 10);
+    fx_index(dir, 0, fx_ndocs, 1, 0);
+    lede_store_set_initial_mapsize(0);
+    lede_reader *r = fx_reader(dir);
+    lede_stats st;
+    lede_reader_stats(r, &st);
+    cr_expect_eq(st.ndocs, fx_ndocs);
+    lede_reader_close(r);
+    fx_check(dir);
+}
+
+Test(writer, size_limit_fails_clearly_and_keeps_committed_batches)
+{
+    lede_index_options o = LEDE_INDEX_OPTIONS_INIT;
+    lede_index *ix = NULL;
+    o.max_size = 1 << 20;
+    o.threads = 1;
+    lede_store_set_initial_mapsize(256 << 10);
+    fx_index(dir, 0, 5, 1, 0);
+    cr_assert_eq(lede_index_open(&ix, dir, &o, NULL), LEDE_OK);
+    int rc = LEDE_OK;
+    for (int round = 0; round < 50 && rc == LEDE_OK; round++) {
+        for (size_t i = 5; i < fx_ndocs && rc == LEDE_OK; i++) {
+            lede_doc d = fx_doc(i);
+            char id[64];
+            snprintf(id, sizeof id, "%s-%d", fx_docs[i].id, round);
+            d.id = id;
+            rc = lede_index_add(ix, &d);
+        }
+        if (rc == LEDE_OK)
+            rc = lede_index_commit(ix);
+    }
+    cr_expect_eq(rc, LEDE_EFULL);
+    cr_expect(strstr(lede_index_errmsg(ix), "size limit") != NULL, "%s", lede_index_errmsg(ix));
+    lede_index_close(ix);
+    lede_store_set_initial_mapsize(0);
+    lede_reader *r = fx_reader(dir);
+    lede_stats st;
+    lede_reader_stats(r, &st);
+    cr_expect_geq(st.ndocs, 5);
+    lede_reader_close(r);
+    fx_check(dir);
+}
