@@ -351,10 +351,15 @@ static uint32_t clamp_start(const chooser *ch, int64_t s)
     return (uint32_t)s;
 }
 
+/*
+ * Windows keep at least one token between them: the bytes between two
+ * adjacent tokens could otherwise be claimed by both fragments' edges, and
+ * overlapping character bigrams share bytes.
+ */
 static int overlaps_taken(const chooser *ch, uint32_t s, uint32_t e)
 {
     for (size_t i = 0; i < ch->ntaken; i++)
-        if (s < ch->taken[i][1] && ch->taken[i][0] < e)
+        if (s <= ch->taken[i][1] && ch->taken[i][0] <= e)
             return 1;
     return 0;
 }
@@ -523,7 +528,8 @@ int lede_snippet_make(lede_snippet **out, lede_analyzer *a, const char *text, si
         goto cleanup; /* nothing to show */
     if ((rc = match_sequences(&c)) != LEDE_OK)
         goto cleanup;
-    qsort(c.m, c.nm, sizeof *c.m, match_cmp);
+    if (c.nm > 1)
+        qsort(c.m, c.nm, sizeof *c.m, match_cmp);
 
     ch.c = &c;
     ch.width = width;

@@ -350,7 +350,7 @@ Test(snippet, escape_sequences_and_controls_never_reach_the_output)
         {"c1 \xC2\x9B""31mcsi\xC2\x9D""2;t\xC2\x9C ok", 0, "c1 csi ok"},
         {"keypad\x1b=mode \x1b(Bcharset", 0, "keypadmode charset"},
         {"tab\there\r\nnew\x0bline\x0c", 0, "tab here new line"},
-        {"bell\x07 nul\0byte del\x7f", 25, "bell nulbyte del"},
+        {"bell\x07 nul\0byte del\x7f", 19, "bell nulbyte del"},
         {"bad \xff\xfe utf8 \xC3", 0, "bad \xEF\xBF\xBD\xEF\xBF\xBD utf8 \xEF\xBF\xBD"},
         {"bidi \xE2\x80\xAEreversed\xE2\x80\xAC end", 0, "bidi reversed end"},
         {"nel\xC2\x85line \xE2\x80\xA8sep", 0, "nel line sep"},
@@ -449,4 +449,57 @@ Test(snippet, query_terms_are_deduplicated_and_validated)
     lede_snippet_query_free(q);
     lede_snippet_query_free(NULL);
     lede_snippet_free(NULL);
+}
+
+Test(snippet, random_bytes_never_break_the_invariants)
+{
+    /* Texts spliced from words, escape pieces, controls and broken UTF-8. */
+    static const char *const pieces[] = {
+        "cocoa ", "Kim Jong Un", "\xE2\x80\x99s ", "\x1b[", "31m", "\x1b]0;", "\x07", "\xC2\x9B",
+        "\xC2\x9D", "\xff", "\xC3", "\xE5\x8C\x97\xE4\xBA\xAC", "\n", "\t", "\0", ". ", "-",
+        "U.S. ", "\xCC\x88", "prices ", "\x1b\\", "\x7f",
+    };
+    const qterm q[] = {{LEDE_SNIPPET_STEM, "cocoa"},
+                       {LEDE_SNIPPET_STEM, "price"},
+                       {LEDE_SNIPPET_NAME, "kim jong un"},
+                       {LEDE_SNIPPET_WORD, "us"},
+                       {0, NULL}};
+    uint64_t x = 88172645463325252ULL;
+    char text[600];
+    for (int iter = 0; iter < 300; iter++) {
+        size_t len = 0;
+        for (;;) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            const char *p = pieces[x % ARRAY_SIZE(pieces)];
+            size_t n = p[0] ? strlen(p) : 1;
+            if (len + n > sizeof text)
+                break;
+            memcpy(text + len, p, n);
+            len += n;
+            if (x % 97 == 0)
+                break;
+        }
+        lede_snippet *s = snip(text, len, q, 1 + (unsigned)(x % 9), 1 + (unsigned)(x % 3));
+        uint32_t prev = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            const lede_fragment *f = &s->frags[i];
+            cr_assert(f->start >= prev && f->start <= f->end && f->end <= len);
+            prev = f->end;
+            lede_snippet_range mo[64];
+            cr_assert_leq(f->nmatches, 64);
+            size_t olen;
+            char *out = NULL;
+            lede_render_options ro = LEDE_RENDER_OPTIONS_INIT;
+            ro.open = "[";
+            ro.close = "]";
+            cr_assert_eq(lede_snippet_render(&out, &olen, text, len, f, &ro, mo), LEDE_OK);
+            assert_terminal_safe(out, olen);
+            for (size_t m = 0; m < f->nmatches; m++)
+                cr_assert(mo[m].start <= mo[m].end && mo[m].end <= olen);
+            free(out);
+        }
+        lede_snippet_free(s);
+    }
 }
