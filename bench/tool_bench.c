@@ -5,9 +5,10 @@
  *
  *   lede-bench reduce                  qid<TAB>query on stdin → plain words
  *   lede-bench fts5-index DB JSONL     build an FTS5 table of title + body
- *   lede-bench fts5-query DB [-n N] [--timing] [--format trec|ids]
- *                                      answer qid<TAB>words from stdin, OR of
- *                                      the words, ranked by bm25()
+ *   lede-bench fts5-query DB [-n N] [--timing] [--format trec|ids] [--query Q]
+ *                                      answer qid<TAB>words from stdin (or the
+ *                                      one query Q), OR of the words, ranked
+ *                                      by bm25()
  *   lede-bench make-queries JSONL PEOPLE ORGS N
  *                                      N real queries from Reuters: headlines,
  *                                      people and organisations, keywords
@@ -242,7 +243,7 @@ static char *fts5_match(const char *words)
 
 static int cmd_fts5_query(int argc, char **argv)
 {
-    const char *dbpath = NULL, *format = "trec";
+    const char *dbpath = NULL, *format = "trec", *one_query = NULL;
     int limit = 1000, timing = 0;
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "-n") == 0 && i + 1 < argc)
@@ -251,6 +252,8 @@ static int cmd_fts5_query(int argc, char **argv)
             timing = 1;
         else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
             format = argv[++i];
+        else if (strcmp(argv[i], "--query") == 0 && i + 1 < argc)
+            one_query = argv[++i];
         else if (dbpath == NULL)
             dbpath = argv[i];
         else
@@ -270,7 +273,13 @@ static int cmd_fts5_query(int argc, char **argv)
     char *line = NULL;
     size_t cap = 0, qno = 0;
     ssize_t n;
-    while ((n = getline(&line, &cap, stdin)) > 0) {
+    /* --query answers one query given on the command line (for timing a
+     * whole process); otherwise queries come from stdin. */
+    while (one_query ? qno == 0 : (n = getline(&line, &cap, stdin)) > 0) {
+        if (one_query) {
+            line = strdup(one_query);
+            n = (ssize_t)strlen(line);
+        }
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
             line[--n] = '\0';
         char *qid, *text, qbuf[32];
@@ -558,6 +567,14 @@ static int cmd_wall(int runs, char **cmd)
         t[i] = (now_us() - t0) / 1000.0;
         if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
             die("cannot run ", cmd[0]);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) >= 2) {
+            /* Exit 1 is "nothing matched"; 2 and above (or a signal) is a
+             * failure, and its time means nothing. */
+            printf("-\n");
+            fprintf(stderr, "lede-bench: %s failed (status %d)\n", cmd[0], status);
+            free(t);
+            return 1;
+        }
     }
     qsort(t, (size_t)runs, sizeof *t, dbl_cmp);
     printf("%.2f\n", t[runs / 2]);
@@ -568,7 +585,7 @@ static int cmd_wall(int runs, char **cmd)
 static void usage(void)
 {
     fprintf(stderr, "usage: lede-bench reduce | fts5-index DB JSONL | fts5-query DB [-n N] "
-                    "[--timing] [--format trec|ids]\n"
+                    "[--timing] [--format trec|ids] [--query TEXT]\n"
                     "       | make-queries JSONL PEOPLE ORGS N | percentiles | wall RUNS CMD...\n");
 }
 
