@@ -28,29 +28,41 @@
 #include "common.h"
 
 #include "entities.h"
+#include "stem.h"
 #include "tokenize.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
 #define SEEN_MIDCAP 1u /* capitalised somewhere other than a sentence start */
 #define SEEN_LOWER 2u  /* written in lower case somewhere */
 #define RUN_MAX 12     /* longer capitalised runs are headlines, not names */
 
+/* Binary search of w[0..len) in a list sorted by strcmp (the lexicons
+ * below are kept sorted; this runs for every word of every capitalised run). */
 static int in_list(const char *const *list, size_t n, const char *w, size_t len)
 {
-    for (size_t k = 0; k < n; k++)
-        if (strncmp(list[k], w, len) == 0 && list[k][len] == '\0')
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strncmp(list[mid], w, len);
+        if (c == 0 && list[mid][len] != '\0')
+            c = 1;
+        if (c == 0)
             return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
     return 0;
 }
 
 static int is_connector(const char *w, size_t len)
 {
     static const char *const connectors[] = {
-        "of", "de", "del", "della", "der", "den", "di", "da", "do", "dos", "das", "du",
-        "la", "le", "van", "von", "al", "el", "bin", "ibn", "bint", "ben", "y", "zu", "ter",
+        "al", "ben", "bin", "bint", "da", "das", "de", "del", "della", "den", "der", "di",
+        "do", "dos", "du", "el", "ibn", "la", "le", "of", "ter", "van", "von", "y", "zu",
     };
     return in_list(connectors, ARRAY_SIZE(connectors), w, len);
 }
@@ -58,16 +70,16 @@ static int is_connector(const char *w, size_t len)
 static int is_title(const char *w, size_t len)
 {
     static const char *const titles[] = {
-        "president", "vice", "minister", "premier", "chancellor", "secretary", "chairman",
-        "chairwoman", "chairperson", "leader", "king", "queen", "prince", "princess",
-        "pope", "sheikh", "emir", "sultan", "gen", "dr", "mr", "mrs", "ms", "prof",
-        "professor", "sir", "dame", "lord", "lady", "senator", "sen", "governor", "gov",
-        "mayor", "ambassador", "envoy", "spokesman", "spokeswoman", "spokesperson",
-        "director", "commissioner", "judge", "colonel", "col", "lieutenant", "lt",
-        "captain", "capt", "sergeant", "sgt", "admiral", "adm", "rep", "representative",
-        "congressman", "congresswoman", "chief", "ceo", "cardinal", "archbishop",
-        "bishop", "rev", "reverend", "father", "saint", "st", "sheriff", "marshal",
-        "major", "maj", "chairmen", "presidents", "ministers", "leaders",
+        "adm", "admiral", "ambassador", "archbishop", "bishop", "capt", "captain",
+        "cardinal", "ceo", "chairman", "chairmen", "chairperson", "chairwoman",
+        "chancellor", "chief", "col", "colonel", "commissioner", "congressman",
+        "congresswoman", "dame", "director", "dr", "emir", "envoy", "father", "gen", "gov",
+        "governor", "judge", "king", "lady", "leader", "leaders", "lieutenant", "lord",
+        "lt", "maj", "major", "marshal", "mayor", "minister", "ministers", "mr", "mrs",
+        "ms", "pope", "premier", "president", "presidents", "prince", "princess", "prof",
+        "professor", "queen", "rep", "representative", "rev", "reverend", "saint",
+        "secretary", "sen", "senator", "sergeant", "sgt", "sheikh", "sheriff", "sir",
+        "spokesman", "spokesperson", "spokeswoman", "st", "sultan", "vice",
     };
     return in_list(titles, ARRAY_SIZE(titles), w, len);
 }
@@ -77,12 +89,12 @@ static int is_title(const char *w, size_t len)
 static int is_opener(const char *w, size_t len)
 {
     static const char *const openers[] = {
-        "yesterday", "today", "tomorrow", "tonight", "meanwhile", "however", "moreover",
-        "furthermore", "also", "still", "thus", "therefore", "nevertheless", "earlier",
-        "later", "now", "last", "next", "since", "although", "though", "instead",
-        "indeed", "perhaps", "maybe", "finally", "separately", "elsewhere", "overnight",
-        "according", "despite", "like", "unlike", "following", "amid", "among", "as",
-        "when", "while", "if", "then", "but", "and", "or", "so", "yet", "said", "says",
+        "according", "also", "although", "amid", "among", "and", "as", "but", "despite",
+        "earlier", "elsewhere", "finally", "following", "furthermore", "however", "if",
+        "indeed", "instead", "last", "later", "like", "maybe", "meanwhile", "moreover",
+        "nevertheless", "next", "now", "or", "overnight", "perhaps", "said", "says",
+        "separately", "since", "so", "still", "then", "therefore", "though", "thus",
+        "today", "tomorrow", "tonight", "unlike", "when", "while", "yesterday", "yet",
     };
     if (len > 2 && w[len - 2] == 'l' && w[len - 1] == 'y')
         return 1; /* "Recently", "Reportedly" */
@@ -92,12 +104,6 @@ static int is_opener(const char *w, size_t len)
 static const char *tok_word(const lede_ent_spotter *sp, const lede_ent_tok *t)
 {
     return sp->arena + t->woff;
-}
-
-static uint64_t word_hash(const char *w, size_t len)
-{
-    uint64_t h = XXH3_64bits(w, len);
-    return h == 0 ? 1 : h;
 }
 
 static lede_ent_slot *seen_slot(lede_ent_spotter *sp, uint64_t h)
@@ -111,7 +117,7 @@ static lede_ent_slot *seen_slot(lede_ent_spotter *sp, uint64_t h)
 
 static unsigned seen_bits(lede_ent_spotter *sp, const lede_ent_tok *t)
 {
-    lede_ent_slot *s = seen_slot(sp, word_hash(tok_word(sp, t), t->wlen));
+    lede_ent_slot *s = seen_slot(sp, t->hash);
     return s->hash != 0 ? s->bits : 0;
 }
 
@@ -122,7 +128,8 @@ void lede_entities_reset(lede_ent_spotter *sp)
     sp->oom = 0;
 }
 
-void lede_entities_add(lede_ent_spotter *sp, const lede_token *tok, unsigned sep)
+void lede_entities_add(lede_ent_spotter *sp, const lede_token *tok, unsigned sep,
+                       uint64_t hash)
 {
     if (sp->oom)
         return;
@@ -153,6 +160,7 @@ void lede_entities_add(lede_ent_spotter *sp, const lede_token *tok, unsigned sep
         return;
     }
     lede_ent_tok *t = &sp->toks[sp->n++];
+    t->hash = hash;
     t->pos = tok->pos;
     t->start = tok->start;
     t->end = tok->end;
@@ -220,9 +228,8 @@ static int build_seen(lede_ent_spotter *sp)
             bits = SEEN_LOWER;
         if (bits == 0)
             continue;
-        uint64_t h = word_hash(tok_word(sp, t), t->wlen);
-        lede_ent_slot *s = seen_slot(sp, h);
-        s->hash = h;
+        lede_ent_slot *s = seen_slot(sp, t->hash);
+        s->hash = t->hash;
         s->bits |= bits;
     }
     return LEDE_OK;

@@ -13,6 +13,7 @@
 
 /* One token as the spotter remembers it; the word lives in the arena. */
 typedef struct lede_ent_tok {
+    uint64_t hash; /* lede_term_hash of the word */
     uint32_t pos;
     uint32_t start;
     uint32_t end;
@@ -41,7 +42,8 @@ typedef struct lede_ent_spotter {
 /* Forget the tokens of the last document (memory is kept). */
 void lede_entities_reset(lede_ent_spotter *sp);
 /* Remember one token of the document (sep: LEDE_SEP_* before it). */
-void lede_entities_add(lede_ent_spotter *sp, const lede_token *tok, unsigned sep);
+void lede_entities_add(lede_ent_spotter *sp, const lede_token *tok, unsigned sep,
+                       uint64_t hash);
 /* Spot the entities among the remembered tokens and append them to out. */
 int lede_entities_finish(lede_ent_spotter *sp, lede_entity_list *out);
 /* Release the working memory. */

@@ -20,9 +20,8 @@
 #include <libstemmer.h>
 #include <stdlib.h>
 #include <string.h>
-#include <xxhash.h>
 
-#define STEM_CACHE_SLOTS 8192 /* power of two */
+#define STEM_CACHE_SETS 8192 /* power of two; two slots per set */
 #define STEM_CACHE_WORD 30
 
 typedef struct stem_slot {
@@ -33,9 +32,16 @@ typedef struct stem_slot {
     char stem[STEM_CACHE_WORD];
 } stem_slot;
 
+/* Two-way set: a new word replaces the slot not used last, so one word
+ * that collides with a frequent one does not evict it. */
+typedef struct stem_set {
+    stem_slot slot[2];
+    unsigned last; /* index of the slot hit or filled last */
+} stem_set;
+
 struct lede_stemmer {
     struct sb_stemmer *sb; /* NULL when the language is "none" */
-    stem_slot *slots;      /* STEM_CACHE_SLOTS entries, NULL when sb is NULL */
+    stem_set *sets;        /* STEM_CACHE_SETS sets, NULL when sb is NULL */
     size_t hits;
     size_t misses;
 };
@@ -61,8 +67,8 @@ int lede_stem_new(lede_stemmer **out, const char *language)
             rc = LEDE_ENOTFOUND;
             goto cleanup;
         }
-        s->slots = calloc(STEM_CACHE_SLOTS, sizeof(*s->slots));
-        if (s->slots == NULL) {
+        s->sets = calloc(STEM_CACHE_SETS, sizeof(*s->sets));
+        if (s->sets == NULL) {
             rc = LEDE_ENOMEM;
             goto cleanup;
         }
@@ -80,7 +86,7 @@ void lede_stem_free(lede_stemmer *s)
         return;
     if (s->sb != NULL)
         sb_stemmer_delete(s->sb);
-    free(s->slots);
+    free(s->sets);
     free(s);
 }
 
@@ -92,22 +98,33 @@ int lede_stem_active(const lede_stemmer *s)
 void lede_stem_word(lede_stemmer *s, const char *w, size_t len, const char **out,
                     size_t *out_len)
 {
+    lede_stem_word_hashed(s, w, len, lede_term_hash(w, len), out, out_len);
+}
+
+void lede_stem_word_hashed(lede_stemmer *s, const char *w, size_t len, uint64_t hash,
+                           const char **out, size_t *out_len)
+{
     *out = w;
     *out_len = len;
     if (s->sb == NULL || len == 0)
         return;
 
     stem_slot *slot = NULL;
-    uint64_t h = 0;
+    uint64_t h = hash;
     if (len <= STEM_CACHE_WORD) {
-        h = XXH3_64bits(w, len);
-        slot = &s->slots[h & (STEM_CACHE_SLOTS - 1)];
-        if (slot->word_len == len && slot->hash == h && memcmp(slot->word, w, len) == 0) {
-            s->hits++;
-            *out = slot->stem;
-            *out_len = slot->stem_len;
-            return;
+        stem_set *set = &s->sets[h & (STEM_CACHE_SETS - 1)];
+        for (unsigned k = 0; k < 2; k++) {
+            stem_slot *c = &set->slot[k];
+            if (c->hash == h && c->word_len == len && memcmp(c->word, w, len) == 0) {
+                s->hits++;
+                set->last = k;
+                *out = c->stem;
+                *out_len = c->stem_len;
+                return;
+            }
         }
+        set->last ^= 1;
+        slot = &set->slot[set->last];
     }
     s->misses++;
     const sb_symbol *st = sb_stemmer_stem(s->sb, (const sb_symbol *)w, (int)len);

@@ -6,6 +6,35 @@
 #define LEDE_STEM_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A fast 64-bit hash of a short term, computed once per token and shared by
+ * the stem cache and the entity spotter.  Inline because it runs for every
+ * token; not for anything stored on disk (the index has its own hashes).
+ */
+static inline uint64_t lede_term_hash(const char *w, size_t n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
+    const unsigned char *p = (const unsigned char *)w;
+    while (n >= 8) {
+        uint64_t v = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+                     (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+                     (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+        h = (h ^ v) * 0xBF58476D1CE4E5B9ull;
+        h ^= h >> 31;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    h = (h ^ v) * 0x94D049BB133111EBull;
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 32;
+    return h ? h : 1; /* 0 marks an empty slot in the callers' tables */
+}
 
 typedef struct lede_stemmer lede_stemmer;
 
@@ -28,6 +57,9 @@ int lede_stem_active(const lede_stemmer *s);
  */
 void lede_stem_word(lede_stemmer *s, const char *w, size_t len, const char **out,
                     size_t *out_len);
+/* The same, with hash = lede_term_hash(w, len) already computed. */
+void lede_stem_word_hashed(lede_stemmer *s, const char *w, size_t len, uint64_t hash,
+                           const char **out, size_t *out_len);
 
 /* Cache counters, for the benchmark. */
 void lede_stem_counters(const lede_stemmer *s, size_t *hits, size_t *misses);

@@ -49,7 +49,7 @@ typedef struct tk {
     unsigned sep;        /* LEDE_SEP_* seen since the last token */
     uint32_t pending;    /* SENTENCE_START / JOINED for the next token */
     size_t last_end;     /* end of the last token; SIZE_MAX before the first */
-    int last_no_stop;    /* the last token was an initial or a title: its dot ends no sentence */
+    int last_initial;    /* the last token was one capital letter ("W" of "George W. Bush") */
     int newlines;        /* line breaks since the last token */
     size_t tokens;
     size_t invalid;
@@ -59,7 +59,7 @@ typedef struct tk {
 
 /* Decode the code point at byte i: its length, or 0 at the end of the text,
  * or -1 for an invalid byte (cls is then 0). */
-static int peek(const tk *t, size_t i, int32_t *cp, unsigned *cls)
+static inline int peek(const tk *t, size_t i, int32_t *cp, unsigned *cls)
 {
     if (i >= t->len) {
         *cp = -1;
@@ -168,6 +168,37 @@ static int scan_word(tk *t, size_t *pi)
 
     t->wlen = 0;
     for (;;) {
+        /* Fast path: ASCII letters and digits, the bulk of most archives. */
+        if (i < t->len && t->s[i] < 0x80) {
+            unsigned c = t->s[i];
+            unsigned lc = c | 0x20;
+            if (lc - 'a' < 26u || c - '0' < 10u) {
+                if (c - '0' < 10u) {
+                    last_digit = digit = 1;
+                    seg_letter = 0;
+                } else {
+                    if (c < 'a') {
+                        n_upper++;
+                        if (first_upper < 0)
+                            first_upper = 1;
+                    } else {
+                        n_lower++;
+                    }
+                    seg_letter = seg_cps == 0 || seg_letter;
+                    last_digit = 0;
+                }
+                if (first_upper < 0)
+                    first_upper = 0;
+                seg_cps++;
+                n_cps++;
+                if (t->wlen < LEDE_TERM_MAX && !full)
+                    t->word[t->wlen++] = (char)lc; /* digits already have bit 0x20 */
+                else
+                    full = 1;
+                i++;
+                continue;
+            }
+        }
         int32_t cp;
         unsigned cls;
         int n = peek(t, i, &cp, &cls);
@@ -255,8 +286,7 @@ done:
     if (digit)
         flags |= LEDE_TOKEN_NUMERIC;
     *pi = i;
-    t->last_no_stop = !abbrev && ((n_cps == 1 && first_upper > 0) ||
-                                  is_title_abbrev(t->word, t->wlen));
+    t->last_initial = !abbrev && n_cps == 1 && first_upper > 0;
     return emit(t, start, end, flags);
 }
 
@@ -308,7 +338,8 @@ static int scan_nospace(tk *t, size_t *pi)
     }
 cleanup:
     *pi = i;
-    t->last_no_stop = 0;
+    t->last_initial = 0;
+    t->wlen = 0; /* so no title abbreviation is seen in a bigram */
     return rc;
 }
 
@@ -333,13 +364,17 @@ int lede_tokenize(const char *text, size_t len, uint32_t first_pos, lede_tokeniz
     t.sep = LEDE_SEP_SENTENCE;
     t.pending = LEDE_TOKEN_SENTENCE_START;
     t.last_end = SIZE_MAX;
-    t.last_no_stop = 0;
+    t.last_initial = 0;
     t.newlines = 0;
     t.tokens = 0;
     t.invalid = 0;
     t.wlen = 0;
 
     while (i < len) {
+        if (t.s[i] == ' ') {
+            i++; /* the commonest separator needs no classifying */
+            continue;
+        }
         int32_t cp;
         unsigned cls;
         int n = peek(&t, i, &cp, &cls);
@@ -368,7 +403,9 @@ int lede_tokenize(const char *text, size_t len, uint32_t first_pos, lede_tokeniz
             else
                 t.sep |= LEDE_SEP_PUNCT;
         } else if (cls & LEDE_CH_STOP) {
-            if (!(cp == '.' && t.last_end == i && t.last_no_stop))
+            /* t.word still holds the last token's word. */
+            if (!(cp == '.' && t.last_end == i &&
+                  (t.last_initial || is_title_abbrev(t.word, t.wlen))))
                 sentence_break(&t);
         } else if (!(cls & LEDE_CH_SPACE)) {
             t.sep |= LEDE_SEP_PUNCT;
