@@ -21,8 +21,19 @@
 #include <sys/stat.h>
 
 #include "fuzz/fuzz_html.h"
+#include "fuzz/fuzz_index.h"
 #include "fuzz/fuzz_jsonl.h"
 #include "fuzz/fuzz_markdown.h"
+#include "fuzz/fuzz_postings.h"
+/* The searcher lands after the store: its targets join when it is built. */
+#if __has_include("qparse.h") && __has_include("fuzz/fuzz_query.h")
+#include "fuzz/fuzz_query.h"
+#define HAVE_FUZZ_QUERY 1
+#endif
+#if __has_include("fuzz/fuzz_tokenize.h")
+#include "fuzz/fuzz_tokenize.h"
+#define HAVE_FUZZ_TOKENIZE 1
+#endif
 
 typedef int (*fuzz_fn)(const uint8_t *data, size_t size);
 
@@ -132,6 +143,30 @@ Test(fuzz_replay, markdown_seeds_keep_every_invariant)
 {
     REPLAY_AT_LEAST("markdown", lede_fuzz_markdown, 8);
 }
+
+Test(fuzz_replay, postings_seeds_decode_or_fail_cleanly)
+{
+    REPLAY_AT_LEAST("postings", lede_fuzz_postings, 8);
+}
+
+Test(fuzz_replay, corrupted_index_seeds_fail_cleanly)
+{
+    REPLAY_AT_LEAST("index", lede_fuzz_index, 8);
+}
+
+#ifdef HAVE_FUZZ_QUERY
+Test(fuzz_replay, query_seeds_parse_or_fail_with_a_position)
+{
+    REPLAY_AT_LEAST("query", lede_fuzz_query, 8);
+}
+#endif
+
+#ifdef HAVE_FUZZ_TOKENIZE
+Test(fuzz_replay, tokenize_seeds_keep_every_invariant)
+{
+    REPLAY_AT_LEAST("tokenize", lede_fuzz_tokenize, 1);
+}
+#endif
 
 /* The harness itself: a broken invariant must abort, or no replay above
  * could ever fail on one. */
