@@ -1,9 +1,359 @@
-/* lede-index — placeholder until the indexer lands (issue 4). */
-#include <lede.h>
-#include <stdio.h>
+/*
+ * main.c — lede-index: options in, one library run, a summary out.
+ *
+ * Owns the option table (parsed with getopt_long; --help is printed from the
+ * same table), the message style shared by the command ("lede-index: error:
+ * ...", "lede-index: warning: FILE:LINE: ..."), the summary line and --json,
+ * and the exit status (0 all indexed, 1 some inputs failed, 2 usage or fatal
+ * error).  The work itself is in ingest.c and admin.c.
+ */
+#include "cli.h"
 
-int main(void)
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ------------------------------------------------------------------ */
+/* Messages                                                            */
+/* ------------------------------------------------------------------ */
+
+void cli_warn(const char *where, size_t line, const char *fmt, ...)
 {
-    fprintf(stderr, "lede-index: error: not built yet (lede %s)\n", lede_version());
-    return 2;
+    va_list ap;
+    cli_progress_clear(cli_progress_current);
+    fputs(PROG ": warning: ", stderr);
+    if (where && line)
+        fprintf(stderr, "%s:%zu: ", where, line);
+    else if (where)
+        fprintf(stderr, "%s: ", where);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    cli_progress_clear(cli_progress_current);
+    fputs(PROG ": error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* ------------------------------------------------------------------ */
+/* Options                                                             */
+/* ------------------------------------------------------------------ */
+
+enum {
+    OPT_ID_FIELD = 256, OPT_TITLE_FIELD, OPT_BODY_FIELD, OPT_DATE_FIELD, OPT_FILES_FROM,
+    OPT_HIDDEN, OPT_PRUNE, OPT_DELETE, OPT_REBUILD, OPT_MAX_SIZE, OPT_LANGUAGE,
+    OPT_LIST_LANGUAGES, OPT_STATS, OPT_CHECK, OPT_JSON, OPT_WAIT,
+};
+
+/* One row per option: getopt_long's table and --help are both built from
+ * it.  in_help marks the ten that --help shows; lede-index(1) has them all. */
+static const struct option_row {
+    const char *name;
+    int has_arg;
+    int val;
+    const char *arg;
+    const char *help;
+    bool in_help;
+} option_rows[] = {
+    {"index", required_argument, 'i', "DIR", "index folder (default $LEDE_INDEX, else ./.lede)", true},
+    {"format", required_argument, 'f', "FMT", "txt, md, html or jsonl (default: by extension)", true},
+    {"id-field", required_argument, OPT_ID_FIELD, "NAME", "JSON field holding the id", false},
+    {"title-field", required_argument, OPT_TITLE_FIELD, "NAME", "JSON field holding the title", false},
+    {"body-field", required_argument, OPT_BODY_FIELD, "NAME", "JSON field holding the text", true},
+    {"date-field", required_argument, OPT_DATE_FIELD, "NAME", "JSON field holding the date", false},
+    {"files-from", required_argument, OPT_FILES_FROM, "FILE", "read paths from FILE, one a line", false},
+    {"null", no_argument, '0', NULL, "--files-from paths end with NUL", false},
+    {"hidden", no_argument, OPT_HIDDEN, NULL, "also index hidden files and folders", false},
+    {"prune", no_argument, OPT_PRUNE, NULL, "remove documents whose files are gone", true},
+    {"delete", no_argument, OPT_DELETE, NULL, "the operands are ids of documents to remove", true},
+    {"rebuild", no_argument, OPT_REBUILD, NULL, "start a new index from scratch", true},
+    {"jobs", required_argument, 'j', "N", "analysis threads (default: number of cores)", true},
+    {"memory", required_argument, 'm', "SIZE", "memory budget per batch (default 256M)", false},
+    {"max-size", required_argument, OPT_MAX_SIZE, "SIZE", "stop when the index reaches SIZE", false},
+    {"language", required_argument, OPT_LANGUAGE, "LANG", "stemming language of a new index", false},
+    {"list-languages", no_argument, OPT_LIST_LANGUAGES, NULL, "list stemming languages", false},
+    {"stats", no_argument, OPT_STATS, NULL, "show what the index holds", true},
+    {"check", no_argument, OPT_CHECK, NULL, "verify the index", false},
+    {"wait", no_argument, OPT_WAIT, NULL, "wait for another lede-index to finish", false},
+    {"quiet", no_argument, 'q', NULL, "no progress bar and no summary", true},
+    {"json", no_argument, OPT_JSON, NULL, "print the summary (or --stats) as JSON", false},
+    {"verbose", no_argument, 'v', NULL, "name each document added, updated or deleted", false},
+    {"help", no_argument, 'h', NULL, "show this help", true},
+    {"version", no_argument, 'V', NULL, "show version information", false},
+};
+
+static void print_help(void)
+{
+    printf("Usage: " PROG " [OPTION]... PATH...\n"
+           "Index articles (folders, .txt .md .html files, .jsonl dumps; - for stdin) for\n"
+           "lede-query.  Re-running indexes only what changed.\n\nOptions:\n");
+    for (size_t i = 0; i < ARRAY_SIZE(option_rows); i++) {
+        const struct option_row *o = &option_rows[i];
+        if (!o->in_help)
+            continue;
+        char left[40];
+        if (o->val < 256)
+            snprintf(left, sizeof left, "-%c, --%s%s%s", o->val, o->name, o->arg ? " " : "",
+                     o->arg ? o->arg : "");
+        else
+            snprintf(left, sizeof left, "    --%s%s%s", o->name, o->arg ? " " : "",
+                     o->arg ? o->arg : "");
+        printf("  %-24s %s\n", left, o->help);
+    }
+    printf("\nExamples:\n"
+           "  " PROG " ~/articles                  index a folder into ./.lede\n"
+           "  " PROG " -i news.idx dump.jsonl      index a JSON Lines dump\n"
+           "  " PROG " --prune ~/articles          update, dropping deleted files\n"
+           "\nExit status: 0 all indexed, 1 some inputs failed, 2 usage or fatal error.\n"
+           "See lede-index(1) for every option.\n");
+}
+
+static void print_version(void)
+{
+    printf(PROG " (lede) %s\n%s\n", lede_version(), lede_library_versions());
+}
+
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs(PROG ": error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nTry '" PROG " --help' for more information.\n", stderr);
+    return EXIT_FATAL;
+}
+
+/* "256M", "1.5G", "4096", "64KiB" → bytes (binary multiples). */
+static int parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || v < 0)
+        return LEDE_EINVAL;
+    double mult = 1;
+    switch (*end) {
+    case 'k': case 'K': mult = 1024.0; end++; break;
+    case 'm': case 'M': mult = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
+    case 't': case 'T': mult = 1024.0 * 1024 * 1024 * 1024; end++; break;
+    default: break;
+    }
+    if (strcasecmp(end, "ib") == 0 || strcasecmp(end, "b") == 0)
+        end += strlen(end);
+    if (*end || v * mult >= 1.8e19)
+        return LEDE_EINVAL;
+    *out = (uint64_t)(v * mult);
+    return LEDE_OK;
+}
+
+typedef struct cli_action {
+    bool list_languages, stats, check, delete_mode;
+} cli_action;
+
+static int parse_args(int argc, char **argv, cli_options *o, cli_action *act, bool *done)
+{
+    struct option longopts[ARRAY_SIZE(option_rows) + 1];
+    char shortopts[64];
+    size_t ns = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(option_rows); i++) {
+        const struct option_row *r = &option_rows[i];
+        longopts[i] = (struct option){r->name, r->has_arg, NULL, r->val};
+        if (r->val < 256) {
+            shortopts[ns++] = (char)r->val;
+            if (r->has_arg == required_argument)
+                shortopts[ns++] = ':';
+        }
+    }
+    longopts[ARRAY_SIZE(option_rows)] = (struct option){0};
+    shortopts[ns] = '\0';
+
+    *done = false;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+        uint64_t size;
+        char *end;
+        switch (c) {
+        case 'i': o->index_dir = optarg; break;
+        case 'f':
+            if (lede_extract_format_parse(&o->format, optarg))
+                return usage_error("unknown format '%s' (txt, md, html or jsonl)", optarg);
+            break;
+        case OPT_ID_FIELD: o->fields.id = optarg; break;
+        case OPT_TITLE_FIELD: o->fields.title = optarg; break;
+        case OPT_BODY_FIELD: o->fields.body = optarg; break;
+        case OPT_DATE_FIELD: o->fields.date = optarg; break;
+        case OPT_FILES_FROM: o->files_from = optarg; break;
+        case '0': o->null_sep = true; break;
+        case OPT_HIDDEN: o->hidden = true; break;
+        case OPT_PRUNE: o->prune = true; break;
+        case OPT_DELETE: act->delete_mode = true; break;
+        case OPT_REBUILD: o->rebuild = true; break;
+        case 'j': {
+            errno = 0;
+            long n = strtol(optarg, &end, 10);
+            if (errno || *end || end == optarg || n < 0 || n > 1024)
+                return usage_error("-j wants a number of threads from 0 (all cores) to 1024, "
+                                   "not '%s'",
+                                   optarg);
+            o->threads = (int)n;
+            break;
+        }
+        case 'm':
+            if (parse_size(optarg, &size) || size < 1024 * 1024 || size > SIZE_MAX)
+                return usage_error("--memory wants a size of at least 1M such as 256M or 2G, "
+                                   "not '%s'",
+                                   optarg);
+            o->memory = (size_t)size;
+            break;
+        case OPT_MAX_SIZE:
+            if (parse_size(optarg, &size) || size == 0)
+                return usage_error("--max-size wants a size such as 500M or 10G, not '%s'",
+                                   optarg);
+            o->max_size = size;
+            break;
+        case OPT_LANGUAGE: o->language = optarg; break;
+        case OPT_LIST_LANGUAGES: act->list_languages = true; break;
+        case OPT_STATS: act->stats = true; break;
+        case OPT_CHECK: act->check = true; break;
+        case OPT_WAIT: o->wait = true; break;
+        case 'q': o->quiet = true; break;
+        case OPT_JSON: o->json = true; break;
+        case 'v': o->verbose = true; break;
+        case 'h':
+            print_help();
+            *done = true;
+            return EXIT_ALL_INDEXED;
+        case 'V':
+            print_version();
+            *done = true;
+            return EXIT_ALL_INDEXED;
+        case ':':
+            return usage_error("option %s needs a value", argv[optind - 1]);
+        default:
+            if (optopt && optopt < 256) {
+                char opt[3] = {'-', (char)optopt, '\0'};
+                return usage_error("unknown option %s", opt);
+            }
+            return usage_error("unknown option %s", argv[optind - 1]);
+        }
+    }
+    o->paths = (const char *const *)argv + optind;
+    o->npaths = (size_t)(argc - optind);
+    return EXIT_ALL_INDEXED;
+}
+
+static int check_language(const char *lang)
+{
+    if (strcmp(lang, "none") == 0)
+        return LEDE_OK;
+    const char *const *langs = lede_stem_languages();
+    for (size_t i = 0; langs && langs[i]; i++)
+        if (strcmp(langs[i], lang) == 0)
+            return LEDE_OK;
+    return LEDE_ENOTFOUND;
+}
+
+/* ------------------------------------------------------------------ */
+/* Summary                                                             */
+/* ------------------------------------------------------------------ */
+
+static void print_summary(const cli_options *o, const cli_counts *c, int status)
+{
+    double mb = (double)c->bytes / 1e6;
+    double mbs = c->seconds > 0 ? mb / c->seconds : 0;
+    if (o->json) {
+        cJSON *j = cJSON_CreateObject();
+        if (!j)
+            return;
+        cJSON_AddStringToObject(j, "index", o->index_dir);
+        cJSON_AddNumberToObject(j, "added", (double)c->added);
+        cJSON_AddNumberToObject(j, "updated", (double)c->updated);
+        cJSON_AddNumberToObject(j, "unchanged", (double)c->unchanged);
+        cJSON_AddNumberToObject(j, "deleted", (double)c->deleted);
+        cJSON_AddNumberToObject(j, "failed", (double)c->failed);
+        cJSON_AddNumberToObject(j, "repaired", (double)c->repaired);
+        cJSON_AddNumberToObject(j, "bytes", (double)c->bytes);
+        cJSON_AddNumberToObject(j, "seconds", c->seconds);
+        cJSON_AddNumberToObject(j, "mb_per_s", mbs);
+        cJSON_AddNumberToObject(j, "exit_status", status);
+        char *s = cJSON_PrintUnformatted(j);
+        if (s)
+            printf("%s\n", s);
+        free(s);
+        cJSON_Delete(j);
+        return;
+    }
+    if (o->quiet)
+        return;
+    printf("%llu added, %llu updated, %llu unchanged, %llu deleted, %llu failed",
+           (unsigned long long)c->added, (unsigned long long)c->updated,
+           (unsigned long long)c->unchanged, (unsigned long long)c->deleted,
+           (unsigned long long)c->failed);
+    if (c->repaired)
+        printf(" (%llu repaired)", (unsigned long long)c->repaired);
+    printf(" in %.2f s, %.1f MB/s\n", c->seconds, mbs);
+}
+
+int main(int argc, char **argv)
+{
+    cli_options o = {0};
+    cli_action act = {0};
+    bool done;
+
+    int status = parse_args(argc, argv, &o, &act, &done);
+    if (status || done)
+        return status;
+    if (!o.index_dir) {
+        const char *env = getenv("LEDE_INDEX");
+        o.index_dir = env && *env ? env : "./.lede";
+    }
+    if (act.list_languages)
+        return cli_list_languages();
+    if (o.language && check_language(o.language))
+        return usage_error("unknown language '%s' (see --list-languages)", o.language);
+    if (act.stats || act.check) {
+        if (o.npaths || o.files_from || act.delete_mode || o.prune || o.rebuild)
+            return usage_error("%s takes no paths and no other action",
+                               act.stats ? "--stats" : "--check");
+        if (act.stats && (status = cli_stats(&o)) != EXIT_ALL_INDEXED)
+            return status;
+        return act.check ? cli_check(&o) : status;
+    }
+    if (act.delete_mode) {
+        if (!o.npaths)
+            return usage_error("%s", "--delete needs the ids of the documents to remove");
+        if (o.files_from || o.rebuild)
+            return usage_error("%s", "--delete takes ids, not paths to index");
+        o.delete_ids = (const char **)o.paths;
+        o.ndelete = o.npaths;
+        o.paths = NULL;
+        o.npaths = 0;
+    } else if (!o.npaths && !o.files_from && !o.prune) {
+        return usage_error("%s", "nothing to index: give PATH... (a folder, a file, or - for "
+                                 "stdin) or --files-from FILE");
+    }
+    if (o.null_sep && !o.files_from)
+        return usage_error("%s", "-0 goes with --files-from");
+
+    cli_counts counts;
+    status = cli_ingest(&o, &counts);
+    if (status != EXIT_FATAL || o.json)
+        print_summary(&o, &counts, status);
+    return status;
 }

@@ -1,0 +1,129 @@
+/*
+ * admin.c — the read-only actions of lede-index: --stats, --check and
+ * --list-languages.
+ *
+ * Owns their output (text, or JSON with --json); the numbers come from the
+ * library's reader.  Never opens the index for writing.
+ */
+#include "cli.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int cli_list_languages(void)
+{
+    const char *const *langs = lede_stem_languages();
+    for (size_t i = 0; langs && langs[i]; i++)
+        printf("%s\n", langs[i]);
+    printf("none\n");
+    return EXIT_ALL_INDEXED;
+}
+
+/* Bytes the index's files take on disk (LMDB's file grows by whole pages,
+ * so this is the allocated size, not the map size). */
+static uint64_t dir_bytes(const char *dir)
+{
+    uint64_t total = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+            total += (uint64_t)st.st_blocks * 512;
+    }
+    closedir(d);
+    return total;
+}
+
+static const char *const field_names[3] = {"stem", "word", "name"};
+
+int cli_stats(const cli_options *opts)
+{
+    int status = EXIT_FATAL;
+    lede_reader *r = NULL;
+    char *err = NULL;
+    cJSON *j = NULL;
+    lede_stats st;
+
+    int rc = lede_reader_open(&r, opts->index_dir, &err);
+    if (rc) {
+        cli_error("cannot open the index %s: %s", opts->index_dir, err ? err : lede_strerror(rc));
+        goto cleanup;
+    }
+    rc = lede_reader_stats(r, &st);
+    if (rc) {
+        cli_error("%s: %s", opts->index_dir, lede_reader_errmsg(r));
+        goto cleanup;
+    }
+    double avg = st.ndocs ? (double)st.total_len / (double)st.ndocs : 0;
+    uint64_t disk = dir_bytes(opts->index_dir);
+    if (opts->json) {
+        j = cJSON_CreateObject();
+        cJSON *terms = cJSON_CreateObject(), *postings = cJSON_CreateObject();
+        if (!j || !terms || !postings) {
+            cJSON_Delete(terms);
+            cJSON_Delete(postings);
+            goto nomem;
+        }
+        cJSON_AddStringToObject(j, "index", opts->index_dir);
+        cJSON_AddNumberToObject(j, "format_version", st.format_version);
+        cJSON_AddStringToObject(j, "language", st.language);
+        cJSON_AddNumberToObject(j, "documents", (double)st.ndocs);
+        cJSON_AddNumberToObject(j, "max_docid", st.max_docid);
+        cJSON_AddNumberToObject(j, "total_length", (double)st.total_len);
+        cJSON_AddNumberToObject(j, "average_length", avg);
+        for (int f = 0; f < 3; f++) {
+            cJSON_AddNumberToObject(terms, field_names[f], (double)st.nterms[f]);
+            cJSON_AddNumberToObject(postings, field_names[f], (double)st.npostings[f]);
+        }
+        cJSON_AddItemToObject(j, "terms", terms);
+        cJSON_AddItemToObject(j, "postings", postings);
+        cJSON_AddNumberToObject(j, "disk_bytes", (double)disk);
+        char *s = cJSON_PrintUnformatted(j);
+        if (!s)
+            goto nomem;
+        printf("%s\n", s);
+        free(s);
+    } else {
+        printf("index          %s\n", opts->index_dir);
+        printf("format         %u\n", st.format_version);
+        printf("language       %s\n", st.language);
+        printf("documents      %llu\n", (unsigned long long)st.ndocs);
+        printf("tokens         %llu\n", (unsigned long long)st.total_len);
+        printf("average length %.1f tokens\n", avg);
+        printf("terms          %llu stemmed, %llu words, %llu names\n",
+               (unsigned long long)st.nterms[0], (unsigned long long)st.nterms[1],
+               (unsigned long long)st.nterms[2]);
+        printf("postings       %llu stemmed, %llu words, %llu names\n",
+               (unsigned long long)st.npostings[0], (unsigned long long)st.npostings[1],
+               (unsigned long long)st.npostings[2]);
+        printf("on disk        %.1f MB\n", (double)disk / 1e6);
+    }
+    status = EXIT_ALL_INDEXED;
+    goto cleanup;
+nomem:
+    cli_error("out of memory");
+cleanup:
+    cJSON_Delete(j);
+    lede_reader_close(r);
+    free(err);
+    return status;
+}
+
+int cli_check(const cli_options *opts)
+{
+    /* The invariants live in the library (lib/check.c); until it offers them
+     * this says so rather than pretend the index was verified. */
+    cli_error("--check is not available in this build (the library has no index check yet); "
+              "index %s not verified",
+              opts->index_dir);
+    return EXIT_FATAL;
+}

@@ -1,0 +1,127 @@
+/*
+ * cli.h — what the files of lede-index share: the parsed options, the run's
+ * counters, the list of inputs, the known-documents table, the progress bar
+ * and the one warning/error style.
+ *
+ * main.c parses options and dispatches; walk.c turns PATH arguments into a
+ * sorted list of input files; ingest.c reads each input and feeds the
+ * library; progress.c draws the bar; admin.c prints --stats and runs --check.
+ */
+#ifndef LEDE_INDEX_CLI_H
+#define LEDE_INDEX_CLI_H
+
+#include "extract.h"
+
+#include <lede.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PROG "lede-index"
+
+/* Exit statuses, as documented in lede-index(1). */
+enum { EXIT_ALL_INDEXED = 0, EXIT_SOME_FAILED = 1, EXIT_FATAL = 2 };
+
+typedef struct cli_options {
+    const char *index_dir;      /* -i, $LEDE_INDEX, or ./.lede */
+    const char *const *paths;   /* PATH... operands */
+    size_t npaths;
+    const char *files_from;     /* --files-from FILE ("-" = stdin) */
+    bool null_sep;              /* -0 */
+    lede_format format;         /* --format; AUTO = by extension */
+    lede_extract_fields fields; /* --id-field ... */
+    bool hidden;                /* --hidden */
+    bool prune;                 /* --prune */
+    bool rebuild;               /* --rebuild */
+    const char **delete_ids;    /* --delete ID... */
+    size_t ndelete;
+    int threads;                /* -j; 0 = number of cores */
+    size_t memory;              /* --memory; 0 = library default */
+    uint64_t max_size;          /* --max-size (index cap) */
+    const char *language;       /* --language */
+    bool wait;                  /* --wait: wait for another writer */
+    bool quiet;                 /* --quiet */
+    bool json;                  /* --json */
+    bool verbose;               /* --verbose: one line per changed input */
+} cli_options;
+
+/* What a run did, for the summary line and --json. */
+typedef struct cli_counts {
+    uint64_t added, updated, unchanged, deleted, failed, repaired;
+    uint64_t bytes;             /* input bytes read */
+    double seconds;
+} cli_counts;
+
+/* ---- messages (main.c) ------------------------------------------- */
+
+/* "lede-index: warning: WHERE: what" on stderr; where may be NULL, line 0 = none. */
+__attribute__((format(printf, 3, 4))) void cli_warn(const char *where, size_t line,
+                                                    const char *fmt, ...);
+/* "lede-index: error: what" on stderr. */
+__attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
+
+/* ---- inputs (walk.c) --------------------------------------------- */
+
+typedef struct cli_input {
+    char *path;      /* as it can be opened from the current directory; "-" = stdin */
+    char *id;        /* external id: path relative to the indexed root */
+    bool explicit_;  /* named on the command line (read even with an unknown extension) */
+    off_t size;
+    int64_t mtime;
+    dev_t dev;
+    ino_t ino;
+} cli_input;
+
+typedef struct cli_inputs {
+    cli_input *items;
+    size_t n, cap;
+    uint64_t total_bytes;
+    size_t failed;   /* paths that do not exist, loops, unreadable folders */
+} cli_inputs;
+
+/*
+ * Expand the operands (and --files-from) into input files: folders
+ * recursively in name order, hidden names skipped unless opts->hidden,
+ * symlink loops reported, the index folder itself left out.  Problems are
+ * warned about and counted in out->failed.  Returns LEDE_OK or LEDE_ENOMEM
+ * (or LEDE_EIO when --files-from cannot be read).
+ */
+int cli_inputs_collect(cli_inputs *out, const cli_options *opts);
+void cli_inputs_free(cli_inputs *in);
+
+/* ---- ingest (ingest.c) ------------------------------------------- */
+
+/*
+ * The whole indexing run: read what is indexed already, open the writer,
+ * apply --delete, index every input incrementally, --prune, commit.
+ * Fills counts; returns an exit status.
+ */
+int cli_ingest(const cli_options *opts, cli_counts *counts);
+
+/* ---- progress (progress.c) --------------------------------------- */
+
+typedef struct cli_progress cli_progress;
+
+/* NULL (and every call a no-op) unless enabled and stderr is a terminal. */
+cli_progress *cli_progress_new(bool enabled, uint64_t total_bytes);
+void cli_progress_update(cli_progress *p, uint64_t docs, uint64_t bytes);
+/* Erase the bar so a message can be printed; the next update redraws it. */
+void cli_progress_clear(cli_progress *p);
+void cli_progress_free(cli_progress *p);
+/* The bar of this run, so cli_warn can clear it first.  May be NULL. */
+extern cli_progress *cli_progress_current;
+
+/* ---- administration (admin.c) ------------------------------------ */
+
+/* --stats: print what the index holds.  Returns an exit status. */
+int cli_stats(const cli_options *opts);
+/* --check: verify the index.  Returns an exit status (1 when a problem is found). */
+int cli_check(const cli_options *opts);
+/* --list-languages. */
+int cli_list_languages(void);
+
+/* Monotonic seconds. */
+double cli_now(void);
+
+#endif /* LEDE_INDEX_CLI_H */

@@ -1,0 +1,747 @@
+/*
+ * ingest.c — one indexing run of lede-index: what is indexed already, what
+ * changed on disk, and the calls into the library that bring the index up
+ * to date.
+ *
+ * Owns the incremental logic (size+mtime, then xxh64 of the bytes; one hash
+ * per JSON line so an unchanged record is never parsed again), --delete,
+ * --prune, --rebuild (a fresh index built beside the old one and swapped in
+ * at the end, so readers never see it half-built) and the counters.  The
+ * index bytes themselves belong to the library (lede_index_*, lede_reader_*);
+ * the input formats to lib/extract.c.
+ */
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+/* ------------------------------------------------------------------ */
+/* What the index holds already                                        */
+/* ------------------------------------------------------------------ */
+
+typedef struct known_doc {
+    char *id;
+    char *path;     /* absolute source path, or NULL */
+    uint64_t size;
+    int64_t mtime;
+    uint64_t hash;
+    bool existed;   /* in the index before this run */
+    bool seen;      /* met again (or written) in this run */
+} known_doc;
+
+/* id → known_doc, open addressing over indexes into docs[]. */
+typedef struct known_map {
+    known_doc *docs;
+    size_t n, cap;
+    size_t *slots; /* index + 1; 0 = empty */
+    size_t nslots;
+} known_map;
+
+static uint64_t str_hash(const char *s)
+{
+    return XXH64(s, strlen(s), 0);
+}
+
+static int km_rehash(known_map *m, size_t nslots)
+{
+    size_t *slots = calloc(nslots, sizeof *slots);
+    if (!slots)
+        return LEDE_ENOMEM;
+    for (size_t i = 0; i < m->n; i++) {
+        size_t j = (size_t)str_hash(m->docs[i].id) & (nslots - 1);
+        while (slots[j])
+            j = (j + 1) & (nslots - 1);
+        slots[j] = i + 1;
+    }
+    free(m->slots);
+    m->slots = slots;
+    m->nslots = nslots;
+    return LEDE_OK;
+}
+
+static known_doc *km_find(const known_map *m, const char *id)
+{
+    if (!m->nslots)
+        return NULL;
+    size_t j = (size_t)str_hash(id) & (m->nslots - 1);
+    while (m->slots[j]) {
+        known_doc *d = &m->docs[m->slots[j] - 1];
+        if (strcmp(d->id, id) == 0)
+            return d;
+        j = (j + 1) & (m->nslots - 1);
+    }
+    return NULL;
+}
+
+/* Add an entry (the id is copied).  Pointers into docs[] die at the next add. */
+static int km_add(known_map *m, const char *id, const char *path, uint64_t size, int64_t mtime,
+                  uint64_t hash, bool existed)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 1024;
+        known_doc *docs = realloc(m->docs, cap * sizeof *docs);
+        if (!docs)
+            return LEDE_ENOMEM;
+        m->docs = docs;
+        m->cap = cap;
+    }
+    if ((m->n + 1) * 2 > m->nslots) {
+        int rc = km_rehash(m, m->nslots ? m->nslots * 2 : 2048);
+        if (rc)
+            return rc;
+    }
+    known_doc *d = &m->docs[m->n];
+    *d = (known_doc){.size = size, .mtime = mtime, .hash = hash, .existed = existed};
+    d->id = strdup(id);
+    d->path = path && *path ? strdup(path) : NULL;
+    if (!d->id || (path && *path && !d->path)) {
+        free(d->id);
+        free(d->path);
+        return LEDE_ENOMEM;
+    }
+    size_t j = (size_t)str_hash(id) & (m->nslots - 1);
+    while (m->slots[j])
+        j = (j + 1) & (m->nslots - 1);
+    m->slots[j] = ++m->n;
+    return LEDE_OK;
+}
+
+static void km_free(known_map *m)
+{
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->docs[i].id);
+        free(m->docs[i].path);
+    }
+    free(m->docs);
+    free(m->slots);
+    *m = (known_map){0};
+}
+
+/* (content hash, path) → doc, sorted, for JSON lines that have not changed. */
+typedef struct hash_ref {
+    uint64_t hash;
+    size_t doc;
+} hash_ref;
+
+static int cmp_hash_ref(const void *a, const void *b)
+{
+    const hash_ref *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return x->doc < y->doc ? -1 : (x->doc > y->doc);
+}
+
+/*
+ * Read every live document's id, path, size, mtime and hash.  A missing index
+ * is not an error (*exists false).  The reader is closed again before the
+ * writer opens: LMDB forbids one process opening an environment twice.
+ */
+static int load_known(known_map *m, const char *dir, bool *exists, char *language,
+                      size_t language_size)
+{
+    lede_reader *r = NULL;
+    char *err = NULL;
+    int rc = lede_reader_open(&r, dir, &err);
+    *exists = false;
+    if (rc == LEDE_ENOTFOUND) {
+        rc = LEDE_OK;
+        goto cleanup;
+    }
+    if (rc) {
+        cli_error("cannot open the index %s: %s", dir, err ? err : lede_strerror(rc));
+        goto cleanup;
+    }
+    *exists = true;
+    lede_stats st;
+    rc = lede_reader_stats(r, &st);
+    if (rc) {
+        cli_error("%s: %s", dir, lede_reader_errmsg(r));
+        goto cleanup;
+    }
+    snprintf(language, language_size, "%s", st.language);
+    for (uint64_t id = 0; id <= st.max_docid; id++) {
+        lede_doc_info info;
+        rc = lede_reader_doc(r, (uint32_t)id, &info);
+        if (rc == LEDE_ENOTFOUND)
+            continue;
+        if (rc) {
+            cli_error("%s: document %llu: %s", dir, (unsigned long long)id,
+                      lede_reader_errmsg(r));
+            goto cleanup;
+        }
+        rc = km_add(m, info.id, info.path, info.size, info.mtime, info.hash, true);
+        if (rc) {
+            cli_error("%s", lede_strerror(rc));
+            goto cleanup;
+        }
+        if (id == UINT32_MAX)
+            break;
+    }
+    rc = LEDE_OK;
+cleanup:
+    lede_reader_close(r);
+    free(err);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* The run                                                             */
+/* ------------------------------------------------------------------ */
+
+typedef struct run {
+    const cli_options *opts;
+    cli_counts *c;
+    lede_index *ix;
+    known_map known;
+    hash_ref *by_hash; /* known lines of JSON files, sorted */
+    size_t nby_hash;
+    cli_progress *bar;
+    uint64_t bytes_done;
+    bool fatal;
+} run;
+
+static uint64_t docs_done(const run *r)
+{
+    return r->c->added + r->c->updated + r->c->unchanged;
+}
+
+static void tick(run *r)
+{
+    cli_progress_update(r->bar, docs_done(r), r->bytes_done);
+}
+
+/* Hand one extracted document to the library and count it. */
+static int write_doc(run *r, const char *id, const lede_extracted *x, const char *path,
+                     int64_t mtime, uint64_t size, uint64_t hash, const char *where,
+                     size_t line)
+{
+    lede_doc d = LEDE_DOC_INIT;
+    d.id = id;
+    d.title = x->title;
+    d.title_len = x->title ? x->title_len : 0;
+    d.body = x->body;
+    d.body_len = x->body_len;
+    d.date = x->date;
+    d.path = path;
+    d.meta_json = x->meta_json;
+    d.mtime = mtime;
+    d.size = size;
+    d.hash = hash;
+
+    int rc = lede_index_add(r->ix, &d);
+    if (rc == LEDE_EINVAL) {
+        /* The library refused this document only: say so and go on. */
+        cli_warn(where, line, "%s", lede_index_errmsg(r->ix));
+        r->c->failed++;
+        return LEDE_OK;
+    }
+    if (rc) {
+        cli_error("%s", lede_index_errmsg(r->ix));
+        r->fatal = true;
+        return rc;
+    }
+    known_doc *k = km_find(&r->known, id);
+    if (k && (k->existed || k->seen)) {
+        r->c->updated++;
+        k->seen = true;
+        if (r->opts->verbose) {
+            cli_progress_clear(r->bar);
+            fprintf(stderr, "updated %s\n", id);
+        }
+    } else {
+        r->c->added++;
+        if (r->opts->verbose) {
+            cli_progress_clear(r->bar);
+            fprintf(stderr, "added %s\n", id);
+        }
+        if (!k) {
+            rc = km_add(&r->known, id, NULL, size, mtime, hash, false);
+            if (rc) {
+                r->fatal = true;
+                return rc;
+            }
+            k = &r->known.docs[r->known.n - 1];
+        }
+        k->seen = true;
+    }
+    if (x->repaired) {
+        /* A JSON record's line is the file's; a document's is its own. */
+        cli_warn(where, line ? line : x->repair_line,
+                 "invalid UTF-8 (%zu byte sequence%s replaced)", x->repaired,
+                 x->repaired == 1 ? "" : "s");
+        r->c->repaired++;
+    }
+    return LEDE_OK;
+}
+
+/* Is this JSON line, from this file, indexed already with the same bytes? */
+static known_doc *known_line(run *r, uint64_t hash, const char *path)
+{
+    size_t lo = 0, hi = r->nby_hash;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->by_hash[mid].hash < hash)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (; lo < r->nby_hash && r->by_hash[lo].hash == hash; lo++) {
+        known_doc *k = &r->known.docs[r->by_hash[lo].doc];
+        if (k->path && path && strcmp(k->path, path) == 0 && !k->seen)
+            return k;
+    }
+    return NULL;
+}
+
+static int ingest_jsonl(run *r, FILE *f, const cli_input *in, const char *abspath)
+{
+    int rc = LEDE_OK;
+    char *line = NULL;
+    size_t cap = 0, lineno = 0;
+    ssize_t len;
+    const char *where = strcmp(in->path, "-") == 0 ? "<stdin>" : in->path;
+    char err[256];
+
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        r->bytes_done += (uint64_t)len;
+        if (len && line[len - 1] == '\n')
+            line[--len] = '\0';
+        if (len && line[len - 1] == '\r')
+            line[--len] = '\0';
+        size_t i = 0;
+        while (i < (size_t)len && (line[i] == ' ' || line[i] == '\t'))
+            i++;
+        if (i == (size_t)len)
+            continue; /* blank lines separate nothing; not records */
+
+        uint64_t hash = XXH64(line, (size_t)len, 0);
+        known_doc *k = known_line(r, hash, abspath);
+        if (k) {
+            k->seen = true;
+            r->c->unchanged++;
+            tick(r);
+            continue;
+        }
+        lede_extracted x;
+        rc = lede_extract_json(&x, line, (size_t)len, &r->opts->fields, err, sizeof err);
+        if (rc == LEDE_ENOMEM) {
+            cli_error("out of memory");
+            r->fatal = true;
+            break;
+        }
+        if (rc) {
+            cli_warn(where, lineno, "%s; line skipped", err);
+            r->c->failed++;
+            rc = LEDE_OK;
+            continue;
+        }
+        char fallback[64];
+        char *id = x.id;
+        char *made = NULL;
+        if (!id) {
+            /* No id field: the record is named by its place in the file. */
+            size_t need = strlen(in->id) + sizeof fallback;
+            made = malloc(need);
+            if (!made) {
+                lede_extracted_clear(&x);
+                rc = LEDE_ENOMEM;
+                r->fatal = true;
+                break;
+            }
+            snprintf(made, need, "%s:%zu", in->id, lineno);
+            id = made;
+        }
+        rc = write_doc(r, id, &x, abspath, in->mtime, (uint64_t)len, hash, where, lineno);
+        free(made);
+        lede_extracted_clear(&x);
+        if (rc)
+            break;
+        tick(r);
+    }
+    if (!rc && ferror(f)) {
+        cli_warn(where, lineno + 1, "read error: %s", strerror(errno));
+        r->c->failed++;
+    }
+    free(line);
+    return rc;
+}
+
+/* Read a whole (small) input: an article file or stdin. */
+static int slurp(FILE *f, char **out, size_t *len_out)
+{
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap);
+    if (!buf)
+        return LEDE_ENOMEM;
+    for (;;) {
+        if (n == cap) {
+            char *more = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+            if (!more) {
+                free(buf);
+                return LEDE_ENOMEM;
+            }
+            buf = more;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (ferror(f)) {
+        int err = errno;
+        free(buf);
+        return err ? err : LEDE_EIO;
+    }
+    *out = buf;
+    *len_out = n;
+    return LEDE_OK;
+}
+
+static int ingest_one(run *r, const cli_input *in)
+{
+    int rc = LEDE_OK;
+    bool is_stdin = strcmp(in->path, "-") == 0;
+    const char *where = is_stdin ? "<stdin>" : in->path;
+    FILE *f = NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    char abspath[PATH_MAX];
+    const char *path = NULL;
+    lede_extracted x = {0};
+
+    if (!is_stdin) {
+        if (realpath(in->path, abspath))
+            path = abspath;
+        else
+            path = in->path;
+    }
+
+    lede_format fmt = r->opts->format;
+    if (fmt == LEDE_FORMAT_AUTO && !is_stdin)
+        fmt = lede_extract_format_of_path(in->path);
+
+    /* Unchanged size and mtime: skip without reading (the usual re-run). */
+    known_doc *k = is_stdin ? NULL : km_find(&r->known, in->id);
+    if (k && fmt != LEDE_FORMAT_JSONL && k->existed && !k->seen && k->size == (uint64_t)in->size &&
+        k->mtime == in->mtime && k->path && strcmp(k->path, path) == 0) {
+        k->seen = true;
+        r->c->unchanged++;
+        r->bytes_done += (uint64_t)in->size;
+        tick(r);
+        return LEDE_OK;
+    }
+
+    f = is_stdin ? stdin : fopen(in->path, "rb");
+    if (!f) {
+        cli_warn(where, 0, "cannot open: %s", strerror(errno));
+        r->c->failed++;
+        goto cleanup;
+    }
+    if (fmt == LEDE_FORMAT_JSONL) {
+        rc = ingest_jsonl(r, f, in, path);
+        goto cleanup;
+    }
+    rc = slurp(f, &buf, &len);
+    if (rc > 0) {
+        cli_warn(where, 0, "cannot read: %s", strerror(rc));
+        r->c->failed++;
+        rc = LEDE_OK;
+        goto cleanup;
+    }
+    if (rc) {
+        cli_error("out of memory reading %s", where);
+        r->fatal = true;
+        goto cleanup;
+    }
+    if (fmt == LEDE_FORMAT_AUTO) {
+        /* stdin, or a file named with an unknown extension: look inside. */
+        fmt = lede_extract_format_sniff(buf, len);
+        if (fmt == LEDE_FORMAT_JSONL) {
+            FILE *mem = fmemopen(buf, len ? len : 1, "rb");
+            if (!mem) {
+                rc = LEDE_ENOMEM;
+                r->fatal = true;
+                goto cleanup;
+            }
+            if (!len)
+                fgetc(mem);
+            rc = ingest_jsonl(r, mem, in, path);
+            fclose(mem);
+            goto cleanup;
+        }
+    }
+    r->bytes_done += len;
+    if (lede_extract_is_binary(buf, len)) {
+        cli_warn(where, 0, "binary file; skipped");
+        r->c->failed++;
+        goto cleanup;
+    }
+    uint64_t hash = XXH64(buf, len, 0);
+    if (k && k->existed && !k->seen && k->hash == hash && k->size == len) {
+        /* Touched but not changed: the bytes are the same. */
+        k->seen = true;
+        r->c->unchanged++;
+        tick(r);
+        goto cleanup;
+    }
+    rc = lede_extract_document(&x, buf, len, fmt);
+    if (rc) {
+        cli_error("out of memory extracting %s", where);
+        r->fatal = true;
+        goto cleanup;
+    }
+    rc = write_doc(r, in->id, &x, path, in->mtime, len, hash, where, 0);
+    tick(r);
+cleanup:
+    lede_extracted_clear(&x);
+    free(buf);
+    if (f && f != stdin)
+        fclose(f);
+    return rc;
+}
+
+/* --delete ID...: an unknown id is a failed input, not a fatal error. */
+static int delete_ids(run *r)
+{
+    for (size_t i = 0; i < r->opts->ndelete; i++) {
+        const char *id = r->opts->delete_ids[i];
+        int rc = lede_index_delete(r->ix, id);
+        if (rc == LEDE_ENOTFOUND) {
+            cli_warn(NULL, 0, "%s: no document with this id", id);
+            r->c->failed++;
+            continue;
+        }
+        if (rc) {
+            cli_error("cannot delete %s: %s", id, lede_index_errmsg(r->ix));
+            r->fatal = true;
+            return rc;
+        }
+        r->c->deleted++;
+        known_doc *k = km_find(&r->known, id);
+        if (k)
+            k->seen = true; /* so --prune does not count it twice */
+        if (r->opts->verbose)
+            fprintf(stderr, "deleted %s\n", id);
+    }
+    return LEDE_OK;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * --prune: a document goes when its source file is gone, or when it came
+ * from a file read in full in this run that no longer holds it (a record
+ * removed from a JSON Lines dump).
+ */
+static int prune(run *r, const cli_inputs *inputs)
+{
+    /* The absolute paths read in full in this run, sorted for lookup. */
+    char **read_paths = calloc(inputs->n + 1, sizeof *read_paths);
+    size_t nread = 0;
+    int rc = LEDE_OK;
+    if (!read_paths)
+        return LEDE_ENOMEM;
+    for (size_t i = 0; i < inputs->n; i++) {
+        char abspath[PATH_MAX];
+        if (strcmp(inputs->items[i].path, "-") != 0 && realpath(inputs->items[i].path, abspath))
+            if (!(read_paths[nread++] = strdup(abspath))) {
+                rc = LEDE_ENOMEM;
+                goto cleanup;
+            }
+    }
+    qsort(read_paths, nread, sizeof *read_paths, cmp_str);
+    for (size_t i = 0; i < r->known.n && rc == LEDE_OK; i++) {
+        known_doc *k = &r->known.docs[i];
+        if (!k->existed || k->seen || !k->path)
+            continue;
+        bool gone = access(k->path, F_OK) != 0 && errno == ENOENT;
+        if (!gone) {
+            size_t lo = 0, hi = nread;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = strcmp(read_paths[mid], k->path);
+                if (c == 0) {
+                    gone = true;
+                    break;
+                }
+                if (c < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+        }
+        if (!gone)
+            continue;
+        rc = lede_index_delete(r->ix, k->id);
+        if (rc == LEDE_ENOTFOUND) {
+            rc = LEDE_OK;
+            continue;
+        }
+        if (rc) {
+            cli_error("cannot delete %s: %s", k->id, lede_index_errmsg(r->ix));
+            r->fatal = true;
+            break;
+        }
+        k->seen = true;
+        r->c->deleted++;
+        if (r->opts->verbose)
+            fprintf(stderr, "deleted %s\n", k->id);
+    }
+cleanup:
+    for (size_t i = 0; i < nread; i++)
+        free(read_paths[i]);
+    free(read_paths);
+    return rc;
+}
+
+/* Remove an index folder we replaced: its files, then the folder.  Index
+ * folders are flat; anything else found there is left alone. */
+static void remove_index_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char path[PATH_MAX];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode))
+            unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+int cli_ingest(const cli_options *opts, cli_counts *counts)
+{
+    int status = EXIT_FATAL;
+    run r = {.opts = opts, .c = counts};
+    cli_inputs inputs = {0};
+    char *err = NULL;
+    char language[64] = "";
+    char *rebuild_dir = NULL, *old_dir = NULL;
+    const char *write_dir = opts->index_dir;
+    bool exists = false;
+    double start = cli_now();
+    int rc;
+
+    *counts = (cli_counts){0};
+    if (load_known(&r.known, opts->index_dir, &exists, language, sizeof language))
+        goto cleanup;
+    if (exists && opts->language && !opts->rebuild && strcmp(opts->language, language) != 0) {
+        cli_error("the index %s uses %s; --language %s needs --rebuild", opts->index_dir,
+                  language, opts->language);
+        goto cleanup;
+    }
+    if (opts->rebuild) {
+        /* Build from scratch beside the old index; swap at the end. */
+        size_t n = strlen(opts->index_dir) + 16;
+        rebuild_dir = malloc(n);
+        old_dir = malloc(n);
+        if (!rebuild_dir || !old_dir)
+            goto nomem;
+        snprintf(rebuild_dir, n, "%s.rebuild", opts->index_dir);
+        snprintf(old_dir, n, "%s.old", opts->index_dir);
+        remove_index_dir(rebuild_dir); /* a crashed rebuild's leftovers */
+        write_dir = rebuild_dir;
+        km_free(&r.known);
+    }
+
+    lede_index_options io = LEDE_INDEX_OPTIONS_INIT;
+    io.language = opts->language ? opts->language : (language[0] ? language : NULL);
+    io.memory_budget = opts->memory;
+    io.max_size = opts->max_size;
+    io.threads = opts->threads;
+    io.wait_for_lock = opts->wait;
+    rc = lede_index_open(&r.ix, write_dir, &io, &err);
+    if (rc) {
+        cli_error("cannot open the index %s for writing: %s", write_dir,
+                  err ? err : lede_strerror(rc));
+        goto cleanup;
+    }
+
+    /* Walk after the index folder exists, so a walk never descends into it. */
+    if (cli_inputs_collect(&inputs, opts))
+        goto cleanup;
+    counts->failed += inputs.failed;
+
+    /* Lines of JSON files already indexed, by content hash. */
+    r.by_hash = malloc((r.known.n + 1) * sizeof *r.by_hash);
+    if (!r.by_hash)
+        goto nomem;
+    for (size_t i = 0; i < r.known.n; i++)
+        if (r.known.docs[i].path)
+            r.by_hash[r.nby_hash++] = (hash_ref){r.known.docs[i].hash, i};
+    qsort(r.by_hash, r.nby_hash, sizeof *r.by_hash, cmp_hash_ref);
+
+    r.bar = cli_progress_new(!opts->quiet, inputs.total_bytes);
+    cli_progress_current = r.bar;
+
+    if (delete_ids(&r))
+        goto cleanup;
+    for (size_t i = 0; i < inputs.n; i++) {
+        /* known_line() keeps indexes into known.docs, which km_add may
+         * move but never reorders: the indexes stay valid. */
+        if (ingest_one(&r, &inputs.items[i]))
+            goto cleanup;
+    }
+    if (opts->prune && prune(&r, &inputs))
+        goto cleanup;
+
+    rc = lede_index_commit(r.ix);
+    if (rc) {
+        cli_error("cannot commit to %s: %s", write_dir, lede_index_errmsg(r.ix));
+        goto cleanup;
+    }
+    lede_index_close(r.ix);
+    r.ix = NULL;
+
+    if (opts->rebuild) {
+        /* The old index goes only once the new one is complete. */
+        remove_index_dir(old_dir);
+        if (exists && rename(opts->index_dir, old_dir) != 0) {
+            cli_error("cannot move %s aside: %s (the rebuilt index is in %s)", opts->index_dir,
+                      strerror(errno), rebuild_dir);
+            goto cleanup;
+        }
+        if (rename(rebuild_dir, opts->index_dir) != 0) {
+            cli_error("cannot move %s to %s: %s", rebuild_dir, opts->index_dir, strerror(errno));
+            goto cleanup;
+        }
+        remove_index_dir(old_dir);
+    }
+    status = counts->failed ? EXIT_SOME_FAILED : EXIT_ALL_INDEXED;
+    goto cleanup;
+nomem:
+    cli_error("out of memory");
+cleanup:
+    cli_progress_free(r.bar);
+    cli_progress_current = NULL;
+    counts->bytes = r.bytes_done;
+    counts->seconds = cli_now() - start;
+    /* Without a commit, close drops what the failed batch buffered: the
+     * index keeps its last committed state. */
+    lede_index_close(r.ix);
+    cli_inputs_free(&inputs);
+    km_free(&r.known);
+    free(r.by_hash);
+    free(err);
+    free(rebuild_dir);
+    free(old_dir);
+    return status;
+}

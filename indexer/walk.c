@@ -1,0 +1,372 @@
+/*
+ * walk.c — from PATH operands and --files-from to a list of input files.
+ *
+ * Owns the folder walk: name order (so every run, and every -j, sees the
+ * same sequence), hidden names, symlink loops, the index folder, duplicate
+ * files.  Reads no file contents (except the --files-from list).
+ */
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct dev_ino {
+    dev_t dev;
+    ino_t ino;
+} dev_ino;
+
+/* A small open-addressing set of (device, inode) pairs: the files taken
+ * already, so a file reached twice (two operands, two links) is read once. */
+typedef struct file_set {
+    dev_ino *slots;
+    bool *used;
+    size_t cap, n;
+} file_set;
+
+static size_t fs_hash(dev_ino k)
+{
+    uint64_t h = (uint64_t)k.ino * 0x9E3779B97F4A7C15ull ^ (uint64_t)k.dev;
+    return (size_t)(h ^ (h >> 29));
+}
+
+/* Insert; false when it was there already (or on allocation failure, with
+ * *nomem set). */
+static bool fs_insert(file_set *s, dev_ino k, bool *nomem)
+{
+    if ((s->n + 1) * 2 > s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 1024;
+        file_set t = {calloc(cap, sizeof *t.slots), calloc(cap, sizeof *t.used), cap, 0};
+        if (!t.slots || !t.used) {
+            free(t.slots);
+            free(t.used);
+            *nomem = true;
+            return false;
+        }
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->used[i])
+                continue;
+            size_t j = fs_hash(s->slots[i]) & (cap - 1);
+            while (t.used[j])
+                j = (j + 1) & (cap - 1);
+            t.used[j] = true;
+            t.slots[j] = s->slots[i];
+            t.n++;
+        }
+        free(s->slots);
+        free(s->used);
+        *s = t;
+    }
+    size_t j = fs_hash(k) & (s->cap - 1);
+    while (s->used[j]) {
+        if (s->slots[j].dev == k.dev && s->slots[j].ino == k.ino)
+            return false;
+        j = (j + 1) & (s->cap - 1);
+    }
+    s->used[j] = true;
+    s->slots[j] = k;
+    s->n++;
+    return true;
+}
+
+typedef struct walker {
+    const cli_options *opts;
+    cli_inputs *out;
+    file_set seen;
+    dev_ino stack[256]; /* folders from the root down to the current one */
+    size_t depth;
+    bool have_index;
+    dev_ino index;
+    bool nomem;
+} walker;
+
+static int add_input(walker *w, const char *path, const char *id, const struct stat *st,
+                     bool explicit_)
+{
+    cli_inputs *in = w->out;
+    if (st && !fs_insert(&w->seen, (dev_ino){st->st_dev, st->st_ino}, &w->nomem))
+        return w->nomem ? LEDE_ENOMEM : LEDE_OK;
+    if (in->n == in->cap) {
+        size_t cap = in->cap ? in->cap * 2 : 256;
+        cli_input *items = realloc(in->items, cap * sizeof *items);
+        if (!items)
+            return LEDE_ENOMEM;
+        in->items = items;
+        in->cap = cap;
+    }
+    cli_input *it = &in->items[in->n];
+    *it = (cli_input){0};
+    it->path = strdup(path);
+    it->id = strdup(id);
+    if (!it->path || !it->id) {
+        free(it->path);
+        free(it->id);
+        return LEDE_ENOMEM;
+    }
+    it->explicit_ = explicit_;
+    if (st) {
+        it->size = st->st_size;
+        it->mtime = (int64_t)st->st_mtime;
+        it->dev = st->st_dev;
+        it->ino = st->st_ino;
+        in->total_bytes += (uint64_t)st->st_size;
+    }
+    in->n++;
+    return LEDE_OK;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *join(const char *a, const char *b)
+{
+    size_t na = strlen(a), nb = strlen(b);
+    bool slash = na && a[na - 1] != '/';
+    char *p = malloc(na + slash + nb + 1);
+    if (p) {
+        memcpy(p, a, na);
+        if (slash)
+            p[na] = '/';
+        memcpy(p + na + slash, b, nb + 1);
+    }
+    return p;
+}
+
+static int walk_dir(walker *w, const char *dir, const char *rel);
+
+/* One entry found in a folder. */
+static int walk_entry(walker *w, const char *path, const char *rel)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        int err = errno;
+        struct stat lst;
+        if (err == ELOOP)
+            cli_warn(path, 0, "symbolic link loop; skipped");
+        else if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+            cli_warn(path, 0, "broken symbolic link; skipped");
+        else
+            cli_warn(path, 0, "%s", strerror(err));
+        w->out->failed++;
+        return LEDE_OK;
+    }
+    if (S_ISDIR(st.st_mode))
+        return walk_dir(w, path, rel);
+    if (!S_ISREG(st.st_mode))
+        return LEDE_OK; /* sockets, devices, FIFOs found by walking: not articles */
+    /* Walking a folder takes only the formats lede reads, unless --format
+     * says what everything is. */
+    if (w->opts->format == LEDE_FORMAT_AUTO && lede_extract_format_of_path(path) == LEDE_FORMAT_AUTO)
+        return LEDE_OK;
+    return add_input(w, path, rel, &st, false);
+}
+
+static int walk_dir(walker *w, const char *dir, const char *rel)
+{
+    int rc = LEDE_OK;
+    DIR *d = NULL;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct stat st;
+
+    if (stat(dir, &st) != 0) {
+        cli_warn(dir, 0, "%s", strerror(errno));
+        w->out->failed++;
+        return LEDE_OK;
+    }
+    dev_ino me = {st.st_dev, st.st_ino};
+    if (w->have_index && me.dev == w->index.dev && me.ino == w->index.ino)
+        return LEDE_OK; /* never index the index */
+    for (size_t i = 0; i < w->depth; i++) {
+        if (w->stack[i].dev == me.dev && w->stack[i].ino == me.ino) {
+            cli_warn(dir, 0, "symbolic link loop (leads back to a folder above it); skipped");
+            w->out->failed++;
+            return LEDE_OK;
+        }
+    }
+    if (w->depth == ARRAY_SIZE(w->stack)) {
+        cli_warn(dir, 0, "folders nested too deep; skipped");
+        w->out->failed++;
+        return LEDE_OK;
+    }
+    d = opendir(dir);
+    if (!d) {
+        cli_warn(dir, 0, "%s", strerror(errno));
+        w->out->failed++;
+        return LEDE_OK;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *name = e->d_name;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+            continue;
+        if (name[0] == '.' && !w->opts->hidden)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **more = realloc(names, cap * sizeof *names);
+            if (!more) {
+                rc = LEDE_ENOMEM;
+                goto cleanup;
+            }
+            names = more;
+        }
+        if (!(names[n] = strdup(name))) {
+            rc = LEDE_ENOMEM;
+            goto cleanup;
+        }
+        n++;
+    }
+    closedir(d);
+    d = NULL;
+    qsort(names, n, sizeof *names, cmp_names);
+
+    w->stack[w->depth++] = me;
+    for (size_t i = 0; i < n && rc == LEDE_OK; i++) {
+        char *path = join(dir, names[i]);
+        char *sub = rel[0] ? join(rel, names[i]) : strdup(names[i]);
+        if (!path || !sub)
+            rc = LEDE_ENOMEM;
+        else
+            rc = walk_entry(w, path, sub);
+        free(path);
+        free(sub);
+    }
+    w->depth--;
+cleanup:
+    if (d)
+        closedir(d);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+/* "./a//b/" → "a/b": ids should not depend on how a path was typed. */
+static char *clean_id(const char *path)
+{
+    char *id = malloc(strlen(path) + 1);
+    if (!id)
+        return NULL;
+    size_t n = 0;
+    const char *p = path;
+    while (p[0] == '.' && p[1] == '/') {
+        p += 2;
+        while (*p == '/')
+            p++;
+    }
+    for (; *p; p++) {
+        if (*p == '/' && n && id[n - 1] == '/')
+            continue;
+        if (*p == '/' && p[1] == '.' && p[2] == '/') {
+            p++;
+            continue;
+        }
+        id[n++] = *p;
+    }
+    while (n > 1 && id[n - 1] == '/')
+        n--;
+    id[n] = '\0';
+    return id;
+}
+
+static int add_operand(walker *w, const char *arg)
+{
+    if (strcmp(arg, "-") == 0)
+        return add_input(w, "-", "stdin", NULL, true);
+    struct stat st;
+    if (stat(arg, &st) != 0) {
+        cli_warn(arg, 0, "%s", errno == ELOOP ? "symbolic link loop" : strerror(errno));
+        w->out->failed++;
+        return LEDE_OK;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        /* Ids of files under a folder operand are relative to that folder. */
+        w->depth = 0;
+        return walk_dir(w, arg, "");
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
+        cli_warn(arg, 0, "not a regular file; skipped");
+        w->out->failed++;
+        return LEDE_OK;
+    }
+    char *id = clean_id(arg);
+    if (!id)
+        return LEDE_ENOMEM;
+    int rc = add_input(w, arg, id, &st, true);
+    free(id);
+    return rc;
+}
+
+/* --files-from: one path per line, or per NUL with -0. */
+static int add_files_from(walker *w, const char *list)
+{
+    FILE *f = strcmp(list, "-") == 0 ? stdin : fopen(list, "rb");
+    if (!f) {
+        cli_error("cannot read --files-from %s: %s", list, strerror(errno));
+        return LEDE_EIO;
+    }
+    int rc = LEDE_OK;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int sep = w->opts->null_sep ? '\0' : '\n';
+    while (rc == LEDE_OK && (len = getdelim(&line, &cap, sep, f)) >= 0) {
+        if (len && line[len - 1] == (char)sep)
+            line[--len] = '\0';
+        if (sep == '\n' && len && line[len - 1] == '\r')
+            line[--len] = '\0';
+        if (len == 0)
+            continue;
+        rc = add_operand(w, line);
+    }
+    if (rc == LEDE_OK && ferror(f)) {
+        cli_error("cannot read --files-from %s: %s", list, strerror(errno));
+        rc = LEDE_EIO;
+    }
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}
+
+int cli_inputs_collect(cli_inputs *out, const cli_options *opts)
+{
+    walker w = {.opts = opts, .out = out};
+    int rc = LEDE_OK;
+    struct stat st;
+
+    *out = (cli_inputs){0};
+    if (opts->index_dir && stat(opts->index_dir, &st) == 0) {
+        w.have_index = true;
+        w.index = (dev_ino){st.st_dev, st.st_ino};
+    }
+    for (size_t i = 0; i < opts->npaths && rc == LEDE_OK; i++)
+        rc = add_operand(&w, opts->paths[i]);
+    if (rc == LEDE_OK && opts->files_from)
+        rc = add_files_from(&w, opts->files_from);
+    if (rc == LEDE_OK && w.nomem)
+        rc = LEDE_ENOMEM;
+    free(w.seen.slots);
+    free(w.seen.used);
+    if (rc)
+        cli_inputs_free(out);
+    return rc;
+}
+
+void cli_inputs_free(cli_inputs *in)
+{
+    if (!in)
+        return;
+    for (size_t i = 0; i < in->n; i++) {
+        free(in->items[i].path);
+        free(in->items[i].id);
+    }
+    free(in->items);
+    *in = (cli_inputs){0};
+}
