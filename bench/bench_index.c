@@ -1,0 +1,316 @@
+/*
+ * bench_index.c — indexing throughput, peak memory and index size: lede
+ * against SQLite FTS5 on the same JSON Lines collections, in one run.
+ *
+ *   bench_index [FILE.jsonl...]
+ *
+ * Default collections: Reuters-21578 and Gutenberg from
+ * $LEDE_SHARED_DIR/corpora (default ../shared/corpora).  For each one:
+ *
+ *   lede -j 1      the lede-index binary beside this program, one analysis
+ *                  thread, into a fresh index (whole process, as the peers
+ *                  in issue 4 were measured);
+ *   lede default   the same with the default thread count;
+ *   FTS5           a child process that parses the same file with cJSON and
+ *                  inserts title+body into an FTS5 table (tokenizer
+ *                  `porter unicode61 remove_diacritics 2`) in one transaction.
+ *
+ * Each is run REPEAT times (env LEDE_BENCH_REPEAT, default 3); the median
+ * wall time is reported, with the peak RSS of that child (wait4) and the
+ * on-disk size of what it wrote.  The ratio is FTS5 seconds / lede seconds
+ * (above 1 = lede faster).  Figures only, never pass/fail.
+ */
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct result {
+    double seconds;
+    double rss_mb;
+    double disk_mb;
+    int status;
+} result;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static uint64_t disk_bytes(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return 0;
+    if (!S_ISDIR(st.st_mode))
+        return (uint64_t)st.st_blocks * 512;
+    uint64_t total = 0;
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char sub[PATH_MAX];
+        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+        total += disk_bytes(sub);
+    }
+    closedir(d);
+    return total;
+}
+
+static void remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (d) {
+            struct dirent *e;
+            while ((e = readdir(d))) {
+                if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                    continue;
+                char sub[PATH_MAX];
+                snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
+                remove_tree(sub);
+            }
+            closedir(d);
+        }
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+/* ---- FTS5 (runs in a child so its RSS is its own) ----------------- */
+
+static int fts5_index(const char *jsonl, const char *db_path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *ins = NULL;
+    FILE *f = fopen(jsonl, "rb");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int rc = 1;
+
+    if (!f || sqlite3_open(db_path, &db) != SQLITE_OK)
+        goto cleanup;
+    if (sqlite3_exec(db,
+                     "CREATE VIRTUAL TABLE docs USING fts5(title, body, "
+                     "tokenize='porter unicode61 remove_diacritics 2');"
+                     "BEGIN;",
+                     NULL, NULL, NULL) != SQLITE_OK)
+        goto cleanup;
+    if (sqlite3_prepare_v2(db, "INSERT INTO docs(title, body) VALUES (?, ?)", -1, &ins, NULL) !=
+        SQLITE_OK)
+        goto cleanup;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        cJSON *o = cJSON_ParseWithLength(line, (size_t)len);
+        if (!o)
+            continue;
+        cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "title");
+        cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "body");
+        sqlite3_bind_text(ins, 1, cJSON_IsString(t) ? t->valuestring : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 2, cJSON_IsString(b) ? b->valuestring : "", -1, SQLITE_STATIC);
+        int step = sqlite3_step(ins);
+        sqlite3_reset(ins);
+        cJSON_Delete(o);
+        if (step != SQLITE_DONE)
+            goto cleanup;
+    }
+    if (sqlite3_exec(db, "COMMIT;", NULL, NULL, NULL) != SQLITE_OK)
+        goto cleanup;
+    rc = 0;
+cleanup:
+    if (rc && db)
+        fprintf(stderr, "bench_index: FTS5: %s\n", sqlite3_errmsg(db));
+    sqlite3_finalize(ins);
+    sqlite3_close(db);
+    free(line);
+    if (f)
+        fclose(f);
+    return rc;
+}
+
+/* ---- one measured child ------------------------------------------- */
+
+typedef enum { RUN_LEDE, RUN_FTS5 } run_kind;
+
+static result run_once(run_kind kind, const char *lede_index, const char *jsonl, const char *out,
+                       const char *jobs)
+{
+    result r = {0};
+    remove_tree(out);
+    double t0 = now();
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (kind == RUN_FTS5)
+            _exit(fts5_index(jsonl, out));
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0)
+            dup2(devnull, STDOUT_FILENO);
+        if (jobs)
+            execl(lede_index, lede_index, "-q", "-i", out, "-j", jobs, jsonl, (char *)NULL);
+        else
+            execl(lede_index, lede_index, "-q", "-i", out, jsonl, (char *)NULL);
+        fprintf(stderr, "bench_index: cannot run %s: %s\n", lede_index, strerror(errno));
+        _exit(127);
+    }
+    int status = 0;
+    struct rusage ru;
+    if (pid < 0 || wait4(pid, &status, 0, &ru) != pid) {
+        r.status = -1;
+        return r;
+    }
+    r.seconds = now() - t0;
+    r.rss_mb = (double)ru.ru_maxrss / 1024.0; /* ru_maxrss is in KiB on Linux */
+    r.disk_mb = (double)disk_bytes(out) / 1e6;
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return r;
+}
+
+static int cmp_result(const void *a, const void *b)
+{
+    const result *x = a, *y = b;
+    return (x->seconds > y->seconds) - (x->seconds < y->seconds);
+}
+
+static result run_median(run_kind kind, const char *lede_index, const char *jsonl,
+                         const char *out, const char *jobs, int repeat)
+{
+    result rs[16];
+    if (repeat > 16)
+        repeat = 16;
+    for (int i = 0; i < repeat; i++) {
+        rs[i] = run_once(kind, lede_index, jsonl, out, jobs);
+        if (rs[i].status != 0) {
+            fprintf(stderr, "bench_index: %s on %s failed with status %d\n",
+                    kind == RUN_FTS5 ? "FTS5" : "lede-index", jsonl, rs[i].status);
+            return rs[i];
+        }
+    }
+    qsort(rs, (size_t)repeat, sizeof *rs, cmp_result);
+    return rs[repeat / 2];
+}
+
+static size_t count_lines(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = 0;
+    if (!f)
+        return 0;
+    char buf[1 << 16];
+    size_t got;
+    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+        for (size_t i = 0; i < got; i++)
+            n += buf[i] == '\n';
+    fclose(f);
+    return n;
+}
+
+static void row(const char *engine, const result *r, double mb, size_t docs, double fts5_s)
+{
+    printf("  %-14s %8.2f s %9.0f docs/s %7.1f MB/s %8.0f MB RSS %8.1f MB index", engine,
+           r->seconds, (double)docs / r->seconds, mb / r->seconds, r->rss_mb, r->disk_mb);
+    if (fts5_s > 0)
+        printf("   %.2fx FTS5", fts5_s / r->seconds);
+    printf("\n");
+}
+
+int main(int argc, char **argv)
+{
+    char self[PATH_MAX], lede_index[PATH_MAX + 16], tmp[] = "/tmp/lede-bench-index.XXXXXX";
+    const char *shared = getenv("LEDE_SHARED_DIR");
+    const char *rep = getenv("LEDE_BENCH_REPEAT");
+    int repeat = rep ? atoi(rep) : 3;
+    char defaults[2][PATH_MAX];
+    const char *files[64];
+    int nfiles = 0;
+
+    if (repeat < 1)
+        repeat = 1;
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return 2;
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(lede_index, sizeof lede_index, "%s/lede-index", self);
+    if (access(lede_index, X_OK) != 0) {
+        fprintf(stderr, "bench_index: %s not found (build lede-index first)\n", lede_index);
+        return 2;
+    }
+    if (argc > 1) {
+        for (int i = 1; i < argc && nfiles < 64; i++)
+            files[nfiles++] = argv[i];
+    } else {
+        if (!shared)
+            shared = "../shared";
+        snprintf(defaults[0], sizeof defaults[0], "%s/corpora/reuters21578/docs.jsonl", shared);
+        snprintf(defaults[1], sizeof defaults[1], "%s/corpora/gutenberg/docs.jsonl", shared);
+        files[nfiles++] = defaults[0];
+        files[nfiles++] = defaults[1];
+    }
+    if (!mkdtemp(tmp)) {
+        perror("bench_index: mkdtemp");
+        return 2;
+    }
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    printf("bench_index: median of %d run(s); %ld core(s); %s\n", repeat, cores, lede_index);
+
+    for (int i = 0; i < nfiles; i++) {
+        struct stat st;
+        if (stat(files[i], &st) != 0) {
+            printf("%s: skipped (%s)\n", files[i], strerror(errno));
+            continue;
+        }
+        double mb = (double)st.st_size / 1e6;
+        size_t docs = count_lines(files[i]);
+        char ix[PATH_MAX], db[PATH_MAX];
+        snprintf(ix, sizeof ix, "%s/ix", tmp);
+        snprintf(db, sizeof db, "%s/fts5.db", tmp);
+        printf("%s: %.1f MB, %zu documents\n", files[i], mb, docs);
+        fflush(stdout);
+
+        result fts = run_median(RUN_FTS5, NULL, files[i], db, NULL, repeat);
+        result one = run_median(RUN_LEDE, lede_index, files[i], ix, "1", repeat);
+        result def = run_median(RUN_LEDE, lede_index, files[i], ix, NULL, repeat);
+        if (fts.status == 0)
+            row("FTS5", &fts, mb, docs, 0);
+        if (one.status == 0)
+            row("lede -j 1", &one, mb, docs, fts.status == 0 ? fts.seconds : 0);
+        if (def.status == 0) {
+            row("lede default", &def, mb, docs, fts.status == 0 ? fts.seconds : 0);
+            /* The last run's index is still there: show its statistics. */
+            char cmd[PATH_MAX * 2 + 64];
+            snprintf(cmd, sizeof cmd, "'%s' -i '%s' --stats | sed 's/^/    /'", lede_index, ix);
+            fflush(stdout);
+            if (system(cmd) != 0)
+                printf("    (no --stats)\n");
+        }
+        printf("  index size / input: lede %.0f%%, FTS5 %.0f%%\n",
+               def.status == 0 ? 100 * def.disk_mb / mb : 0,
+               fts.status == 0 ? 100 * fts.disk_mb / mb : 0);
+        fflush(stdout);
+    }
+    remove_tree(tmp);
+    return 0;
+}
