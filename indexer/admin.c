@@ -65,6 +65,12 @@ int cli_stats(const cli_options *opts)
     }
     double avg = st.ndocs ? (double)st.total_len / (double)st.ndocs : 0;
     uint64_t disk = dir_bytes(opts->index_dir);
+    lede_index_sizes sz;
+    rc = lede_reader_sizes(r, &sz);
+    if (rc) {
+        cli_error("%s: %s", opts->index_dir, lede_reader_errmsg(r));
+        goto cleanup;
+    }
     if (opts->json) {
         j = cJSON_CreateObject();
         cJSON *terms = cJSON_CreateObject(), *postings = cJSON_CreateObject();
@@ -86,6 +92,15 @@ int cli_stats(const cli_options *opts)
         }
         cJSON_AddItemToObject(j, "terms", terms);
         cJSON_AddItemToObject(j, "postings", postings);
+        cJSON *sizes = cJSON_AddObjectToObject(j, "sizes");
+        if (!sizes)
+            goto nomem;
+        static const char *const names[] = {"postings", "positions", "terms", "text", "docs",
+                                            "other", "free", "file", "word_space", "stem_space"};
+        const uint64_t vals[] = {sz.postings, sz.positions, sz.terms, sz.text, sz.docs,
+                                 sz.other, sz.free, sz.file, sz.word_space, sz.stem_space};
+        for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+            cJSON_AddNumberToObject(sizes, names[i], (double)vals[i]);
         cJSON_AddNumberToObject(j, "disk_bytes", (double)disk);
         char *s = cJSON_PrintUnformatted(j);
         if (!s)
@@ -105,7 +120,16 @@ int cli_stats(const cli_options *opts)
         printf("postings       %llu stemmed, %llu words, %llu names\n",
                (unsigned long long)st.npostings[0], (unsigned long long)st.npostings[1],
                (unsigned long long)st.npostings[2]);
-        printf("on disk        %.1f MB\n", (double)disk / 1e6);
+        uint64_t no_text = sz.postings + sz.positions + sz.terms + sz.docs + sz.other;
+        printf("size           %.1f MB without stored text: postings %.1f, positions %.1f, "
+               "terms %.1f, documents %.1f, other %.1f\n",
+               (double)no_text / 1e6, (double)sz.postings / 1e6, (double)sz.positions / 1e6,
+               (double)sz.terms / 1e6, (double)sz.docs / 1e6, (double)sz.other / 1e6);
+        printf("stored text    %.1f MB\n", (double)sz.text / 1e6);
+        printf("term spaces    words (with positions) %.1f MB, stems %.1f MB\n",
+               (double)sz.word_space / 1e6, (double)sz.stem_space / 1e6);
+        printf("on disk        %.1f MB (%.1f MB free pages)\n", (double)disk / 1e6,
+               (double)sz.free / 1e6);
     }
     status = EXIT_ALL_INDEXED;
     goto cleanup;
@@ -118,12 +142,40 @@ cleanup:
     return status;
 }
 
+typedef struct check_state {
+    uint64_t shown;
+} check_state;
+
+static int on_problem(const char *where, const char *what, void *payload)
+{
+    check_state *cs = payload;
+    /* The first hundred are enough to act on; the count says the rest. */
+    if (cs->shown++ < 100)
+        fprintf(stderr, PROG ": %s: %s\n", where, what);
+    return 0;
+}
+
 int cli_check(const cli_options *opts)
 {
-    /* The invariants live in the library (lib/check.c); until it offers them
-     * this says so rather than pretend the index was verified. */
-    cli_error("--check is not available in this build (the library has no index check yet); "
-              "index %s not verified",
-              opts->index_dir);
-    return EXIT_FATAL;
+    check_state cs = {0};
+    uint64_t problems = 0;
+    char *err = NULL;
+    double t0 = cli_now();
+    int rc = lede_index_check(opts->index_dir, on_problem, &cs, &problems, &err);
+    int status;
+    if (rc == LEDE_OK) {
+        if (!opts->quiet)
+            printf("%s: ok (%.2f s)\n", opts->index_dir, cli_now() - t0);
+        status = EXIT_ALL_INDEXED;
+    } else if (rc == LEDE_ECORRUPT) {
+        cli_error("the index %s failed its check: %llu problem%s", opts->index_dir,
+                  (unsigned long long)problems, problems == 1 ? "" : "s");
+        status = EXIT_SOME_FAILED;
+    } else {
+        cli_error("cannot check the index %s: %s", opts->index_dir,
+                  err ? err : lede_strerror(rc));
+        status = EXIT_FATAL;
+    }
+    free(err);
+    return status;
 }

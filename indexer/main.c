@@ -123,7 +123,7 @@ static void print_help(void)
 
 static void print_version(void)
 {
-    printf(PROG " (lede) %s\n%s\n", lede_version(), lede_library_versions());
+    printf(PROG " %s\n%s\n", lede_version(), lede_library_versions());
 }
 
 __attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt, ...)

@@ -100,7 +100,7 @@ has "help man page" "$out" "lede-index(1)"
 [ "$(wc -l <<<"$out")" -le 30 ] || fail "--help is longer than 30 lines"
 run --version
 expect "version exit" "$rc" 0
-has "version number" "$out" "lede-index (lede) "
+has "version number" "$out" "lede-index 0."
 has "version LMDB" "$out" "LMDB"
 run --list-languages
 has "languages" "$out" "english"
