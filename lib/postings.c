@@ -8,10 +8,12 @@
  *   per block: varint n, varint last_docid - previous block's last_docid,
  *              varint max_tf, varint max_title_tf, varint min_len,
  *              varint doc_bytes, varint pos_bytes
- *   then the blocks' data, concatenated.  A block's data is
- *     streamvbyte-delta(doc ids, previous = previous block's last doc id),
- *     streamvbyte(tf - 1),
- *     streamvbyte(title_tf) only when max_title_tf > 0.
+ *   then the blocks' data, concatenated.  A block's data is three bit-packed
+ *   arrays (a width byte w, then n values of w bits, little-endian, padded
+ *   to a byte): doc id gaps - 1 (the first from the previous block's last
+ *   doc id), tf - 1, and title tf only when max_title_tf > 0.  Bit-packing
+ *   beats streamvbyte here (bench/bench_postings.c): gaps and tfs are small,
+ *   and streamvbyte spends at least 10 bits on each.
  * Positions value ("pos"): per block, streamvbyte of the positions of each
  * posting in turn, the first of a posting absolute, the next ones as gaps.
  */
@@ -21,8 +23,64 @@
 
 #include <stdlib.h>
 #include <streamvbyte.h>
-#include <streamvbytedelta.h>
 #include <string.h>
+
+/* Append n values packed in the fewest bits that hold the largest. */
+static void pack(lede_buf *out, const uint32_t *v, uint32_t n)
+{
+    uint32_t all = 0;
+    for (uint32_t i = 0; i < n; i++)
+        all |= v[i];
+    unsigned w = all ? 32u - (unsigned)__builtin_clz(all) : 0;
+    size_t bytes = ((size_t)n * w + 7) / 8;
+    lede_buf_putc(out, (uint8_t)w);
+    uint8_t *p = lede_buf_grow(out, bytes);
+    if (!p || w == 0)
+        return;
+    uint64_t acc = 0;
+    unsigned have = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        acc |= (uint64_t)v[i] << have;
+        have += w;
+        while (have >= 8) {
+            *p++ = (uint8_t)acc;
+            acc >>= 8;
+            have -= 8;
+        }
+    }
+    if (have)
+        *p = (uint8_t)acc;
+}
+
+/* Unpack n values from [*in, end); LEDE_ECORRUPT when they do not fit. */
+static int unpack(const uint8_t **in, const uint8_t *end, uint32_t *v, uint32_t n)
+{
+    const uint8_t *p = *in;
+    if (p >= end)
+        return LEDE_ECORRUPT;
+    unsigned w = *p++;
+    size_t bytes = ((size_t)n * w + 7) / 8;
+    if (w > 32 || bytes > (size_t)(end - p))
+        return LEDE_ECORRUPT;
+    if (w == 0) {
+        memset(v, 0, n * sizeof *v);
+    } else {
+        uint64_t acc = 0, mask = w == 32 ? 0xffffffffu : ((uint64_t)1 << w) - 1;
+        unsigned have = 0;
+        const uint8_t *q = p;
+        for (uint32_t i = 0; i < n; i++) {
+            while (have < w) {
+                acc |= (uint64_t)*q++ << have;
+                have += 8;
+            }
+            v[i] = (uint32_t)(acc & mask);
+            acc >>= w;
+            have -= w;
+        }
+    }
+    *in = p + bytes;
+    return LEDE_OK;
+}
 
 /* Decoding copies a section into a buffer this much longer than the data, so
  * that SIMD decoders reading whole 16-byte words never leave our memory. */
@@ -78,14 +136,19 @@ int lede_chunk_encode(lede_buf *post, lede_buf *pos, const lede_posting_arrays *
             npos += tf;
         }
         size_t start = data.len;
-        if (lede_buf_reserve(&data, 3 * streamvbyte_max_compressedbytes(n)) != LEDE_OK)
-            goto nomem;
-        data.len += streamvbyte_delta_encode(in->docids + lo, n, data.data + data.len, prev_last);
+        uint32_t base = prev_last;
+        for (uint32_t i = 0; i < n; i++) {
+            tmp[i] = in->docids[lo + i] - base - 1;
+            base = in->docids[lo + i];
+        }
+        pack(&data, tmp, n);
         for (uint32_t i = 0; i < n; i++)
             tmp[i] = in->tfs[lo + i] - 1;
-        data.len += streamvbyte_encode(tmp, n, data.data + data.len);
+        pack(&data, tmp, n);
         if (max_ttf > 0)
-            data.len += streamvbyte_encode(in->title_tfs + lo, n, data.data + data.len);
+            pack(&data, in->title_tfs + lo, n);
+        if (data.rc != LEDE_OK)
+            goto nomem;
 
         size_t pos_bytes = 0;
         if (in->positions) {
@@ -194,42 +257,30 @@ void lede_chunk_release(lede_chunk *c)
 int lede_block_decode(const lede_chunk *c, uint32_t b, uint32_t *docids, uint32_t *tfs,
                       uint32_t *title_tfs)
 {
-    /* Largest block data: three streams of 128 values, 32 control + 512 data bytes each. */
-    uint8_t tmp[3 * (LEDE_BLOCK / 4 + LEDE_BLOCK * 4) + SVB_PAD];
     if (b >= c->nblocks)
         return LEDE_ECORRUPT;
     const lede_block_meta *m = &c->blocks[b];
-    size_t len = m->doc_bytes, off = 0, sz;
-    if (len > sizeof tmp - SVB_PAD || m->doc_off + len > c->data_len)
+    if (m->doc_off + m->doc_bytes > c->data_len)
         return LEDE_ECORRUPT;
-    memcpy(tmp, c->data + m->doc_off, len);
-    memset(tmp + len, 0, SVB_PAD);
-
-    if (svb_size(tmp, len, m->n, &sz) != LEDE_OK)
+    const uint8_t *p = c->data + m->doc_off, *end = p + m->doc_bytes;
+    if (unpack(&p, end, docids, m->n) != LEDE_OK || unpack(&p, end, tfs, m->n) != LEDE_OK)
         return LEDE_ECORRUPT;
-    streamvbyte_delta_decode(tmp, docids, m->n, m->first_base);
-    off += sz;
-    if (svb_size(tmp + off, len - off, m->n, &sz) != LEDE_OK)
-        return LEDE_ECORRUPT;
-    streamvbyte_decode(tmp + off, tfs, m->n);
-    off += sz;
     if (m->max_title_tf > 0) {
-        if (svb_size(tmp + off, len - off, m->n, &sz) != LEDE_OK)
+        if (unpack(&p, end, title_tfs, m->n) != LEDE_OK)
             return LEDE_ECORRUPT;
-        streamvbyte_decode(tmp + off, title_tfs, m->n);
-        off += sz;
     } else {
         memset(title_tfs, 0, m->n * sizeof *title_tfs);
     }
-    if (off != len)
+    if (p != end)
         return LEDE_ECORRUPT;
-    /* The delta decoder wraps around on a corrupt gap: check the order. */
-    uint32_t prev = m->first_base;
+    /* Prefix sums, checking that no gap wraps around and the metadata holds. */
+    uint64_t prev = m->first_base;
     for (uint32_t i = 0; i < m->n; i++) {
-        if (docids[i] <= prev || tfs[i] >= m->max_tf || title_tfs[i] > tfs[i] + 1 ||
+        prev += (uint64_t)docids[i] + 1;
+        if (prev > m->last_docid || tfs[i] >= m->max_tf || title_tfs[i] > tfs[i] + 1 ||
             title_tfs[i] > m->max_title_tf)
             return LEDE_ECORRUPT;
-        prev = docids[i];
+        docids[i] = (uint32_t)prev;
         tfs[i] += 1;
     }
     if (prev != m->last_docid)

@@ -320,7 +320,7 @@ int lede_reader_terms(lede_reader *r, lede_field field, const char *prefix, size
     rc = prefix_len ? lede_store_cursor_seek(c, prefix, prefix_len, &k, &v)
                     : lede_store_cursor_first(c, &k, &v);
     for (; rc == LEDE_OK; rc = lede_store_cursor_next(c, &k, &v)) {
-        if (k.len < prefix_len || memcmp(k.data, prefix, prefix_len) != 0)
+        if (prefix_len && (k.len < prefix_len || memcmp(k.data, prefix, prefix_len) != 0))
             break;
         lede_terminfo_rec ti;
         if (lede_terminfo_decode(&ti, v.data, v.len) != LEDE_OK) {

@@ -433,6 +433,14 @@ int lede_store_put(lede_txn *t, lede_db db, const void *key, size_t klen, const 
     return map_err(t, mdb_put(t->txn, t->s->dbi[db], &k, &v, 0));
 }
 
+int lede_store_append(lede_txn *t, lede_db db, const void *key, size_t klen, const void *val,
+                      size_t vlen)
+{
+    MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+    int err = mdb_put(t->txn, t->s->dbi[db], &k, &v, MDB_APPEND);
+    return err == MDB_KEYEXIST ? LEDE_EINVAL : map_err(t, err);
+}
+
 int lede_store_reserve(lede_txn *t, lede_db db, const void *key, size_t klen, size_t vlen,
                        void **out)
 {

@@ -97,6 +97,12 @@ int lede_store_is_map_full(int err);
 int lede_store_get(lede_txn *t, lede_db db, const void *key, size_t klen, lede_val *out);
 int lede_store_put(lede_txn *t, lede_db db, const void *key, size_t klen, const void *val,
                    size_t vlen);
+/**
+ * Put a key known to sort after every key of db (MDB_APPEND): pages fill
+ * completely instead of splitting in half.  LEDE_EINVAL when it does not.
+ */
+int lede_store_append(lede_txn *t, lede_db db, const void *key, size_t klen, const void *val,
+                      size_t vlen);
 /** Reserve vlen bytes for key and return where to write them (zero-copy put). */
 int lede_store_reserve(lede_txn *t, lede_db db, const void *key, size_t klen, size_t vlen,
                        void **out);

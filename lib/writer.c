@@ -340,24 +340,29 @@ typedef struct wdoc {
     int rc;
 } wdoc;
 
-/* A term of the batch; its postings are a linked list in the field's arena. */
+/* A term of the batch. */
 typedef struct gterm {
-    uint64_t h;
-    size_t off;
+    size_t off;      /* in the field's strs */
     uint32_t len;
     uint32_t df;
     uint64_t cf;
     uint32_t max_tf, max_ttf;
-    size_t head, tail;
+    uint32_t start;  /* first of its postings in the sorted order (at flush) */
 } gterm;
+
+/* A posting of the batch, in document order; positions are in pos, in the same order. */
+typedef struct bposting {
+    uint32_t term, docid, tf, ttf;
+} bposting;
 
 typedef struct fieldbuf {
     gterm *t;
     size_t n, cap;
-    uint32_t *slots;
+    uint64_t *slots; /* high 32 bits of the hash | term index + 1 */
     size_t nslots;
     lede_buf strs;
-    lede_buf arena; /* records: u64 next, varint docid, tf, title tf, position gaps */
+    lede_buf post;   /* bposting[] */
+    lede_buf pos;    /* uint32_t[], absolute positions */
 } fieldbuf;
 
 struct lede_index {
@@ -404,7 +409,7 @@ size_t lede_index_buffered(const lede_index *ix)
                ix->nidslots * 4 + ix->batch_cap * 4;
     for (int f = 0; f < 3; f++) {
         const fieldbuf *b = &ix->fb[f];
-        n += b->cap * sizeof(gterm) + b->nslots * 4 + b->strs.cap + b->arena.cap;
+        n += b->cap * sizeof(gterm) + b->nslots * 8 + b->strs.cap + b->post.cap + b->pos.cap;
     }
     return n;
 }
@@ -426,7 +431,8 @@ static void fieldbuf_reset(fieldbuf *b)
     free(b->t);
     free(b->slots);
     lede_buf_free(&b->strs);
-    lede_buf_free(&b->arena);
+    lede_buf_free(&b->post);
+    lede_buf_free(&b->pos);
     memset(b, 0, sizeof *b);
 }
 
@@ -573,51 +579,60 @@ static void *thread_main(void *p)
 static int fieldbuf_grow(fieldbuf *b)
 {
     size_t ns = b->nslots ? b->nslots * 2 : 4096;
-    uint32_t *s = calloc(ns, sizeof *s);
-    if (!s)
+    uint64_t *sl = calloc(ns, sizeof *sl);
+    if (!sl)
         return LEDE_ENOMEM;
-    for (size_t i = 0; i < b->n; i++) {
-        size_t j = b->t[i].h & (ns - 1);
-        while (s[j])
+    for (size_t i = 0; i < b->nslots; i++) {
+        uint64_t v = b->slots[i];
+        if (!v)
+            continue;
+        /* The slot keeps the hash's high half; its low half is rebuilt from the string. */
+        const gterm *e = &b->t[(v & 0xffffffffu) - 1];
+        size_t j = XXH3_64bits(b->strs.data + e->off, e->len) & (ns - 1);
+        while (sl[j])
             j = (j + 1) & (ns - 1);
-        s[j] = (uint32_t)i + 1;
+        sl[j] = v;
     }
     free(b->slots);
-    b->slots = s;
+    b->slots = sl;
     b->nslots = ns;
     return LEDE_OK;
 }
 
-static gterm *fieldbuf_term(fieldbuf *b, const uint8_t *s, size_t len)
+/* Index of term s in the batch, added when new; -1 on ENOMEM. */
+static long fieldbuf_term(fieldbuf *b, const uint8_t *s, size_t len)
 {
     uint64_t h = XXH3_64bits(s, len);
     if ((b->n + 1) * 2 > b->nslots && fieldbuf_grow(b) != LEDE_OK)
-        return NULL;
+        return -1;
+    uint64_t hi = h & 0xffffffff00000000u;
     size_t j = h & (b->nslots - 1);
     while (b->slots[j]) {
-        gterm *e = &b->t[b->slots[j] - 1];
-        if (e->h == h && e->len == len && memcmp(b->strs.data + e->off, s, len) == 0)
-            return e;
+        uint64_t v = b->slots[j];
+        if ((v & 0xffffffff00000000u) == hi) {
+            gterm *e = &b->t[(v & 0xffffffffu) - 1];
+            if (e->len == len && memcmp(b->strs.data + e->off, s, len) == 0)
+                return (long)(v & 0xffffffffu) - 1;
+        }
         j = (j + 1) & (b->nslots - 1);
     }
     if (b->n == b->cap) {
         size_t nc = b->cap ? b->cap * 2 : 1024;
         gterm *nt = realloc(b->t, nc * sizeof *nt);
         if (!nt)
-            return NULL;
+            return -1;
         b->t = nt;
         b->cap = nc;
     }
     gterm *e = &b->t[b->n];
     memset(e, 0, sizeof *e);
-    e->h = h;
     e->off = b->strs.len;
     e->len = (uint32_t)len;
     lede_buf_append(&b->strs, s, len);
     if (b->strs.rc != LEDE_OK)
-        return NULL;
-    b->slots[j] = (uint32_t)++b->n;
-    return e;
+        return -1;
+    b->slots[j] = hi | (uint64_t)(b->n + 1);
+    return (long)b->n++;
 }
 
 /* Append document d's term vector to the batch's postings. */
@@ -638,26 +653,25 @@ static int merge_doc(lede_index *ix, wdoc *d)
                     lede_dec_varint(&dec);
             if (dec.rc != LEDE_OK)
                 break;
-            gterm *e = fieldbuf_term(b, s, len);
-            if (!e)
+            long ti = fieldbuf_term(b, s, len);
+            if (ti < 0)
                 return LEDE_ENOMEM;
-            if (b->arena.len == 0)
-                lede_buf_grow(&b->arena, 8); /* offset 0 means "no record" */
-            size_t at = b->arena.len;
-            lede_buf_grow(&b->arena, 8);
-            lede_buf_put_varint(&b->arena, d->docid);
-            lede_buf_put_varint(&b->arena, tf);
-            lede_buf_put_varint(&b->arena, ttf);
-            lede_buf_append(&b->arena, p0, (size_t)(dec.p - p0));
-            if (b->arena.rc != LEDE_OK)
-                return LEDE_ENOMEM;
-            if (e->tail) {
-                uint64_t a = at;
-                memcpy(b->arena.data + e->tail, &a, 8);
-            } else {
-                e->head = at;
+            gterm *e = &b->t[ti];
+            bposting bp = {(uint32_t)ti, d->docid, tf, ttf};
+            lede_buf_append(&b->post, &bp, sizeof bp);
+            if (f != LEDE_FIELD_STEM) {
+                uint32_t *out = (uint32_t *)(void *)lede_buf_grow(&b->pos, (size_t)tf * 4);
+                lede_dec pd;
+                lede_dec_init(&pd, p0, (size_t)(dec.p - p0));
+                uint32_t last = 0;
+                for (uint32_t k = 0; out && k < tf; k++) {
+                    uint32_t g = lede_dec_u32(&pd);
+                    last = k ? last + g : g;
+                    out[k] = last;
+                }
             }
-            e->tail = at;
+            if (b->post.rc != LEDE_OK || b->pos.rc != LEDE_OK)
+                return LEDE_ENOMEM;
             e->df++;
             e->cf += tf;
             e->max_tf = LEDE_MAX(e->max_tf, tf);
@@ -779,6 +793,16 @@ static int put_buf(lede_txn *t, lede_db db, const void *k, size_t kl, const lede
     if (b->rc != LEDE_OK)
         return b->rc;
     return lede_store_put(t, db, k, kl, b->data ? (const void *)b->data : "", b->len);
+}
+
+/* Put, appending when the caller knows key sorts after every key of db. */
+static int put_buf_at(lede_txn *t, lede_db db, const void *k, size_t kl, const lede_buf *b,
+                      int append)
+{
+    if (b->rc != LEDE_OK)
+        return b->rc;
+    const void *v = b->data ? (const void *)b->data : "";
+    return append ? lede_store_append(t, db, k, kl, v, b->len) : lede_store_put(t, db, k, kl, v, b->len);
 }
 
 /* Set doc lengths for docids [first, first + n) (lens NULL: set 0). */
@@ -955,9 +979,58 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
 
     if (b->n == 0)
         return LEDE_OK;
+    /* Group the postings by term with a counting sort, which keeps each
+     * term's postings in document order. */
+    const bposting *bpost = (const bposting *)(const void *)b->post.data;
+    const uint32_t *bpos = (const uint32_t *)(const void *)b->pos.data;
+    size_t np = b->post.len / sizeof *bpost;
+    uint32_t *sorted = malloc((np + 1) * sizeof *sorted);
+    uint32_t *posoff = f != LEDE_FIELD_STEM ? malloc((np + 1) * sizeof *posoff) : NULL;
     order = malloc(b->n * sizeof *order);
-    if (!order)
+    if (!sorted || !order || (f != LEDE_FIELD_STEM && !posoff)) {
+        free(sorted);
+        free(posoff);
+        free(order);
         return LEDE_ENOMEM;
+    }
+    {
+        uint32_t acc = 0;
+        for (size_t i = 0; i < b->n; i++) {
+            b->t[i].start = acc;
+            acc += b->t[i].df;
+        }
+        uint32_t pacc = 0;
+        for (size_t i = 0; i < np; i++) {
+            sorted[b->t[bpost[i].term].start++] = (uint32_t)i;
+            if (posoff) {
+                posoff[i] = pacc;
+                pacc += bpost[i].tf;
+            }
+        }
+        for (size_t i = 0; i < b->n; i++)
+            b->t[i].start -= b->t[i].df;
+    }
+    /* Terms beyond the last term already stored are appended: LMDB then
+     * fills pages instead of splitting them in half. */
+    uint8_t last_key[LEDE_KEY_TERM_MAX + 1];
+    size_t last_len = 0;
+    int have_last = 0;
+    {
+        lede_cursor *c = NULL;
+        lede_val lk;
+        if ((rc = lede_store_cursor_open(&c, t, LEDE_DB_TERMS(f))) != LEDE_OK)
+            goto cleanup;
+        rc = lede_store_cursor_last(c, &lk, NULL);
+        if (rc == LEDE_OK && lk.len <= sizeof last_key) {
+            memcpy(last_key, lk.data, lk.len);
+            last_len = lk.len;
+            have_last = 1;
+        }
+        lede_store_cursor_close(c);
+        if (rc != LEDE_OK && rc != LEDE_ITEROVER)
+            goto cleanup;
+        rc = LEDE_OK;
+    }
     for (size_t i = 0; i < b->n; i++)
         order[i] = &b->t[i];
     sort_fb = b;
@@ -983,6 +1056,13 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
         if (rc != LEDE_OK)
             goto cleanup;
         uint32_t old_df = ti.df;
+        int append = 0;
+        if (!have_last) {
+            append = 1;
+        } else {
+            int cmp = memcmp(term, last_key, LEDE_MIN(e->len, last_len));
+            append = cmp > 0 || (cmp == 0 && e->len > last_len);
+        }
 
         pl.n = pl.npos = 0;
         if (ti.nchunks > 0 && ti.last_chunk_n < LEDE_BLOCK) {
@@ -996,32 +1076,19 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
             ti.npostings -= ti.last_chunk_n;
             ti.npostings += ti.last_chunk_n - dropped;
         }
-        for (size_t at = e->head; at; ) {
-            lede_dec d;
-            uint64_t next;
-            memcpy(&next, b->arena.data + at, 8);
-            lede_dec_init(&d, b->arena.data + at + 8, b->arena.len - at - 8);
-            uint32_t docid = lede_dec_u32(&d), tf = lede_dec_u32(&d), ttf = lede_dec_u32(&d);
-            if ((rc = plist_room(&pl, 1, f != LEDE_FIELD_STEM ? tf : 0)) != LEDE_OK)
+        for (uint32_t k = e->start; k < e->start + e->df; k++) {
+            const bposting *bp = &bpost[sorted[k]];
+            if ((rc = plist_room(&pl, 1, f != LEDE_FIELD_STEM ? bp->tf : 0)) != LEDE_OK)
                 goto cleanup;
-            pl.docids[pl.n] = docid;
-            pl.tfs[pl.n] = tf;
-            pl.ttfs[pl.n] = ttf;
-            pl.lens[pl.n] = ix->batch_lens[docid - ix->committed_max - 1];
+            pl.docids[pl.n] = bp->docid;
+            pl.tfs[pl.n] = bp->tf;
+            pl.ttfs[pl.n] = bp->ttf;
+            pl.lens[pl.n] = ix->batch_lens[bp->docid - ix->committed_max - 1];
             pl.n++;
             if (f != LEDE_FIELD_STEM) {
-                uint32_t last = 0;
-                for (uint32_t k = 0; k < tf; k++) {
-                    uint32_t g = lede_dec_u32(&d);
-                    last = k ? last + g : g;
-                    pl.pos[pl.npos++] = last;
-                }
+                memcpy(pl.pos + pl.npos, bpos + posoff[sorted[k]], bp->tf * sizeof *bpos);
+                pl.npos += bp->tf;
             }
-            if (d.rc != LEDE_OK) {
-                rc = LEDE_ECORRUPT;
-                goto cleanup;
-            }
-            at = (size_t)next;
         }
 
         /* Write chunks of up to CHUNK_BLOCKS blocks. */
@@ -1041,9 +1108,10 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
                 goto cleanup;
             uint32_t k0 = done == 0 && chunk_key ? chunk_key : pl.docids[done];
             size_t kl = lede_chunk_key(key, term, e->len, k0);
-            if ((rc = put_buf(t, LEDE_DB_POST(f), key, kl, &post)) != LEDE_OK)
+            if ((rc = put_buf_at(t, LEDE_DB_POST(f), key, kl, &post, append)) != LEDE_OK)
                 goto cleanup;
-            if (f != LEDE_FIELD_STEM && (rc = put_buf(t, LEDE_DB_POS(f), key, kl, &pos)) != LEDE_OK)
+            if (f != LEDE_FIELD_STEM &&
+                (rc = put_buf_at(t, LEDE_DB_POS(f), key, kl, &pos, append)) != LEDE_OK)
                 goto cleanup;
             for (size_t k = 0; k < n; k++) {
                 ti.max_tf = LEDE_MAX(ti.max_tf, pl.tfs[done + k]);
@@ -1071,11 +1139,13 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
         st->npostings[f] += e->df;
         lede_buf_reset(&val);
         lede_terminfo_encode(&val, &ti);
-        if ((rc = put_buf(t, LEDE_DB_TERMS(f), term, e->len, &val)) != LEDE_OK)
+        if ((rc = put_buf_at(t, LEDE_DB_TERMS(f), term, e->len, &val, append)) != LEDE_OK)
             goto cleanup;
     }
 cleanup:
     free(order);
+    free(sorted);
+    free(posoff);
     plist_free(&pl);
     lede_buf_free(&post);
     lede_buf_free(&pos);
@@ -1236,8 +1306,9 @@ static int write_batch(lede_index *ix, lede_txn *t)
         lede_buf_put_u64le(&rec, d->hash);
         lede_buf_put_varint(&rec, d->ents.len);
         lede_buf_append(&rec, d->ents.data, d->ents.len);
-        if ((rc = put_buf(t, LEDE_DB_DOCS, dk, 4, &rec)) != LEDE_OK ||
-            (rc = put_buf(t, LEDE_DB_TEXT, dk, 4, &d->ztext)) != LEDE_OK)
+        /* Doc ids only grow: documents and texts always append. */
+        if ((rc = put_buf_at(t, LEDE_DB_DOCS, dk, 4, &rec, 1)) != LEDE_OK ||
+            (rc = put_buf_at(t, LEDE_DB_TEXT, dk, 4, &d->ztext, 1)) != LEDE_OK)
             goto cleanup;
         st.ndocs++;
         st.total_len += d->len;
