@@ -10,14 +10,15 @@
 # indexer/main.c and query/main.c, and languages come from
 # `lede-index --list-languages` when it is on the PATH.
 
-_lede_index_opts='-i --index -f --format --files-from -0 --null --hidden
- --id-field --title-field --body-field --date-field --prune --delete --rebuild
- -j --jobs --memory --max-size --language --list-languages --stats --check
- -q --quiet --json -h --help -V --version'
+_lede_index_opts='-i --index -f --format --id-field --title-field --body-field
+ --date-field --files-from -0 --null --hidden --prune --delete --rebuild
+ -j --jobs -m --memory --max-size --language --list-languages --stats --check
+ --wait -q --quiet --json -v --verbose -h --help -V --version'
 
-_lede_query_opts='-i --index -a --all --since --until --k1 --b --sort --explain
- -n --limit --offset -c --count -l --files-with-matches -0 --null --json --tsv
- --format --context --fragments --color --highlight --batch --timing
+_lede_query_opts='-i --index -a --all --since --until --sort --k1 --b
+ --title-weight --idf --keep-stopwords --prefix-cap --explain -n --limit
+ --offset -c --count -l --files-with-matches -0 --null --json --tsv --format
+ --context --fragments --color --colour --highlight --batch --timing
  -h --help -V --version'
 
 _lede_languages='arabic armenian basque catalan danish dutch english finnish
@@ -71,7 +72,7 @@ _lede_index()
         -i | --index)
             _lede_paths -d; return ;;
         -f | --format)
-            _lede_reply 'txt md html jsonl'; return ;;
+            _lede_reply 'auto txt md html jsonl'; return ;;
         --files-from)
             _lede_paths -f; return ;;
         --language)
@@ -79,7 +80,7 @@ _lede_index()
             [[ -n $langs ]] || langs=$_lede_languages
             _lede_reply "$langs"; return ;;
         --id-field | --title-field | --body-field | --date-field | -j | --jobs | \
-            --memory | --max-size)
+            -m | --memory | --max-size)
             COMPREPLY=(); return ;;
     esac
     if [[ $cur == -* ]]; then
@@ -102,13 +103,18 @@ _lede_query()
         -i | --index)
             _lede_paths -d; return ;;
         --color | --colour)
-            _lede_reply 'auto always never'; return ;;
+            # The value is optional, so it must be attached: --color=never.
+            if [[ ${COMP_WORDS[COMP_CWORD - 1]} == = || -n $eqprefix ]]; then
+                _lede_reply 'auto always never'; return
+            fi ;;
         --sort)
             _lede_reply 'score date -date'; return ;;
         --format)
-            _lede_reply 'trec'; return ;;
-        --since | --until | --k1 | --b | -n | --limit | --offset | --context | \
-            --fragments | --highlight)
+            _lede_reply 'text json tsv trec'; return ;;
+        --idf)
+            _lede_reply 'robertson plus1'; return ;;
+        --since | --until | --k1 | --b | --title-weight | --prefix-cap | -n | --limit | \
+            --offset | --context | --fragments | --highlight)
             COMPREPLY=(); return ;;
     esac
     # Query words may start with '-' (an excluded word): offer options only

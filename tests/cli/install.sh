@@ -23,6 +23,11 @@ cc=${CC:-cc}
 sanitize=()
 [[ ${LEDE_SANITIZE:-0} == 1 ]] && sanitize=(-fsanitize=address,undefined)
 
+# The commands whose options, --help and --version the checks below hold to
+# the man pages and completions.  (While a command is being written, it
+# stays out of this list until the documentation has caught up with it.)
+synced="lede-index"
+
 fail() { echo "install.sh: FAIL: $*" >&2; exit 1; }
 step() { echo "== $*"; }
 
@@ -57,13 +62,7 @@ diff <(sort "$build/install_manifest.txt") <(find "$p" -type f | sort) ||
 
 # ------------------------------------------------------ 2. the binaries run
 step "installed binaries: --version, --help"
-for cmd in lede-index lede-query; do
-    # The commands are being written; until main.c is more than the
-    # foundation's placeholder there is no --version to check.
-    if { "$p/bin/$cmd" --version 2>&1 || true; } | grep -q "not built yet"; then
-        echo "skipped: $cmd is still the placeholder"
-        continue
-    fi
+for cmd in $synced; do
     out=$("$p/bin/$cmd" --version) || fail "$cmd --version exited $?"
     grep -q "^$cmd 0\.1\.0" <<<"$out" || fail "$cmd --version does not start with '$cmd 0.1.0': $out"
     grep -q "LMDB" <<<"$out" || fail "$cmd --version does not name the LMDB version: $out"
@@ -157,7 +156,7 @@ expect() { # expect "EXPECTED (sorted, space-separated)" WORD...
     [[ $got == "$want" ]] || fail "completing '$*': got '$got', want '$want'"
 }
 expect "--format" lede-index --form
-expect "html jsonl md txt" lede-index --format ""
+expect "auto html jsonl md txt" lede-index --format ""
 # bash splits "--format=j" at '=' when '=' is in COMP_WORDBREAKS (the
 # default), and leaves it one word otherwise: then replies keep the prefix.
 expect "jsonl" lede-index --format = j
@@ -166,9 +165,12 @@ expect "corpus/seed" lede-index corpus/se
 expect "corpus/seed/wang-yi-choe-son-hui.txt" lede-index --files-from corpus/seed/wang
 expect "corpus/seed" lede-index -i corpus/s
 expect "swedish" lede-index --language swe
-expect "always auto never" lede-query --color ""
+expect "always auto never" lede-query --color = ""
+expect "--color=never" lede-query --color=n
+expect "" lede-query --color ""
 expect "-date date score" lede-query --sort ""
-expect "trec" lede-query --format ""
+expect "json text trec tsv" lede-query --format ""
+expect "plus1" lede-query --idf p
 expect "--files-with-matches" lede-query --files-with
 expect "corpus/wikinews" lede-query --index corpus/w
 expect "" lede-query korea
@@ -179,6 +181,47 @@ if command -v zsh >/dev/null; then
 else
     echo "zsh not installed: zsh completion syntax not checked"
 fi
+
+# --------------------------- 7. every option documented and completed
+# The option tables in indexer/ and query/ are the truth: each row
+# {"name", xxx_argument, [NULL,] 'c' or OPT_..., ...} must appear in the man page,
+# the bash list and the zsh function, and nothing else may.
+step "options: sources, man pages and completions agree"
+check_options() { # check_options COMMAND SOURCE_DIR BASH_LIST_VARIABLE
+    local cmd=$1 dir=$2 var=$3 rows name val short bash_list o
+    # Both getopt_long's own {"name", has_arg, NULL, val} and tables with
+    # {"name", has_arg, val, ...} rows.
+    rows=$(grep -ohE '\{ *"[a-z0-9][a-z0-9-]*", *(no|required|optional)_argument, *(NULL, *)?[^,}]+' \
+        "$src/$dir"/*.c | sed -E 's/\{ *"([^"]*)", *[a-z]+_argument, *(NULL, *)?(.*)/\1 \3/' | sort -u)
+    [[ -n $rows ]] || fail "no option table found in $dir/*.c: rows like {\"name\", required_argument, 'c', ...}"
+    bash_list=" $(bash --norc --noprofile -c '. "$1"; eval "echo \$$2"' _ \
+        "$src/completions/lede.bash" "$var" | tr -s ' \n' '  ') "
+    local accepted=" "
+    while read -r name val; do
+        short=
+        [[ $val =~ ^\'(.)\'$ ]] && short=${BASH_REMATCH[1]}
+        accepted+="--$name ${short:+-$short }"
+        for o in "--$name" ${short:+"-$short"}; do
+            # An option heading is a line starting with *-; it may name several.
+            grep -E '^\*-' "$src/docs/man/$cmd.1.scd" | grep -qF -- "*$o*" ||
+                fail "$cmd option $o ($dir/) is not documented in docs/man/$cmd.1.scd"
+            [[ $bash_list == *" $o "* ]] ||
+                fail "$cmd option $o ($dir/) is missing from \$$var in completions/lede.bash"
+            grep -qE -- "(^|[^a-z0-9-])$o([^a-z0-9-]|$)" "$src/completions/_$cmd" ||
+                fail "$cmd option $o ($dir/) is missing from completions/_$cmd"
+        done
+    done <<<"$rows"
+    for o in $bash_list; do
+        [[ $accepted == *" $o "* ]] ||
+            fail "completions/lede.bash offers $o, which $cmd ($dir/) does not accept"
+    done
+}
+for cmd in $synced; do
+    case $cmd in
+        lede-index) check_options lede-index indexer _lede_index_opts ;;
+        lede-query) check_options lede-query query _lede_query_opts ;;
+    esac
+done
 
 # ------------------------------------------- 6. DESTDIR and the manifest
 step "DESTDIR install, then uninstall from the manifest"
