@@ -85,28 +85,60 @@ export PKG_CONFIG_PATH=$(dirname "$pc")
 pkg-config --exists lede || fail "pkg-config does not find lede.pc"
 [[ $(pkg-config --modversion lede) == 0.1.0 ]] || fail "lede.pc version is not 0.1.0"
 [[ $(pkg-config --variable=includedir lede) -ef $p/include ]] || fail "lede.pc includedir does not resolve to $p/include"
+# The installed lede-index indexes corpus/; the program opens that index
+# through the public API, checks the document count against --stats, and
+# looks up the seed article.
+"$p/bin/lede-index" -q -i "$tmp/idx" "$src/corpus" || fail "the installed lede-index failed on corpus/"
+ndocs=$("$p/bin/lede-index" -i "$tmp/idx" --stats --json |
+    sed -n 's/.*"documents":\([0-9]*\).*/\1/p')
+[[ -n $ndocs ]] && ((ndocs > 200)) || fail "lede-index --stats --json gives '$ndocs' documents for corpus/"
 cat >"$tmp/prog.c" <<'PROG'
 #include <lede.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-int main(void)
+/* prog INDEX ID: the index's document count, then ID's title. */
+int main(int argc, char **argv)
 {
-    if (strcmp(lede_version(), LEDE_VERSION) != 0)
-        return 1;
-    printf("lede %s (%s)\n", lede_version(), lede_library_versions());
-    printf("%s\n", lede_strerror(LEDE_ECORRUPT));
-    return 0;
+    lede_reader *r = NULL;
+    char *err = NULL;
+    lede_stats st;
+    lede_doc_info doc;
+    uint32_t docid;
+    int status = 1;
+    if (argc != 3 || strcmp(lede_version(), LEDE_VERSION) != 0)
+        return 2;
+    if (lede_reader_open(&r, argv[1], &err) != LEDE_OK) {
+        fprintf(stderr, "prog: cannot open %s: %s\n", argv[1], err ? err : "?");
+        goto cleanup;
+    }
+    if (lede_reader_stats(r, &st) != LEDE_OK)
+        goto cleanup;
+    printf("lede %s: %llu documents\n", lede_version(), (unsigned long long)st.ndocs);
+    if (lede_reader_find(r, argv[2], &docid) != LEDE_OK || lede_reader_doc(r, docid, &doc) != LEDE_OK) {
+        fprintf(stderr, "prog: no document %s: %s\n", argv[2], lede_reader_errmsg(r));
+        goto cleanup;
+    }
+    printf("%s: %s\n", doc.id, doc.title);
+    status = 0;
+cleanup:
+    free(err);
+    lede_reader_close(r);
+    return status;
 }
 PROG
 for mode in "" --static; do
     # shellcheck disable=SC2046
-    "$cc" "${sanitize[@]}" -std=c17 -Wall -Werror -o "$tmp/prog" "$tmp/prog.c" \
+    "$cc" "${sanitize[@]}" -std=c17 -Wall -Wextra -Werror -o "$tmp/prog" "$tmp/prog.c" \
         $(pkg-config --cflags --libs $mode lede) ||
         fail "cannot build against the installed lede with pkg-config $mode"
-    "$tmp/prog" >"$tmp/prog.out" || fail "the program built with pkg-config $mode failed"
-    grep -q "^lede 0.1.0 (LMDB" "$tmp/prog.out" || fail "unexpected output: $(cat "$tmp/prog.out")"
-    grep -qx "index is corrupt" "$tmp/prog.out" || fail "unexpected output: $(cat "$tmp/prog.out")"
+    "$tmp/prog" "$tmp/idx" seed/wang-yi-choe-son-hui.txt >"$tmp/prog.out" ||
+        fail "the program built with pkg-config $mode failed"
+    grep -qx "lede 0.1.0: $ndocs documents" "$tmp/prog.out" ||
+        fail "the program's count differs from lede-index --stats ($ndocs): $(cat "$tmp/prog.out")"
+    grep -q "^seed/wang-yi-choe-son-hui.txt: .*Wang Yi" "$tmp/prog.out" ||
+        fail "the program did not find the seed article: $(cat "$tmp/prog.out")"
 done
 
 # ------------------------------------------------------ 4. the man pages
