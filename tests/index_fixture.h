@@ -23,7 +23,7 @@ typedef struct fixture_doc {
 static fixture_doc fx_docs[200];
 static size_t fx_ndocs;
 
-static int fx_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static inline int fx_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st;
     (void)flag;
@@ -32,21 +32,21 @@ static int fx_rm(const char *path, const struct stat *st, int flag, struct FTW *
 }
 
 /* A fresh scratch directory; the caller removes it with fx_rmdir. */
-static char *fx_tmpdir(void)
+static inline char *fx_tmpdir(void)
 {
     char *d = strdup("/tmp/lede-index-test-XXXXXX");
     cr_assert(mkdtemp(d) != NULL);
     return d;
 }
 
-static void fx_rmdir(char *d)
+static inline void fx_rmdir(char *d)
 {
     if (d)
         nftw(d, fx_rm, 16, FTW_DEPTH | FTW_PHYS);
     free(d);
 }
 
-static void fx_load(void)
+static inline void fx_load(void)
 {
     const char *src = getenv("LEDE_SOURCE_DIR");
     char path[4096], *line = NULL;
@@ -72,7 +72,7 @@ static void fx_load(void)
     cr_assert(fx_ndocs >= 100, "only %zu documents in %s", fx_ndocs, path);
 }
 
-static void fx_free(void)
+static inline void fx_free(void)
 {
     for (size_t i = 0; i < fx_ndocs; i++) {
         free(fx_docs[i].id);
@@ -83,7 +83,7 @@ static void fx_free(void)
     fx_ndocs = 0;
 }
 
-static lede_doc fx_doc(size_t i)
+static inline lede_doc fx_doc(size_t i)
 {
     lede_doc d = LEDE_DOC_INIT;
     d.id = fx_docs[i].id;
@@ -99,7 +99,7 @@ static lede_doc fx_doc(size_t i)
 }
 
 /* Index documents [from, to) of the corpus into dir with the given options. */
-static void fx_index(const char *dir, size_t from, size_t to, int threads, size_t budget)
+static inline void fx_index(const char *dir, size_t from, size_t to, int threads, size_t budget)
 {
     lede_index_options o = LEDE_INDEX_OPTIONS_INIT;
     lede_index *ix = NULL;
@@ -116,7 +116,7 @@ static void fx_index(const char *dir, size_t from, size_t to, int threads, size_
     lede_index_close(ix);
 }
 
-static lede_reader *fx_reader(const char *dir)
+static inline lede_reader *fx_reader(const char *dir)
 {
     lede_reader *r = NULL;
     char *msg = NULL;
@@ -125,7 +125,7 @@ static lede_reader *fx_reader(const char *dir)
     return r;
 }
 
-static int fx_check_report(const char *where, const char *what, void *payload)
+static inline int fx_check_report(const char *where, const char *what, void *payload)
 {
     (void)payload;
     cr_log_error("%s: %s", where, what);
@@ -133,7 +133,7 @@ static int fx_check_report(const char *where, const char *what, void *payload)
 }
 
 /* Assert lede_index_check finds nothing wrong. */
-static void fx_check(const char *dir)
+static inline void fx_check(const char *dir)
 {
     uint64_t n = 0;
     char *msg = NULL;

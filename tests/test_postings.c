@@ -1,0 +1,193 @@
+/* The postings block codec: round trips, block metadata, corrupt input. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "postings.h"
+
+typedef struct gen {
+    uint32_t *docids, *tfs, *ttfs, *lens, *pos;
+    size_t n, npos;
+} gen;
+
+/* Deterministic postings: gaps up to max_gap, tfs up to max_tf. */
+static void make(gen *g, size_t n, uint32_t max_gap, uint32_t max_tf, int titles)
+{
+    uint64_t x = 88172645463325252ull;
+#define NEXT() (x ^= x << 13, x ^= x >> 7, x ^= x << 17, x)
+    g->n = n;
+    g->docids = malloc(n * 4);
+    g->tfs = malloc(n * 4);
+    g->ttfs = malloc(n * 4);
+    g->lens = malloc(n * 4);
+    g->pos = malloc(n * max_tf * 4 + 4);
+    g->npos = 0;
+    uint32_t d = 0;
+    for (size_t i = 0; i < n; i++) {
+        d += 1 + (uint32_t)(NEXT() % max_gap);
+        g->docids[i] = d;
+        g->tfs[i] = 1 + (uint32_t)(NEXT() % max_tf);
+        g->ttfs[i] = titles ? (uint32_t)(NEXT() % (g->tfs[i] + 1)) : 0;
+        g->lens[i] = g->tfs[i] + (uint32_t)(NEXT() % 1000);
+        uint32_t p = (uint32_t)(NEXT() % 50);
+        for (uint32_t k = 0; k < g->tfs[i]; k++) {
+            g->pos[g->npos++] = p;
+            p += 1 + (uint32_t)(NEXT() % 300);
+        }
+    }
+#undef NEXT
+}
+
+static void release(gen *g)
+{
+    free(g->docids);
+    free(g->tfs);
+    free(g->ttfs);
+    free(g->lens);
+    free(g->pos);
+}
+
+static void round_trip(size_t n, uint32_t max_gap, uint32_t max_tf, int titles, int positions)
+{
+    gen g;
+    make(&g, n, max_gap, max_tf, titles);
+    lede_buf post = LEDE_BUF_INIT, pos = LEDE_BUF_INIT, scratch = LEDE_BUF_INIT;
+    lede_posting_arrays in = {g.docids, g.tfs, g.ttfs, g.lens, positions ? g.pos : NULL, n};
+    cr_assert_eq(lede_chunk_encode(&post, &pos, &in), LEDE_OK);
+    lede_chunk c = {0};
+    cr_assert_eq(lede_chunk_parse(&c, post.data, post.len, positions ? pos.data : NULL, pos.len),
+                 LEDE_OK);
+    cr_assert_eq(c.ndocs, n);
+    cr_assert_eq(c.nblocks, (n + LEDE_BLOCK - 1) / LEDE_BLOCK);
+    uint32_t d[LEDE_BLOCK], tf[LEDE_BLOCK], ttf[LEDE_BLOCK];
+    uint32_t *pv = malloc((g.npos + 1) * 4);
+    size_t k = 0, kp = 0;
+    for (uint32_t b = 0; b < c.nblocks; b++) {
+        const lede_block_meta *m = &c.blocks[b];
+        cr_assert_eq(lede_block_decode(&c, b, d, tf, ttf), LEDE_OK);
+        uint32_t max_tf_seen = 0, min_len = UINT32_MAX;
+        for (uint32_t i = 0; i < m->n; i++, k++) {
+            cr_assert_eq(d[i], g.docids[k]);
+            cr_assert_eq(tf[i], g.tfs[k]);
+            cr_assert_eq(ttf[i], g.ttfs[k]);
+            max_tf_seen = tf[i] > max_tf_seen ? tf[i] : max_tf_seen;
+            min_len = g.lens[k] < min_len ? g.lens[k] : min_len;
+        }
+        cr_expect_eq(m->last_docid, d[m->n - 1]);
+        cr_expect_eq(m->max_tf, max_tf_seen);
+        cr_expect_eq(m->min_len, min_len);
+        if (positions) {
+            cr_assert_eq(lede_block_decode_positions(&c, b, tf, pv, &scratch), LEDE_OK);
+            size_t np = 0;
+            for (uint32_t i = 0; i < m->n; i++)
+                np += tf[i];
+            cr_assert_eq(memcmp(pv, g.pos + kp, np * 4), 0);
+            kp += np;
+        }
+    }
+    cr_expect_eq(k, n);
+    free(pv);
+    lede_chunk_release(&c);
+    lede_buf_free(&post);
+    lede_buf_free(&pos);
+    lede_buf_free(&scratch);
+    release(&g);
+}
+
+Test(postings, round_trips_every_shape)
+{
+    /* n, largest gap, largest tf, title tfs, positions */
+    const uint32_t cases[][5] = {
+        {1, 1, 1, 0, 0},        {1, 1000000, 3, 1, 1},  {127, 3, 2, 0, 1},
+        {128, 1, 1, 0, 0},      {129, 50, 9, 1, 1},     {1000, 10, 40, 1, 1},
+        {3000, 70000, 2, 0, 0}, {300, 1u << 22, 1000, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        round_trip(cases[i][0], cases[i][1], cases[i][2], (int)cases[i][3], (int)cases[i][4]);
+}
+
+Test(postings, encoder_rejects_unsorted_or_empty_input)
+{
+    uint32_t docids[] = {5, 5}, tfs[] = {1, 1}, zero[] = {0, 0};
+    lede_buf post = LEDE_BUF_INIT, pos = LEDE_BUF_INIT;
+    lede_posting_arrays dup = {docids, tfs, zero, zero, NULL, 2};
+    cr_expect_eq(lede_chunk_encode(&post, &pos, &dup), LEDE_EINVAL);
+    lede_posting_arrays tf0 = {docids, zero, zero, zero, NULL, 1};
+    cr_expect_eq(lede_chunk_encode(&post, &pos, &tf0), LEDE_EINVAL);
+    lede_posting_arrays empty = {docids, tfs, zero, zero, NULL, 0};
+    cr_expect_eq(lede_chunk_encode(&post, &pos, &empty), LEDE_EINVAL);
+    lede_buf_free(&post);
+    lede_buf_free(&pos);
+}
+
+/* Decode everything a damaged chunk allows; it must fail cleanly, never crash. */
+static int decode_all(const uint8_t *post, size_t len, const uint8_t *pos, size_t plen)
+{
+    lede_chunk c = {0};
+    lede_buf scratch = LEDE_BUF_INIT;
+    uint32_t d[LEDE_BLOCK], tf[LEDE_BLOCK], ttf[LEDE_BLOCK];
+    int rc = lede_chunk_parse(&c, post, len, pos, plen);
+    for (uint32_t b = 0; rc == LEDE_OK && b < c.nblocks; b++) {
+        rc = lede_block_decode(&c, b, d, tf, ttf);
+        if (rc == LEDE_OK && pos) {
+            uint64_t np = 0;
+            for (uint32_t i = 0; i < c.blocks[b].n; i++)
+                np += tf[i];
+            uint32_t *pv = malloc((np + 1) * 4);
+            rc = lede_block_decode_positions(&c, b, tf, pv, &scratch);
+            free(pv);
+        }
+    }
+    lede_chunk_release(&c);
+    lede_buf_free(&scratch);
+    return rc;
+}
+
+Test(postings, damaged_chunks_fail_cleanly)
+{
+    gen g;
+    make(&g, 300, 20, 5, 1);
+    lede_buf post = LEDE_BUF_INIT, pos = LEDE_BUF_INIT;
+    lede_posting_arrays in = {g.docids, g.tfs, g.ttfs, g.lens, g.pos, g.n};
+    cr_assert_eq(lede_chunk_encode(&post, &pos, &in), LEDE_OK);
+    cr_assert_eq(decode_all(post.data, post.len, pos.data, pos.len), LEDE_OK);
+    /* Every truncation of either value is caught. */
+    for (size_t cut = 0; cut < post.len; cut++) {
+        uint8_t *copy = malloc(cut + 1);
+        memcpy(copy, post.data, cut);
+        cr_expect_eq(decode_all(copy, cut, pos.data, pos.len), LEDE_ECORRUPT, "cut %zu", cut);
+        free(copy);
+    }
+    for (size_t cut = 0; cut < pos.len; cut += 7) {
+        uint8_t *copy = malloc(cut + 1);
+        memcpy(copy, pos.data, cut);
+        cr_expect_eq(decode_all(post.data, post.len, copy, cut), LEDE_ECORRUPT, "pos cut %zu", cut);
+        free(copy);
+    }
+    /* Flipped bytes either still decode or are reported; under ASan, never overrun. */
+    for (size_t i = 0; i < post.len; i++) {
+        uint8_t *copy = malloc(post.len);
+        memcpy(copy, post.data, post.len);
+        copy[i] ^= 0xa5;
+        int rc = decode_all(copy, post.len, pos.data, pos.len);
+        cr_expect(rc == LEDE_OK || rc == LEDE_ECORRUPT);
+        free(copy);
+    }
+    lede_buf_free(&post);
+    lede_buf_free(&pos);
+    release(&g);
+}
+
+Test(postings, small_gaps_and_tfs_take_few_bits)
+{
+    /* 1024 consecutive documents with tf 1: a couple of bits per posting. */
+    gen g;
+    make(&g, 1024, 1, 1, 0);
+    lede_buf post = LEDE_BUF_INIT, pos = LEDE_BUF_INIT;
+    lede_posting_arrays in = {g.docids, g.tfs, g.ttfs, g.lens, NULL, g.n};
+    cr_assert_eq(lede_chunk_encode(&post, &pos, &in), LEDE_OK);
+    cr_expect_lt(post.len, 200, "%zu bytes for 1024 postings", post.len);
+    lede_buf_free(&post);
+    lede_buf_free(&pos);
+    release(&g);
+}
