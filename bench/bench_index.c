@@ -18,7 +18,8 @@
  * Each is run REPEAT times (env LEDE_BENCH_REPEAT, default 3); the median
  * wall time is reported, with the peak RSS of that child (wait4) and the
  * on-disk size of what it wrote.  The ratio is FTS5 seconds / lede seconds
- * (above 1 = lede faster).  Figures only, never pass/fail.
+ * (above 1 = lede faster), in wall time and in CPU time (user + system, which
+ * a loaded machine disturbs less).  Figures only, never pass/fail.
  */
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -39,6 +40,8 @@
 
 typedef struct result {
     double seconds;
+    double cpu;     /* user + system seconds of the child: steadier than wall
+                       time on a shared machine */
     double rss_mb;
     double disk_mb;
     int status;
@@ -180,6 +183,8 @@ static result run_once(run_kind kind, const char *lede_index, const char *jsonl,
         return r;
     }
     r.seconds = now() - t0;
+    r.cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     r.rss_mb = (double)ru.ru_maxrss / 1024.0; /* ru_maxrss is in KiB on Linux */
     r.disk_mb = (double)disk_bytes(out) / 1e6;
     r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -225,12 +230,14 @@ static size_t count_lines(const char *path)
     return n;
 }
 
-static void row(const char *engine, const result *r, double mb, size_t docs, double fts5_s)
+static void row(const char *engine, const result *r, double mb, size_t docs,
+                const result *fts5)
 {
-    printf("  %-14s %8.2f s %9.0f docs/s %7.1f MB/s %8.0f MB RSS %8.1f MB index", engine,
-           r->seconds, (double)docs / r->seconds, mb / r->seconds, r->rss_mb, r->disk_mb);
-    if (fts5_s > 0)
-        printf("   %.2fx FTS5", fts5_s / r->seconds);
+    printf("  %-13s %7.2f s %7.2f s cpu %8.0f docs/s %6.1f MB/s %6.0f MB RSS %7.1f MB index",
+           engine, r->seconds, r->cpu, (double)docs / r->seconds, mb / r->seconds, r->rss_mb,
+           r->disk_mb);
+    if (fts5)
+        printf("  %.2fx FTS5 (cpu %.2fx)", fts5->seconds / r->seconds, fts5->cpu / r->cpu);
     printf("\n");
 }
 
@@ -293,12 +300,13 @@ int main(int argc, char **argv)
         result fts = run_median(RUN_FTS5, NULL, files[i], db, NULL, repeat);
         result one = run_median(RUN_LEDE, lede_index, files[i], ix, "1", repeat);
         result def = run_median(RUN_LEDE, lede_index, files[i], ix, NULL, repeat);
-        if (fts.status == 0)
-            row("FTS5", &fts, mb, docs, 0);
+        const result *base = fts.status == 0 ? &fts : NULL;
+        if (base)
+            row("FTS5", &fts, mb, docs, NULL);
         if (one.status == 0)
-            row("lede -j 1", &one, mb, docs, fts.status == 0 ? fts.seconds : 0);
+            row("lede -j 1", &one, mb, docs, base);
         if (def.status == 0) {
-            row("lede default", &def, mb, docs, fts.status == 0 ? fts.seconds : 0);
+            row("lede default", &def, mb, docs, base);
             /* The last run's index is still there: show its statistics. */
             char cmd[PATH_MAX * 2 + 64];
             snprintf(cmd, sizeof cmd, "'%s' -i '%s' --stats | sed 's/^/    /'", lede_index, ix);
