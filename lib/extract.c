@@ -214,6 +214,39 @@ bool lede_extract_is_binary(const char *buf, size_t len)
     return n > 0 && ctrl * 10 > n;
 }
 
+/* True when buf is valid UTF-8 without NUL bytes: the common case, checked
+ * eight ASCII bytes at a time so most input is never copied to be repaired. */
+static bool utf8_clean(const char *buf, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        if (i + 8 <= len) {
+            uint64_t v;
+            memcpy(&v, buf + i, 8);
+            bool ascii = (v & 0x8080808080808080ull) == 0;
+            bool has_nul = ((v - 0x0101010101010101ull) & ~v & 0x8080808080808080ull) != 0;
+            if (ascii && !has_nul) {
+                i += 8;
+                continue;
+            }
+        }
+        unsigned char c = (unsigned char)buf[i];
+        if (c == 0)
+            return false;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)buf + i,
+                                              (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0)
+            return false;
+        i += (size_t)n;
+    }
+    return true;
+}
+
 int lede_extract_repair_utf8(char **out, size_t *out_len, size_t *nbad, size_t *first_line,
                              const char *buf, size_t len)
 {
@@ -936,27 +969,33 @@ int lede_extract_json(lede_extracted *out, const char *line, size_t len,
     *out = (lede_extracted){0};
     if (err && errsize)
         err[0] = '\0';
-    rc = lede_extract_repair_utf8(&fixed, &fixed_len, &out->repaired, &out->repair_line, line,
-                                  len);
-    if (rc)
-        goto cleanup;
+    const char *text = line;
+    size_t text_len = len;
+    if (!utf8_clean(line, len)) {
+        rc = lede_extract_repair_utf8(&fixed, &fixed_len, &out->repaired, &out->repair_line,
+                                      line, len);
+        if (rc)
+            goto cleanup;
+        text = fixed;
+        text_len = fixed_len;
+    }
     const char *end = NULL;
-    root = cJSON_ParseWithLengthOpts(fixed, fixed_len, &end, false);
+    root = cJSON_ParseWithLengthOpts(text, text_len, &end, false);
     rc = LEDE_EINVAL;
     if (!root) {
         if (err && errsize) {
-            size_t col = end && end >= fixed ? (size_t)(end - fixed) + 1 : 1;
+            size_t col = end && end >= text ? (size_t)(end - text) + 1 : 1;
             snprintf(err, errsize, "malformed JSON at column %zu", col);
         }
         goto cleanup;
     }
     /* Anything but whitespace after the object is a second value on the line. */
-    while (end && *end && isspace((unsigned char)*end))
+    while (end && end < text + text_len && isspace((unsigned char)*end))
         end++;
-    if (end && *end) {
+    if (end && end < text + text_len) {
         if (err && errsize)
             snprintf(err, errsize, "malformed JSON at column %zu (text after the object)",
-                     (size_t)(end - fixed) + 1);
+                     (size_t)(end - text) + 1);
         goto cleanup;
     }
     if (!cJSON_IsObject(root)) {

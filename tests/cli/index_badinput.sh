@@ -15,7 +15,10 @@ expect() {
 has() { # has WHAT TEXT PATTERN: a fixed string must be in TEXT
     if grep -qF -- "$3" <<<"$2"; then echo "ok: $1"; else fail "$1: no '$3' in: $2"; fi
 }
-run() { out=$("$BIN/lede-index" "$@" 2>"$T/err"); rc=$?; err=$(cat "$T/err"); }
+run() { # run ARGS... → sets out, err, rc; a sanitizer report is always a failure
+    out=$("$BIN/lede-index" "$@" 2>"$T/err"); rc=$?; err=$(cat "$T/err")
+    if grep -qE 'Sanitizer|runtime error' <<<"$err"; then fail "sanitizer report: lede-index $*"; echo "$err"; fi
+}
 
 D="$T/in"
 mkdir -p "$D/sub"

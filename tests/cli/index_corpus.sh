@@ -15,8 +15,9 @@ field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<<"$2"; }
 expect() { # expect WHAT GOT WANT
     if [ "$2" != "$3" ]; then fail "$1: got '$2', want '$3'"; else echo "ok: $1 = $3"; fi
 }
-run() { # run ARGS... → sets out, err, rc
+run() { # run ARGS... → sets out, err, rc; a sanitizer report is always a failure
     out=$("$BIN/lede-index" "$@" 2>"$T/err"); rc=$?; err=$(cat "$T/err")
+    if grep -qE 'Sanitizer|runtime error' <<<"$err"; then fail "sanitizer report: lede-index $*"; echo "$err"; fi
 }
 
 # The corpus without its README (which is not an article): 1 + 80 + 120.
