@@ -11,6 +11,8 @@
  *                  thread, into a fresh index (whole process, as the peers
  *                  in issue 4 were measured);
  *   lede default   the same with the default thread count;
+ *   extract only   reading and extracting the records as lede-index does,
+ *                  without indexing them: the command's own share;
  *   FTS5           a child process that parses the same file with cJSON and
  *                  inserts title+body into an FTS5 table (tokenizer
  *                  `porter unicode61 remove_diacritics 2`) in one transaction.
@@ -21,6 +23,8 @@
  * (above 1 = lede faster), in wall time and in CPU time (user + system, which
  * a loaded machine disturbs less).  Figures only, never pass/fail.
  */
+#include "extract.h"
+
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
@@ -152,11 +156,36 @@ cleanup:
     return rc;
 }
 
+/* ---- what the command itself costs -------------------------------- */
+
+/* Read and extract every record as lede-index does, without indexing: the
+ * share of the time and memory that is the command's, not the library's. */
+static int extract_only(const char *jsonl)
+{
+    FILE *f = fopen(jsonl, "rb");
+    char *line = NULL;
+    size_t cap = 0, n = 0;
+    ssize_t len;
+    if (!f)
+        return 1;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        lede_extracted x;
+        if (len && line[len - 1] == '\n')
+            line[--len] = '\0';
+        if (lede_extract_json(&x, line, (size_t)len, NULL, NULL, 0) == LEDE_OK)
+            n++;
+        lede_extracted_clear(&x);
+    }
+    free(line);
+    fclose(f);
+    return n ? 0 : 1;
+}
+
 /* ---- one measured child ------------------------------------------- */
 
-typedef enum { RUN_LEDE, RUN_FTS5 } run_kind;
+typedef enum { RUN_LEDE, RUN_FTS5, RUN_EXTRACT } run_kind;
 
-static result run_once(run_kind kind, const char *lede_index, const char *jsonl, const char *out,
+static result run_once(run_kind kind, const char *index_bin, const char *jsonl, const char *out,
                        const char *jobs)
 {
     result r = {0};
@@ -166,14 +195,16 @@ static result run_once(run_kind kind, const char *lede_index, const char *jsonl,
     if (pid == 0) {
         if (kind == RUN_FTS5)
             _exit(fts5_index(jsonl, out));
+        if (kind == RUN_EXTRACT)
+            _exit(extract_only(jsonl));
         int devnull = open("/dev/null", O_WRONLY);
         if (devnull >= 0)
             dup2(devnull, STDOUT_FILENO);
         if (jobs)
-            execl(lede_index, lede_index, "-q", "-i", out, "-j", jobs, jsonl, (char *)NULL);
+            execl(index_bin, index_bin, "-q", "-i", out, "-j", jobs, jsonl, (char *)NULL);
         else
-            execl(lede_index, lede_index, "-q", "-i", out, jsonl, (char *)NULL);
-        fprintf(stderr, "bench_index: cannot run %s: %s\n", lede_index, strerror(errno));
+            execl(index_bin, index_bin, "-q", "-i", out, jsonl, (char *)NULL);
+        fprintf(stderr, "bench_index: cannot run %s: %s\n", index_bin, strerror(errno));
         _exit(127);
     }
     int status = 0;
@@ -197,17 +228,18 @@ static int cmp_result(const void *a, const void *b)
     return (x->seconds > y->seconds) - (x->seconds < y->seconds);
 }
 
-static result run_median(run_kind kind, const char *lede_index, const char *jsonl,
+static result run_median(run_kind kind, const char *index_bin, const char *jsonl,
                          const char *out, const char *jobs, int repeat)
 {
     result rs[16];
     if (repeat > 16)
         repeat = 16;
     for (int i = 0; i < repeat; i++) {
-        rs[i] = run_once(kind, lede_index, jsonl, out, jobs);
+        rs[i] = run_once(kind, index_bin, jsonl, out, jobs);
         if (rs[i].status != 0) {
             fprintf(stderr, "bench_index: %s on %s failed with status %d\n",
-                    kind == RUN_FTS5 ? "FTS5" : "lede-index", jsonl, rs[i].status);
+                    kind == RUN_FTS5 ? "FTS5" : kind == RUN_EXTRACT ? "extract" : "lede-index",
+                    jsonl, rs[i].status);
             return rs[i];
         }
     }
@@ -243,7 +275,7 @@ static void row(const char *engine, const result *r, double mb, size_t docs,
 
 int main(int argc, char **argv)
 {
-    char self[PATH_MAX], lede_index[PATH_MAX + 16], tmp[] = "/tmp/lede-bench-index.XXXXXX";
+    char self[PATH_MAX], index_bin[PATH_MAX + 16], tmp[] = "/tmp/lede-bench-index.XXXXXX";
     const char *shared = getenv("LEDE_SHARED_DIR");
     const char *rep = getenv("LEDE_BENCH_REPEAT");
     int repeat = rep ? atoi(rep) : 3;
@@ -260,9 +292,9 @@ int main(int argc, char **argv)
     char *slash = strrchr(self, '/');
     if (slash)
         *slash = '\0';
-    snprintf(lede_index, sizeof lede_index, "%s/lede-index", self);
-    if (access(lede_index, X_OK) != 0) {
-        fprintf(stderr, "bench_index: %s not found (build lede-index first)\n", lede_index);
+    snprintf(index_bin, sizeof index_bin, "%s/lede-index", self);
+    if (access(index_bin, X_OK) != 0) {
+        fprintf(stderr, "bench_index: %s not found (build lede-index first)\n", index_bin);
         return 2;
     }
     if (argc > 1) {
@@ -281,7 +313,7 @@ int main(int argc, char **argv)
         return 2;
     }
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    printf("bench_index: median of %d run(s); %ld core(s); %s\n", repeat, cores, lede_index);
+    printf("bench_index: median of %d run(s); %ld core(s); %s\n", repeat, cores, index_bin);
 
     for (int i = 0; i < nfiles; i++) {
         struct stat st;
@@ -298,8 +330,9 @@ int main(int argc, char **argv)
         fflush(stdout);
 
         result fts = run_median(RUN_FTS5, NULL, files[i], db, NULL, repeat);
-        result one = run_median(RUN_LEDE, lede_index, files[i], ix, "1", repeat);
-        result def = run_median(RUN_LEDE, lede_index, files[i], ix, NULL, repeat);
+        result one = run_median(RUN_LEDE, index_bin, files[i], ix, "1", repeat);
+        result def = run_median(RUN_LEDE, index_bin, files[i], ix, NULL, repeat);
+        result ext = run_median(RUN_EXTRACT, NULL, files[i], db, NULL, repeat);
         const result *base = fts.status == 0 ? &fts : NULL;
         if (base)
             row("FTS5", &fts, mb, docs, NULL);
@@ -309,11 +342,13 @@ int main(int argc, char **argv)
             row("lede default", &def, mb, docs, base);
             /* The last run's index is still there: show its statistics. */
             char cmd[PATH_MAX * 2 + 64];
-            snprintf(cmd, sizeof cmd, "'%s' -i '%s' --stats | sed 's/^/    /'", lede_index, ix);
+            snprintf(cmd, sizeof cmd, "'%s' -i '%s' --stats | sed 's/^/    /'", index_bin, ix);
             fflush(stdout);
             if (system(cmd) != 0)
                 printf("    (no --stats)\n");
         }
+        if (ext.status == 0)
+            row("extract only", &ext, mb, docs, NULL);
         printf("  index size / input: lede %.0f%%, FTS5 %.0f%%\n",
                def.status == 0 ? 100 * def.disk_mb / mb : 0,
                fts.status == 0 ? 100 * fts.disk_mb / mb : 0);

@@ -22,7 +22,7 @@ inputs=("$T/corpus")
 # sanitizers).
 W="${LEDE_SHARED_DIR:-/nonexistent}/corpora/wikinews/docs.jsonl"
 if [ -r "$W" ]; then
-    head -n "$([ "${LEDE_SANITIZE:-0}" = 1 ] && echo 300 || echo 3000)" "$W" >"$T/wikinews.jsonl"
+    head -n "$([ "${LEDE_SANITIZE:-0}" = 1 ] && echo 300 || echo 1000)" "$W" >"$T/wikinews.jsonl"
     inputs+=("$T/wikinews.jsonl")
 fi
 
