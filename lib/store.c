@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* Large enough that growing is rare: on 64-bit Linux the map is only
@@ -378,9 +379,20 @@ static int map_err(lede_txn *t, int err)
     }
 }
 
+/* LMDB reports a short write as EIO, and on a full disk the write that
+ * fails is usually a short one: ask the file system whether it has room
+ * left, so the caller can say "the disk is full" rather than "I/O error". */
+static int disk_full(const char *dir)
+{
+    struct statvfs sv;
+    return statvfs(dir, &sv) == 0 && (uint64_t)sv.f_bavail * sv.f_frsize < ((uint64_t)1 << 20);
+}
+
 int lede_store_commit(lede_txn *t)
 {
     int err = mdb_txn_commit(t->txn);
+    if (err == EIO && disk_full(t->s->dir))
+        err = ENOSPC;
     int rc = err ? (err == MDB_MAP_FULL || err == ENOSPC || err == EDQUOT || err == EFBIG
                         ? LEDE_EFULL
                         : LEDE_EIO)
