@@ -106,6 +106,8 @@ typedef struct cli_progress cli_progress;
 /* NULL (and every call a no-op) unless enabled and stderr is a terminal. */
 cli_progress *cli_progress_new(bool enabled, uint64_t total_bytes);
 void cli_progress_update(cli_progress *p, uint64_t docs, uint64_t bytes);
+/* Draw the bar now with a note after it ("committing"), whatever the rate. */
+void cli_progress_note(cli_progress *p, uint64_t docs, uint64_t bytes, const char *note);
 /* Erase the bar so a message can be printed; the next update redraws it. */
 void cli_progress_clear(cli_progress *p);
 void cli_progress_free(cli_progress *p);

@@ -631,6 +631,7 @@ int cli_ingest(const cli_options *opts, cli_counts *counts)
 {
     int status = EXIT_FATAL;
     run r = {.opts = opts, .c = counts};
+    lede_index *guard = NULL; /* the old index's lock during --rebuild */
     cli_inputs inputs = {0};
     char *err = NULL;
     char language[64] = "";
@@ -668,6 +669,16 @@ int cli_ingest(const cli_options *opts, cli_counts *counts)
     io.max_size = opts->max_size;
     io.threads = opts->threads;
     io.wait_for_lock = opts->wait;
+    if (opts->rebuild && exists) {
+        /* Hold the old index's writer lock for the whole rebuild, so no
+         * other lede-index adds to it only to be swapped away. */
+        rc = lede_index_open(&guard, opts->index_dir, &io, &err);
+        if (rc) {
+            cli_error("cannot lock the index %s: %s", opts->index_dir,
+                      err ? err : lede_strerror(rc));
+            goto cleanup;
+        }
+    }
     rc = lede_index_open(&r.ix, write_dir, &io, &err);
     if (rc) {
         cli_error("cannot open the index %s for writing: %s", write_dir,
@@ -703,6 +714,7 @@ int cli_ingest(const cli_options *opts, cli_counts *counts)
     if (opts->prune && prune(&r, &inputs))
         goto cleanup;
 
+    cli_progress_note(r.bar, docs_done(&r), r.bytes_done, "committing");
     rc = lede_index_commit(r.ix);
     if (rc) {
         cli_error("cannot commit to %s: %s", write_dir, lede_index_errmsg(r.ix));
@@ -713,6 +725,8 @@ int cli_ingest(const cli_options *opts, cli_counts *counts)
 
     if (opts->rebuild) {
         /* The old index goes only once the new one is complete. */
+        lede_index_close(guard);
+        guard = NULL;
         remove_index_dir(old_dir);
         if (exists && rename(opts->index_dir, old_dir) != 0) {
             cli_error("cannot move %s aside: %s (the rebuilt index is in %s)", opts->index_dir,
@@ -737,6 +751,7 @@ cleanup:
     /* Without a commit, close drops what the failed batch buffered: the
      * index keeps its last committed state. */
     lede_index_close(r.ix);
+    lede_index_close(guard);
     cli_inputs_free(&inputs);
     km_free(&r.known);
     free(r.by_hash);

@@ -40,7 +40,7 @@ cli_progress *cli_progress_new(bool enabled, uint64_t total_bytes)
     return p;
 }
 
-static void draw(cli_progress *p, uint64_t docs, uint64_t bytes, double now)
+static void draw(cli_progress *p, uint64_t docs, uint64_t bytes, double now, const char *note)
 {
     double secs = now - p->start;
     double mb = (double)bytes / 1e6;
@@ -68,7 +68,9 @@ static void draw(cli_progress *p, uint64_t docs, uint64_t bytes, double now)
     fprintf(stderr, "\r\033[K%s%llu docs  %.1f", bar, (unsigned long long)docs, mb);
     if (p->total_bytes)
         fprintf(stderr, "/%.1f", (double)p->total_bytes / 1e6);
-    fprintf(stderr, " MB  %.0f docs/s  %.1f MB/s%s", docs_s, mb_s, eta);
+    fprintf(stderr, " MB  %.0f docs/s  %.1f MB/s%s", docs_s, mb_s, note ? "" : eta);
+    if (note)
+        fprintf(stderr, "  %s...", note);
     fflush(stderr);
     p->drawn = true;
     p->last_draw = now;
@@ -82,7 +84,13 @@ void cli_progress_update(cli_progress *p, uint64_t docs, uint64_t bytes)
     /* Ten redraws a second at most: drawing must not cost indexing time. */
     if (now - p->last_draw < 0.1)
         return;
-    draw(p, docs, bytes, now);
+    draw(p, docs, bytes, now, NULL);
+}
+
+void cli_progress_note(cli_progress *p, uint64_t docs, uint64_t bytes, const char *note)
+{
+    if (p)
+        draw(p, docs, bytes, cli_now(), note);
 }
 
 void cli_progress_clear(cli_progress *p)
