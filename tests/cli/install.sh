@@ -255,6 +255,26 @@ for cmd in $synced; do
     esac
 done
 
+# Every lede-query example in the man pages' code blocks runs on the corpus
+# index without a usage or syntax error (exit 0 or 1, never 2).  Examples
+# with a pipe or a redirection, and the "$ " transcript of an error, are
+# not run.
+if [[ " $synced " == *" lede-query "* ]]; then
+    step "the lede-query examples of the man pages run"
+    n=0
+    while IFS= read -r line; do
+        set +e
+        (lede-query() { "$p/bin/lede-query" -i "$tmp/idx" --color=never "$@"; }
+            eval "$line") >/dev/null 2>"$tmp/err"
+        rc=$?
+        set -e
+        ((rc == 0 || rc == 1)) || fail "man page example exits $rc: $line: $(cat "$tmp/err")"
+        n=$((n + 1))
+    done < <(awk '/^```/ { code = !code; next } code && /^lede-query / && !/[|<>]/' \
+        "$src"/docs/man/lede-query*.scd)
+    ((n >= 10)) || fail "only $n lede-query examples found in the man pages"
+fi
+
 # ------------------------------------------- 6. DESTDIR and the manifest
 step "DESTDIR install, then uninstall from the manifest"
 stage=$tmp/stage
