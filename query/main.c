@@ -1,9 +1,509 @@
-/* lede-query — placeholder until the searcher lands (issue 5). */
-#include <lede.h>
-#include <stdio.h>
+/*
+ * lede-query — search an index built by lede-index.
+ *
+ * Owns: option parsing, the index location rule (-i, $LEDE_INDEX, ./.lede),
+ * batch mode, exit status (0 matched, 1 nothing matched, 2 error) and the
+ * error style ("lede-query: error: ..." with a caret under a query's
+ * syntax error).  Searching is liblede's; printing is print.c's.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "query.h"
 
-int main(void)
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage_text[] =
+    "Usage: lede-query [OPTION]... QUERY...\n"
+    "       lede-query --batch [OPTION]... < queries\n"
+    "Search an index built by lede-index; best matches first.\n"
+    "\n"
+    "Query language:\n"
+    "  words           ranked by BM25 over all of them (any may match; -a: all must)\n"
+    "  \"exact phrase\"  words in this order, unstemmed;  \"a b\"~5  within 5 words\n"
+    "  +word -word     required / excluded;  a AND b, a OR b, NOT a, ( ... )\n"
+    "  nucl*           every word starting with nucl (capped; a note says when)\n"
+    "  a NEAR/3 b      a and b at most 3 words apart, any order\n"
+    "  title:word  body:\"a phrase\"  name:\"Kim Jong Un\" (the entity field)\n"
+    "  date:2025-09  date:2025-09-01..2025-09-30  date:>=2025  date:<2024-06\n"
+    "  Capitalised words in a row (Kim Jong Un) rank documents naming them together first.\n"
+    "\n"
+    "Options:\n"
+    "  -i, --index DIR        index directory (default $LEDE_INDEX, else ./.lede)\n"
+    "  -n, --limit N          show N hits (default 10);  --offset N skips the first N\n"
+    "  -a, --all              require every word\n"
+    "      --json | --tsv     one JSON object / one tab-separated line per hit\n"
+    "  -l, --files-with-matches  ids or paths only (-0: NUL-separated);  -c, --count\n"
+    "      --sort score|date|-date;  --since DATE;  --until DATE\n"
+    "      --batch            queries from stdin, one per line or QID<TAB>QUERY\n"
+    "      --format text|json|tsv|trec   (trec: \"qid Q0 docid rank score lede\")\n"
+    "      --timing           per-query search time on stderr (QID<TAB>microseconds)\n"
+    "      --explain          per hit, each term's tf, df, idf, normalisation, contribution\n"
+    "      --color auto|always|never;  --highlight OPEN,CLOSE;  --context N;  --fragments N\n"
+    "      --k1 X, --b X      BM25 parameters (default 1.2, 0.75)\n"
+    "  -h, --help;  -V, --version\n"
+    "\n"
+    "Examples:\n"
+    "  lede-query Kim Jong Un nuclear\n"
+    "  lede-query -i ~/news.lede --json '\"foreign minister\" -title:sport date:>=2025'\n"
+    "  lede-query -l -0 'sanctions AND name:\"North Korea\"' | xargs -0 ls -l\n"
+    "\n"
+    "Exit status: 0 something matched, 1 nothing matched, 2 error.  See lede-query(1).\n";
+
+static const char *prog = "lede-query";
+
+static void error(const char *fmt, const char *a, const char *b)
 {
-    fprintf(stderr, "lede-query: error: not built yet (lede %s)\n", lede_version());
-    return 2;
+    fprintf(stderr, "%s: error: ", prog);
+    fprintf(stderr, fmt, a, b);
+    fputc('\n', stderr);
+}
+
+enum {
+    OPT_JSON = 256,
+    OPT_TSV,
+    OPT_OFFSET,
+    OPT_SORT,
+    OPT_SINCE,
+    OPT_UNTIL,
+    OPT_EXPLAIN,
+    OPT_BATCH,
+    OPT_FORMAT,
+    OPT_TIMING,
+    OPT_COLOR,
+    OPT_HIGHLIGHT,
+    OPT_CONTEXT,
+    OPT_FRAGMENTS,
+    OPT_K1,
+    OPT_B,
+    OPT_TITLE_WEIGHT,
+    OPT_IDF,
+    OPT_KEEP_STOP,
+    OPT_PREFIX_CAP,
+};
+
+static const struct option long_opts[] = {
+    {"index", required_argument, NULL, 'i'},
+    {"limit", required_argument, NULL, 'n'},
+    {"all", no_argument, NULL, 'a'},
+    {"files-with-matches", no_argument, NULL, 'l'},
+    {"null", no_argument, NULL, '0'},
+    {"count", no_argument, NULL, 'c'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"tsv", no_argument, NULL, OPT_TSV},
+    {"offset", required_argument, NULL, OPT_OFFSET},
+    {"sort", required_argument, NULL, OPT_SORT},
+    {"since", required_argument, NULL, OPT_SINCE},
+    {"until", required_argument, NULL, OPT_UNTIL},
+    {"explain", no_argument, NULL, OPT_EXPLAIN},
+    {"batch", no_argument, NULL, OPT_BATCH},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"timing", no_argument, NULL, OPT_TIMING},
+    {"color", optional_argument, NULL, OPT_COLOR},
+    {"colour", optional_argument, NULL, OPT_COLOR},
+    {"highlight", required_argument, NULL, OPT_HIGHLIGHT},
+    {"context", required_argument, NULL, OPT_CONTEXT},
+    {"fragments", required_argument, NULL, OPT_FRAGMENTS},
+    {"k1", required_argument, NULL, OPT_K1},
+    {"b", required_argument, NULL, OPT_B},
+    {"title-weight", required_argument, NULL, OPT_TITLE_WEIGHT},
+    {"idf", required_argument, NULL, OPT_IDF},
+    {"keep-stopwords", no_argument, NULL, OPT_KEEP_STOP},
+    {"prefix-cap", required_argument, NULL, OPT_PREFIX_CAP},
+    {NULL, 0, NULL, 0},
+};
+
+static int parse_size(const char *opt, const char *arg, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (errno || end == arg || *end || arg[0] == '-') {
+        error("%s expects a non-negative number, not '%s'", opt, arg);
+        return -1;
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
+static int parse_double(const char *opt, const char *arg, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (errno || end == arg || *end || v < 0) {
+        error("%s expects a non-negative number, not '%s'", opt, arg);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Dates for --since/--until: YYYY, YYYY-MM or YYYY-MM-DD. */
+static int valid_date(const char *s)
+{
+    size_t len = strlen(s);
+    if (len != 4 && len != 7 && len != 10)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if ((i == 4 || i == 7) ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
+            return 0;
+    return 1;
+}
+
+/* Show the query with a caret under byte pos (columns count code points). */
+static void show_caret(const char *query, size_t pos)
+{
+    char *shown = NULL;
+    if (lede_text_sanitize(&shown, NULL, query, strlen(query)) != LEDE_OK || !shown)
+        return;
+    size_t col = 0;
+    for (size_t i = 0; i < pos && query[i]; i++)
+        if (((unsigned char)query[i] & 0xC0) != 0x80)
+            col++;
+    fprintf(stderr, "  %s\n  %*s^\n", shown, (int)col, "");
+    free(shown);
+}
+
+static double now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* Run one query; returns 0 matched, 1 nothing, 2 error. */
+static int run_query(const qopts *o, lede_reader *r, lede_searcher *s, const char *qid,
+                     const char *query)
+{
+    lede_results *res = NULL;
+    double t0 = now_us();
+    int rc = lede_search(&res, s, query, &o->so);
+    double t1 = now_us();
+    if (o->timing)
+        fprintf(stderr, "%s\t%.0f\n", qid ? qid : "1", t1 - t0);
+    if (rc == LEDE_EINVAL) {
+        if (qid)
+            fprintf(stderr, "%s: error: query %s: %s\n", prog, qid, lede_searcher_errmsg(s));
+        else
+            fprintf(stderr, "%s: error: %s\n", prog, lede_searcher_errmsg(s));
+        show_caret(query, lede_searcher_errpos(s));
+        return 2;
+    }
+    if (rc != LEDE_OK) {
+        fprintf(stderr, "%s: error: %s%s%s\n", prog, qid ? "query " : "", qid ? qid : "",
+                lede_searcher_errmsg(s)[0] ? lede_searcher_errmsg(s) : lede_strerror(rc));
+        return 2;
+    }
+    for (size_t i = 0; i < res->nnotes; i++) {
+        char *n = NULL;
+        if (lede_text_sanitize(&n, NULL, res->notes[i], strlen(res->notes[i])) == LEDE_OK && n)
+            fprintf(stderr, "%s: %s%s%s\n", prog, qid ? qid : "", qid ? ": " : "", n);
+        free(n);
+    }
+    qrun run = {o, r, s, qid, res, stdout};
+    rc = print_results(&run);
+    int status = rc != LEDE_OK ? 2 : (o->format == FMT_COUNT ? res->total : res->n) > 0 ? 0 : 1;
+    if (rc != LEDE_OK)
+        fprintf(stderr, "%s: error: cannot print results: %s\n", prog, lede_strerror(rc));
+    lede_results_free(res);
+    return status;
+}
+
+static int run_batch(const qopts *o, lede_reader *r, lede_searcher *s)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    unsigned long lineno = 0;
+    int any = 0, err = 0;
+    while ((len = getline(&line, &cap, stdin)) >= 0) {
+        lineno++;
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        char num[32];
+        const char *qid = num, *query = line;
+        char *tab = strchr(line, '\t');
+        if (tab) {
+            *tab = '\0';
+            qid = line;
+            query = tab + 1;
+        } else {
+            snprintf(num, sizeof num, "%lu", lineno);
+        }
+        if (!*query || strspn(query, " \t\r") == strlen(query))
+            continue;
+        int st = run_query(o, r, s, qid, query);
+        if (st == 0)
+            any = 1;
+        else if (st == 2)
+            err = 1;
+        if (o->format != FMT_TREC)
+            fflush(stdout);
+    }
+    free(line);
+    return err ? 2 : any ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    qopts o;
+    memset(&o, 0, sizeof o);
+    lede_search_options defaults = LEDE_SEARCH_OPTIONS_INIT;
+    o.so = defaults;
+    o.format = FMT_TEXT;
+    int color_mode = 0; /* 0 auto, 1 always, 2 never */
+    int limit_set = 0;
+    const char *hl = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "i:n:al0chV", long_opts, NULL)) != -1) {
+        switch (c) {
+        case 'i':
+            o.index = optarg;
+            break;
+        case 'n':
+            if (parse_size("--limit", optarg, &o.so.limit) != 0)
+                return 2;
+            if (o.so.limit == 0) {
+                error("--limit must be at least 1%s%s", "", "");
+                return 2;
+            }
+            limit_set = 1;
+            break;
+        case 'a':
+            o.so.all = 1;
+            break;
+        case 'l':
+            o.format = FMT_FILES;
+            break;
+        case '0':
+            o.nul = 1;
+            break;
+        case 'c':
+            o.format = FMT_COUNT;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        case 'V':
+            printf("lede-query %s\n%s\n", lede_version(), lede_library_versions());
+            return 0;
+        case OPT_JSON:
+            o.format = FMT_JSON;
+            break;
+        case OPT_TSV:
+            o.format = FMT_TSV;
+            break;
+        case OPT_OFFSET:
+            if (parse_size("--offset", optarg, &o.so.offset) != 0)
+                return 2;
+            break;
+        case OPT_SORT:
+            if (strcmp(optarg, "score") == 0)
+                o.so.sort = LEDE_SORT_SCORE;
+            else if (strcmp(optarg, "date") == 0)
+                o.so.sort = LEDE_SORT_DATE;
+            else if (strcmp(optarg, "-date") == 0)
+                o.so.sort = LEDE_SORT_DATE_DESC;
+            else {
+                error("--sort expects score, date or -date, not '%s'%s", optarg, "");
+                return 2;
+            }
+            break;
+        case OPT_SINCE:
+        case OPT_UNTIL:
+            if (!valid_date(optarg)) {
+                error("%s expects a date like 2025, 2025-09 or 2025-09-30, not '%s'",
+                      c == OPT_SINCE ? "--since" : "--until", optarg);
+                return 2;
+            }
+            if (c == OPT_SINCE)
+                o.so.since = optarg;
+            else
+                o.so.until = optarg;
+            break;
+        case OPT_EXPLAIN:
+            o.so.explain = 1;
+            break;
+        case OPT_BATCH:
+            o.batch = 1;
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "trec") == 0)
+                o.format = FMT_TREC;
+            else if (strcmp(optarg, "json") == 0)
+                o.format = FMT_JSON;
+            else if (strcmp(optarg, "tsv") == 0)
+                o.format = FMT_TSV;
+            else if (strcmp(optarg, "text") == 0)
+                o.format = FMT_TEXT;
+            else {
+                error("--format expects text, json, tsv or trec, not '%s'%s", optarg, "");
+                return 2;
+            }
+            break;
+        case OPT_TIMING:
+            o.timing = 1;
+            break;
+        case OPT_COLOR:
+            if (!optarg || strcmp(optarg, "always") == 0)
+                color_mode = 1;
+            else if (strcmp(optarg, "never") == 0)
+                color_mode = 2;
+            else if (strcmp(optarg, "auto") == 0)
+                color_mode = 0;
+            else {
+                error("--color expects auto, always or never, not '%s'%s", optarg, "");
+                return 2;
+            }
+            break;
+        case OPT_HIGHLIGHT:
+            hl = optarg;
+            break;
+        case OPT_CONTEXT: {
+            size_t v;
+            if (parse_size("--context", optarg, &v) != 0)
+                return 2;
+            o.context = v > 10000 ? 10000 : (unsigned)v;
+            break;
+        }
+        case OPT_FRAGMENTS: {
+            size_t v;
+            if (parse_size("--fragments", optarg, &v) != 0)
+                return 2;
+            o.fragments = v > 100 ? 100 : (unsigned)v;
+            break;
+        }
+        case OPT_K1:
+            if (parse_double("--k1", optarg, &o.so.k1) != 0)
+                return 2;
+            break;
+        case OPT_B:
+            if (parse_double("--b", optarg, &o.so.b) != 0)
+                return 2;
+            if (o.so.b > 1) {
+                error("--b must lie between 0 and 1, not '%s'%s", optarg, "");
+                return 2;
+            }
+            break;
+        case OPT_TITLE_WEIGHT:
+            if (parse_double("--title-weight", optarg, &o.so.title_weight) != 0)
+                return 2;
+            break;
+        case OPT_IDF:
+            if (strcmp(optarg, "robertson") == 0)
+                o.so.idf = LEDE_IDF_ROBERTSON;
+            else if (strcmp(optarg, "plus1") == 0)
+                o.so.idf = LEDE_IDF_PLUS1;
+            else {
+                error("--idf expects robertson or plus1, not '%s'%s", optarg, "");
+                return 2;
+            }
+            break;
+        case OPT_KEEP_STOP:
+            o.so.keep_stopwords = 1;
+            break;
+        case OPT_PREFIX_CAP:
+            if (parse_size("--prefix-cap", optarg, &o.so.prefix_cap) != 0)
+                return 2;
+            break;
+        default:
+            fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+            return 2;
+        }
+    }
+    if (o.nul && o.format != FMT_FILES) {
+        error("-0 goes with -l (--files-with-matches)%s%s", "", "");
+        return 2;
+    }
+    if (hl) {
+        const char *comma = strchr(hl, ',');
+        if (!comma) {
+            error("--highlight expects OPEN,CLOSE (for example '[,]'), not '%s'%s", hl, "");
+            return 2;
+        }
+        static char open[256];
+        size_t ol = (size_t)(comma - hl);
+        if (ol >= sizeof open)
+            ol = sizeof open - 1;
+        memcpy(open, hl, ol);
+        open[ol] = '\0';
+        o.hl_open = open;
+        o.hl_close = comma + 1;
+    }
+    const char *no_color = getenv("NO_COLOR");
+    const char *term = getenv("TERM");
+    if (color_mode == 1)
+        o.color = 1;
+    else if (color_mode == 0)
+        o.color = isatty(STDOUT_FILENO) && !(no_color && no_color[0]) &&
+                  !(term && strcmp(term, "dumb") == 0);
+    o.snippets = o.format == FMT_TEXT || o.format == FMT_JSON;
+    if (o.format == FMT_COUNT)
+        o.so.count_all = 1;
+    if (o.format == FMT_FILES && !limit_set)
+        o.so.limit = 1000000; /* like grep -l: every matching document */
+    if (!o.index)
+        o.index = getenv("LEDE_INDEX");
+    if (!o.index || !o.index[0])
+        o.index = ".lede";
+
+    char *query = NULL;
+    if (!o.batch) {
+        if (optind >= argc) {
+            fprintf(stderr, "%s: error: no query given\nTry '%s --help' for more information.\n",
+                    prog, prog);
+            return 2;
+        }
+        size_t len = 1;
+        for (int i = optind; i < argc; i++)
+            len += strlen(argv[i]) + 1;
+        query = malloc(len);
+        if (!query) {
+            error("out of memory%s%s", "", "");
+            return 2;
+        }
+        query[0] = '\0';
+        for (int i = optind; i < argc; i++) {
+            if (i > optind)
+                strcat(query, " ");
+            strcat(query, argv[i]);
+        }
+    } else if (optind < argc) {
+        error("--batch reads queries from stdin; unexpected argument '%s'%s", argv[optind], "");
+        return 2;
+    }
+
+    lede_reader *r = NULL;
+    lede_searcher *s = NULL;
+    char *msg = NULL;
+    int status = 2;
+    int rc = lede_reader_open(&r, o.index, &msg);
+    if (rc != LEDE_OK) {
+        fprintf(stderr, "%s: error: cannot open index %s: %s\n", prog, o.index,
+                msg ? msg : lede_strerror(rc));
+        goto cleanup;
+    }
+    free(msg);
+    msg = NULL;
+    if ((rc = lede_searcher_open(&s, r, &msg)) != LEDE_OK) {
+        fprintf(stderr, "%s: error: %s\n", prog, msg ? msg : lede_strerror(rc));
+        goto cleanup;
+    }
+    status = o.batch ? run_batch(&o, r, s) : run_query(&o, r, s, NULL, query);
+    if (fflush(stdout) != 0 && status != 2) {
+        fprintf(stderr, "%s: error: cannot write output: %s\n", prog, strerror(errno));
+        status = 2;
+    }
+cleanup:
+    free(msg);
+    free(query);
+    lede_searcher_close(s);
+    lede_reader_close(r);
+    return status;
 }
