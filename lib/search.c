@@ -100,6 +100,7 @@ struct qctx {
     char **owned; /* strings the filters point at */
     size_t nowned;
     int rc;
+    int quiet; /* building again for --explain: no second round of notes */
 };
 
 static uint32_t doclen(lede_searcher *s, uint32_t docid)
@@ -500,10 +501,11 @@ static double block_bound(cursor *c, uint32_t target)
 /* Building cursors from the query tree                               */
 /* ------------------------------------------------------------------ */
 
-static int note(qctx *q, const char *fmt, const char *a, const char *b)
+/* Keep a message for the user (buf is copied). */
+static int note(qctx *q, const char *buf)
 {
-    char buf[512];
-    snprintf(buf, sizeof buf, fmt, a, b);
+    if (q->quiet)
+        return LEDE_OK;
     char *s = strdup(buf);
     char **v = s ? realloc(q->res->notes, (q->res->nnotes + 1) * sizeof *v) : NULL;
     if (!v) {
@@ -566,7 +568,8 @@ static int suggest_term(const char *term, size_t len, const lede_term_info *info
     unsigned d = lede_search_edit_distance(sg->word, sg->len, term, len, sg->max);
     if (d == 0 || d > sg->max)
         return 0;
-    if (info->df > sg->best_df || (info->df == sg->best_df && d < sg->best_dist)) {
+    /* Nearest first; among equally near words, the most frequent. */
+    if (d < sg->best_dist || (d == sg->best_dist && info->df > sg->best_df)) {
         memcpy(sg->best, term, len);
         sg->best[len] = '\0';
         sg->best_df = info->df;
@@ -587,10 +590,13 @@ static void did_you_mean(qctx *q, const char *word)
     sg.best_dist = UINT32_MAX;
     /* Typos rarely hit the first letter; scanning only its block keeps this fast. */
     lede_reader_terms(q->s->r, LEDE_FIELD_WORD, word, 1, suggest_term, &sg);
+    char buf[512];
     if (sg.best_df > 0)
-        note(q, "\"%s\" is not in the index; did you mean \"%s\"?", word, sg.best);
+        snprintf(buf, sizeof buf, "\"%s\" is not in the index; did you mean \"%s\"?", word,
+                 sg.best);
     else
-        note(q, "\"%s\" is not in the index%s", word, "");
+        snprintf(buf, sizeof buf, "\"%s\" is not in the index", word);
+    note(q, buf);
 }
 
 static cursor *open_term(qctx *q, int field, const char *text, size_t len, lede_qwhere where,
@@ -813,16 +819,19 @@ static cursor *open_prefix(qctx *q, const lede_qnode *n)
         goto cleanup;
     }
     if (pa.n > q->prefix_cap) {
-        char buf[64];
+        char buf[512];
         qsort(pa.v, pa.n, sizeof *pa.v, by_df_desc);
-        snprintf(buf, sizeof buf, "%zu words; using the %zu most frequent", pa.n, q->prefix_cap);
-        note(q, "%s* matches %s", n->text, buf);
+        snprintf(buf, sizeof buf, "%s* matches %zu words; using the %zu most frequent", n->text,
+                 pa.n, q->prefix_cap);
+        note(q, buf);
         for (size_t i = q->prefix_cap; i < pa.n; i++)
             free(pa.v[i].t);
         pa.n = q->prefix_cap;
     }
     if (pa.n == 0) {
-        note(q, "no word in the index starts with \"%s\"%s", n->text, "");
+        char buf[512];
+        snprintf(buf, sizeof buf, "no word in the index starts with \"%s\"", n->text);
+        note(q, buf);
         res = cnew(q, C_EMPTY);
         goto cleanup;
     }
@@ -1189,6 +1198,7 @@ static int explain(qctx *q, const lede_qnode *tree, lede_results *res)
 {
     size_t first_leaf = q->nleaves;
     int rc = LEDE_OK;
+    q->quiet = 1;
     lede_hit **order = NULL;
     cursor *root = build(q, tree, 1);
     if (!root)

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -55,11 +56,16 @@ static const char usage_text[] =
 
 static const char *prog = "lede-query";
 
-static void error(const char *fmt, const char *a, const char *b)
+static void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void error(const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
     fprintf(stderr, "%s: error: ", prog);
-    fprintf(stderr, fmt, a, b);
+    vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
+    va_end(ap);
 }
 
 enum {
@@ -270,7 +276,7 @@ int main(int argc, char **argv)
             if (parse_size("--limit", optarg, &o.so.limit) != 0)
                 return 2;
             if (o.so.limit == 0) {
-                error("--limit must be at least 1%s%s", "", "");
+                error("--limit must be at least 1");
                 return 2;
             }
             limit_set = 1;
@@ -311,7 +317,7 @@ int main(int argc, char **argv)
             else if (strcmp(optarg, "-date") == 0)
                 o.so.sort = LEDE_SORT_DATE_DESC;
             else {
-                error("--sort expects score, date or -date, not '%s'%s", optarg, "");
+                error("--sort expects score, date or -date, not '%s'", optarg);
                 return 2;
             }
             break;
@@ -343,7 +349,7 @@ int main(int argc, char **argv)
             else if (strcmp(optarg, "text") == 0)
                 o.format = FMT_TEXT;
             else {
-                error("--format expects text, json, tsv or trec, not '%s'%s", optarg, "");
+                error("--format expects text, json, tsv or trec, not '%s'", optarg);
                 return 2;
             }
             break;
@@ -358,7 +364,7 @@ int main(int argc, char **argv)
             else if (strcmp(optarg, "auto") == 0)
                 color_mode = 0;
             else {
-                error("--color expects auto, always or never, not '%s'%s", optarg, "");
+                error("--color expects auto, always or never, not '%s'", optarg);
                 return 2;
             }
             break;
@@ -387,7 +393,7 @@ int main(int argc, char **argv)
             if (parse_double("--b", optarg, &o.so.b) != 0)
                 return 2;
             if (o.so.b > 1) {
-                error("--b must lie between 0 and 1, not '%s'%s", optarg, "");
+                error("--b must lie between 0 and 1, not '%s'", optarg);
                 return 2;
             }
             break;
@@ -401,7 +407,7 @@ int main(int argc, char **argv)
             else if (strcmp(optarg, "plus1") == 0)
                 o.so.idf = LEDE_IDF_PLUS1;
             else {
-                error("--idf expects robertson or plus1, not '%s'%s", optarg, "");
+                error("--idf expects robertson or plus1, not '%s'", optarg);
                 return 2;
             }
             break;
@@ -418,13 +424,13 @@ int main(int argc, char **argv)
         }
     }
     if (o.nul && o.format != FMT_FILES) {
-        error("-0 goes with -l (--files-with-matches)%s%s", "", "");
+        error("-0 goes with -l (--files-with-matches)");
         return 2;
     }
     if (hl) {
         const char *comma = strchr(hl, ',');
         if (!comma) {
-            error("--highlight expects OPEN,CLOSE (for example '[,]'), not '%s'%s", hl, "");
+            error("--highlight expects OPEN,CLOSE (for example '[,]'), not '%s'", hl);
             return 2;
         }
         static char open[256];
@@ -465,7 +471,7 @@ int main(int argc, char **argv)
             len += strlen(argv[i]) + 1;
         query = malloc(len);
         if (!query) {
-            error("out of memory%s%s", "", "");
+            error("out of memory");
             return 2;
         }
         query[0] = '\0';
@@ -475,7 +481,7 @@ int main(int argc, char **argv)
             strcat(query, argv[i]);
         }
     } else if (optind < argc) {
-        error("--batch reads queries from stdin; unexpected argument '%s'%s", argv[optind], "");
+        error("--batch reads queries from stdin; unexpected argument '%s'", argv[optind]);
         return 2;
     }
 
