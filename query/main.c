@@ -267,7 +267,8 @@ int main(int argc, char **argv)
     int limit_set = 0;
     const char *hl = NULL;
     int c;
-    while ((c = getopt_long(argc, argv, "i:n:al0chV", long_opts, NULL)) != -1) {
+    opterr = 0; /* our own messages, in the "lede-query: error:" style */
+    while ((c = getopt_long(argc, argv, ":i:n:al0chV", long_opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             o.index = optarg;
@@ -418,7 +419,15 @@ int main(int argc, char **argv)
             if (parse_size("--prefix-cap", optarg, &o.so.prefix_cap) != 0)
                 return 2;
             break;
+        case ':':
+            error("option '%s' needs a value", argv[optind - 1]);
+            fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+            return 2;
         default:
+            if (optopt)
+                error("unknown option '-%c'", optopt);
+            else
+                error("unknown option '%s'", argv[optind - 1]);
             fprintf(stderr, "Try '%s --help' for more information.\n", prog);
             return 2;
         }
