@@ -682,6 +682,7 @@ static cursor *open_phrase(qctx *q, char *const *words, size_t n, uint32_t slop,
                 lede_postings_free(c->ps[j]);
             free(c->ps);
             c->ps = NULL;
+            c->nps = 0;
             c->kind = C_EMPTY;
             return c;
         }
