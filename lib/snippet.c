@@ -284,8 +284,9 @@ static int match_cmp(const void *pa, const void *pb)
 /* Window choice                                                      */
 /* ------------------------------------------------------------------ */
 
-/* Matches considered when placing candidate windows; enough for any snippet. */
-#define MAX_ANCHORS 4096
+/* Occurrences of one term used to place candidate windows: a common word in
+ * a long text cannot crowd out the places where a rare term occurs. */
+#define MAX_ANCHORS_PER_TERM 512
 /* Repeats of one term that still add to a window's score. */
 #define MAX_REPEATS 4
 
@@ -294,6 +295,7 @@ typedef struct chooser {
     uint32_t width;    /* tokens per window */
     uint32_t *count;   /* per term, occurrences in the window being scored */
     double *shown;     /* per term, times shown in fragments already chosen */
+    uint32_t *anchors; /* per term, candidate windows placed so far */
     uint32_t (*taken)[2]; /* token ranges [s, e) of chosen windows */
     size_t ntaken;
 } chooser;
@@ -380,11 +382,13 @@ static double best_window(chooser *ch, uint32_t *best)
     const collector *c = ch->c;
     double best_score = 0;
     uint32_t ntok = (uint32_t)c->ntoks;
-    size_t nanchors = LEDE_MIN(c->nm, (size_t)MAX_ANCHORS);
 
     *best = 0;
-    for (size_t i = 0; i < nanchors; i++) {
+    memset(ch->anchors, 0, c->q->n * sizeof *ch->anchors);
+    for (size_t i = 0; i < c->nm; i++) {
         const match *m = &c->m[i];
+        if (++ch->anchors[m->term] > MAX_ANCHORS_PER_TERM)
+            continue;
         uint32_t cand[3];
         size_t ncand = 0;
         cand[ncand++] = centred_on(ch, m);
@@ -535,9 +539,11 @@ int lede_snippet_make(lede_snippet **out, lede_analyzer *a, const char *text, si
     ch.width = width;
     ch.count = calloc(q->n + 1, sizeof *ch.count);
     ch.shown = calloc(q->n + 1, sizeof *ch.shown);
+    ch.anchors = calloc(q->n + 1, sizeof *ch.anchors);
     win = calloc(maxfrag, sizeof *win);
     win_score = calloc(maxfrag, sizeof *win_score);
-    if (ch.count == NULL || ch.shown == NULL || win == NULL || win_score == NULL) {
+    if (ch.count == NULL || ch.shown == NULL || ch.anchors == NULL || win == NULL ||
+        win_score == NULL) {
         rc = LEDE_ENOMEM;
         goto cleanup;
     }
@@ -623,6 +629,7 @@ cleanup:
     free(c.m);
     free(ch.count);
     free(ch.shown);
+    free(ch.anchors);
     free(win);
     free(win_score);
     if (rc != LEDE_OK) {

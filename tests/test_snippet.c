@@ -503,3 +503,21 @@ Test(snippet, random_bytes_never_break_the_invariants)
         lede_snippet_free(s);
     }
 }
+
+Test(snippet, a_rare_term_late_in_a_long_text_is_found)
+{
+    /* Thousands of "oil" first, the one "embargo" at the very end. */
+    size_t cap = 200000, len = 0;
+    char *text = malloc(cap);
+    cr_assert_not_null(text);
+    while (len + 64 < cap - 64)
+        len += (size_t)snprintf(text + len, cap - len, "Oil rose. Oil fell. ");
+    len += (size_t)snprintf(text + len, cap - len, "Then came the oil embargo.");
+    const qterm q[] = {{LEDE_SNIPPET_STEM, "oil"}, {LEDE_SNIPPET_STEM, "embargo"}, {0, NULL}};
+    lede_snippet *s = snip(text, len, q, 10, 1);
+    cr_assert_eq(s->n, 1);
+    cr_assert_eq(s->frags[0].end, len);
+    cr_assert_eq(s->frags[0].flags, LEDE_FRAGMENT_CUT_BEFORE);
+    lede_snippet_free(s);
+    free(text);
+}
