@@ -763,10 +763,24 @@ static char *html_date(xmlNode *root)
  * declaration), in which case libxml2 must be left to honour it. */
 static bool html_declares_charset(const char *buf, size_t len)
 {
+    /* Only markup counts: an article that talks about "encoding" in its
+     * first paragraph must not turn the UTF-8 default off. */
     size_t n = LEDE_MIN(len, (size_t)4096);
-    for (size_t i = 0; i + 7 <= n; i++)
-        if (strncasecmp(buf + i, "charset", 7) == 0 || strncasecmp(buf + i, "encoding", 7) == 0)
-            return true;
+    for (size_t i = 0; i + 8 <= n; i++) {
+        if (strncasecmp(buf + i, "charset", 7) == 0) {
+            size_t j = i + 7;
+            while (j < n && (buf[j] == ' ' || buf[j] == '\t'))
+                j++;
+            if (j < n && buf[j] == '=')
+                return true;
+        }
+    }
+    if (n >= 5 && memcmp(buf, "<?xml", 5) == 0) {
+        const char *end = memchr(buf, '>', n);
+        for (const char *p = buf; end && p + 8 < end; p++)
+            if (strncmp(p, "encoding", 8) == 0)
+                return true;
+    }
     return false;
 }
 

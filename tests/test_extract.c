@@ -214,6 +214,21 @@ Test(extract, html_date_and_declared_charset)
     lede_extracted_clear(&x);
 }
 
+Test(extract, html_that_talks_about_encodings_stays_utf8)
+{
+    lede_extracted x = doc_of("<title>On character encoding</title><p>The charset of "
+                              "this caf\xC3\xA9 page is not declared.</p>",
+                              LEDE_FORMAT_HTML);
+    cr_expect(contains(x.body, "caf\xC3\xA9 page"), "%s", x.body);
+    cr_expect_eq(x.repaired, 0);
+    lede_extracted_clear(&x);
+
+    x = doc_of("<?xml version=\"1.0\" encoding=\"iso-8859-1\"?><html><body>caf\xE9</body></html>",
+               LEDE_FORMAT_HTML);
+    cr_expect(contains(x.body, "caf\xC3\xA9"), "%s", x.body);
+    lede_extracted_clear(&x);
+}
+
 Test(extract, undeclared_html_is_utf8_and_bad_bytes_are_repaired)
 {
     lede_extracted x = doc_of("<title>ok</title><p>caf\xC3\xA9\nbad \xFF byte</p>",
