@@ -3,7 +3,8 @@
  *
  * Owns the folder walk: name order (so every run, and every -j, sees the
  * same sequence), hidden names, symlink loops, the index folder, duplicate
- * files.  Reads no file contents (except the --files-from list).
+ * files, and which files a walk takes (known extensions; not README and
+ * the like).  Reads no file contents (except the --files-from list).
  */
 #include "cli.h"
 
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 typedef struct dev_ino {
@@ -139,6 +141,20 @@ static char *join(const char *a, const char *b)
 
 static int walk_dir(walker *w, const char *dir, const char *rel);
 
+/* Files that describe a collection rather than belong to it: README.md
+ * beside the articles is not an article.  Skipped in folder walks only; a
+ * file named on the command line is always read. */
+static bool is_collection_doc(const char *name)
+{
+    static const char *const names[] = {"readme", "license", "licence", "copying", "changelog",
+                                        "contributing", "authors", "notice"};
+    size_t len = strcspn(name, ".");
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+        if (len == strlen(names[i]) && strncasecmp(name, names[i], len) == 0)
+            return true;
+    return false;
+}
+
 /* One entry found in a folder. */
 static int walk_entry(walker *w, const char *path, const char *rel)
 {
@@ -162,6 +178,9 @@ static int walk_entry(walker *w, const char *path, const char *rel)
     /* Walking a folder takes only the formats lede reads, unless --format
      * says what everything is. */
     if (w->opts->format == LEDE_FORMAT_AUTO && lede_extract_format_of_path(path) == LEDE_FORMAT_AUTO)
+        return LEDE_OK;
+    const char *slash = strrchr(path, '/');
+    if (is_collection_doc(slash ? slash + 1 : path))
         return LEDE_OK;
     return add_input(w, path, rel, &st, false);
 }

@@ -20,9 +20,9 @@ run() { # run ARGS... → sets out, err, rc; a sanitizer report is always a fail
     if grep -qE 'Sanitizer|runtime error' <<<"$err"; then fail "sanitizer report: lede-index $*"; echo "$err"; fi
 }
 
-# The corpus without its README (which is not an article): 1 + 80 + 120.
+# The corpus as it is: 1 + 80 + 120 articles; its README.md describes the
+# collection and is not indexed by a folder walk.
 cp -r "$SRC/corpus" "$T/corpus"
-rm "$T/corpus/README.md"
 IX="$T/ix"
 
 run -i "$IX" --json "$T/corpus"
@@ -111,8 +111,11 @@ run -i "$T/ix3" -q "$T/corpus/seed"
 # Folder walks skip hidden names unless --hidden, and take only known formats.
 mkdir -p "$T/h/.private" && echo "Secret" >"$T/h/.private/a.txt" && echo "Seen" >"$T/h/b.md"
 echo "not an article" >"$T/h/c.jpg"
+echo "About this folder" >"$T/h/README.txt"
 run -i "$T/ix4" --json "$T/h"
 expect "hidden skipped" "$(field added "$out")" 1
+run -i "$T/ix4" --json "$T/h/README.txt"
+expect "README named explicitly" "$(field added "$out")" 1
 run -i "$T/ix4" --json --hidden "$T/h"
 expect "hidden with --hidden" "$(field added "$out")" 1
 

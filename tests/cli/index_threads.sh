@@ -17,7 +17,6 @@ stats() {
 }
 
 cp -r "$SRC/corpus" "$T/corpus"
-rm "$T/corpus/README.md"
 inputs=("$T/corpus")
 # Add a larger collection when the shared data is there (a slice under the
 # sanitizers).
