@@ -142,6 +142,12 @@ static const char *const stopwords[] = {
     "you'll", "you're", "you've", "your", "yours", "yourself", "yourselves",
 };
 
+const char *const *lede_stopword_list(size_t *n)
+{
+    *n = ARRAY_SIZE(stopwords);
+    return stopwords;
+}
+
 int lede_stopword(const char *word, size_t len)
 {
     size_t lo = 0, hi = ARRAY_SIZE(stopwords);

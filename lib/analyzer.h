@@ -12,4 +12,8 @@
 /* Stem cache hits and misses since the analyzer was created. */
 void lede_analyzer_stem_counters(const lede_analyzer *a, size_t *hits, size_t *misses);
 
+/* The stop word list behind lede_stopword (static storage); *n gets its
+ * length. */
+const char *const *lede_stopword_list(size_t *n);
+
 #endif /* LEDE_ANALYZER_H */

@@ -27,6 +27,7 @@
  */
 #include "common.h"
 
+#include "analyzer.h"
 #include "entities.h"
 #include "stem.h"
 #include "tokenize.h"
@@ -37,73 +38,111 @@
 #define SEEN_MIDCAP 1u /* capitalised somewhere other than a sentence start */
 #define SEEN_LOWER 2u  /* written in lower case somewhere */
 #define RUN_MAX 12     /* longer capitalised runs are headlines, not names */
+#define LEX_SLOTS 1024 /* power of two, over twice the lexicon words */
 
-/* Binary search of w[0..len) in a list sorted by strcmp (the lexicons
- * below are kept sorted; this runs for every word of every capitalised run). */
-static int in_list(const char *const *list, size_t n, const char *w, size_t len)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strncmp(list[mid], w, len);
-        if (c == 0 && list[mid][len] != '\0')
-            c = 1;
-        if (c == 0)
-            return 1;
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return 0;
-}
+/* What a word is to the spotter (bit set). */
+enum {
+    LEX_TITLE = 1,     /* a title or role in front of a name */
+    LEX_CONNECTOR = 2, /* a lower-case word inside names ("of", "van") */
+    LEX_OPENER = 4,    /* opens sentences before names ("Yesterday") */
+    LEX_STOP = 8,      /* an English stop word */
+};
 
-static int is_connector(const char *w, size_t len)
-{
-    static const char *const connectors[] = {
-        "al", "ben", "bin", "bint", "da", "das", "de", "del", "della", "den", "der", "di",
-        "do", "dos", "du", "el", "ibn", "la", "le", "of", "ter", "van", "von", "y", "zu",
-    };
-    return in_list(connectors, ARRAY_SIZE(connectors), w, len);
-}
+/* The lexicons.  Each is short and looked up through one hash table built
+ * per spotter (lex_build), so a word costs one probe, not a string search. */
+static const char *const connectors[] = {
+    "al", "ben", "bin", "bint", "da", "das", "de", "del", "della", "den", "der", "di",
+    "do", "dos", "du", "el", "ibn", "la", "le", "of", "ter", "van", "von", "y", "zu",
+};
 
-static int is_title(const char *w, size_t len)
-{
-    static const char *const titles[] = {
-        "adm", "admiral", "ambassador", "archbishop", "bishop", "capt", "captain",
-        "cardinal", "ceo", "chairman", "chairmen", "chairperson", "chairwoman",
-        "chancellor", "chief", "col", "colonel", "commissioner", "congressman",
-        "congresswoman", "dame", "director", "dr", "emir", "envoy", "father", "gen", "gov",
-        "governor", "judge", "king", "lady", "leader", "leaders", "lieutenant", "lord",
-        "lt", "maj", "major", "marshal", "mayor", "minister", "ministers", "mr", "mrs",
-        "ms", "pope", "premier", "president", "presidents", "prince", "princess", "prof",
-        "professor", "queen", "rep", "representative", "rev", "reverend", "saint",
-        "secretary", "sen", "senator", "sergeant", "sgt", "sheikh", "sheriff", "sir",
-        "spokesman", "spokesperson", "spokeswoman", "st", "sultan", "vice",
-    };
-    return in_list(titles, ARRAY_SIZE(titles), w, len);
-}
+static const char *const titles[] = {
+    "adm", "admiral", "ambassador", "archbishop", "bishop", "capt", "captain",
+    "cardinal", "ceo", "chairman", "chairmen", "chairperson", "chairwoman",
+    "chancellor", "chief", "col", "colonel", "commissioner", "congressman",
+    "congresswoman", "dame", "director", "dr", "emir", "envoy", "father", "gen", "gov",
+    "governor", "judge", "king", "lady", "leader", "leaders", "lieutenant", "lord",
+    "lt", "maj", "major", "marshal", "mayor", "minister", "ministers", "mr", "mrs",
+    "ms", "pope", "premier", "president", "presidents", "prince", "princess", "prof",
+    "professor", "queen", "rep", "representative", "rev", "reverend", "saint",
+    "secretary", "sen", "senator", "sergeant", "sgt", "sheikh", "sheriff", "sir",
+    "spokesman", "spokesperson", "spokeswoman", "st", "sultan", "vice",
+};
 
 /* Words that often open a sentence before a name ("Yesterday Kim Jong Un
  * said"); at a sentence start they are never part of the name. */
-static int is_opener(const char *w, size_t len)
+static const char *const openers[] = {
+    "according", "also", "although", "amid", "among", "and", "as", "but", "despite",
+    "earlier", "elsewhere", "finally", "following", "furthermore", "however", "if",
+    "indeed", "instead", "last", "later", "like", "maybe", "meanwhile", "moreover",
+    "nevertheless", "next", "now", "or", "overnight", "perhaps", "said", "says",
+    "separately", "since", "so", "still", "then", "therefore", "though", "thus",
+    "today", "tomorrow", "tonight", "unlike", "when", "while", "yesterday", "yet",
+};
+
+static void lex_add(lede_ent_lex *lex, const char *w, unsigned kind)
 {
-    static const char *const openers[] = {
-        "according", "also", "although", "amid", "among", "and", "as", "but", "despite",
-        "earlier", "elsewhere", "finally", "following", "furthermore", "however", "if",
-        "indeed", "instead", "last", "later", "like", "maybe", "meanwhile", "moreover",
-        "nevertheless", "next", "now", "or", "overnight", "perhaps", "said", "says",
-        "separately", "since", "so", "still", "then", "therefore", "though", "thus",
-        "today", "tomorrow", "tonight", "unlike", "when", "while", "yesterday", "yet",
-    };
-    if (len > 2 && w[len - 2] == 'l' && w[len - 1] == 'y')
-        return 1; /* "Recently", "Reportedly" */
-    return in_list(openers, ARRAY_SIZE(openers), w, len);
+    size_t len = strlen(w);
+    uint64_t h = lede_term_hash(w, len);
+    size_t k = (size_t)h & (LEX_SLOTS - 1);
+    while (lex[k].hash != 0 && !(lex[k].hash == h && strcmp(lex[k].word, w) == 0))
+        k = (k + 1) & (LEX_SLOTS - 1);
+    lex[k].hash = h;
+    lex[k].word = w;
+    lex[k].kinds |= kind;
+}
+
+static int lex_build(lede_ent_spotter *sp)
+{
+    size_t nstop;
+    const char *const *stop = lede_stopword_list(&nstop);
+    sp->lex = calloc(LEX_SLOTS, sizeof(*sp->lex));
+    if (sp->lex == NULL)
+        return LEDE_ENOMEM;
+    for (size_t k = 0; k < ARRAY_SIZE(titles); k++)
+        lex_add(sp->lex, titles[k], LEX_TITLE);
+    for (size_t k = 0; k < ARRAY_SIZE(connectors); k++)
+        lex_add(sp->lex, connectors[k], LEX_CONNECTOR);
+    for (size_t k = 0; k < ARRAY_SIZE(openers); k++)
+        lex_add(sp->lex, openers[k], LEX_OPENER);
+    for (size_t k = 0; k < nstop; k++)
+        lex_add(sp->lex, stop[k], LEX_STOP);
+    return LEDE_OK;
 }
 
 static const char *tok_word(const lede_ent_spotter *sp, const lede_ent_tok *t)
 {
     return sp->arena + t->woff;
+}
+
+/* LEX_* bits of token t's word. */
+static unsigned lex_kinds(const lede_ent_spotter *sp, const lede_ent_tok *t)
+{
+    size_t k = (size_t)t->hash & (LEX_SLOTS - 1);
+    const char *w = tok_word(sp, t);
+    for (; sp->lex[k].hash != 0; k = (k + 1) & (LEX_SLOTS - 1)) {
+        const lede_ent_lex *l = &sp->lex[k];
+        if (l->hash == t->hash && strncmp(l->word, w, t->wlen) == 0 && l->word[t->wlen] == '\0')
+            return l->kinds;
+    }
+    return 0;
+}
+
+static int is_title(const lede_ent_spotter *sp, const lede_ent_tok *t)
+{
+    return (lex_kinds(sp, t) & LEX_TITLE) != 0;
+}
+
+static int is_connector(const lede_ent_spotter *sp, const lede_ent_tok *t)
+{
+    return (lex_kinds(sp, t) & LEX_CONNECTOR) != 0;
+}
+
+static int is_opener(const lede_ent_spotter *sp, const lede_ent_tok *t)
+{
+    const char *w = tok_word(sp, t);
+    if (t->wlen > 2 && w[t->wlen - 2] == 'l' && w[t->wlen - 1] == 'y')
+        return 1; /* "Recently", "Reportedly" */
+    return (lex_kinds(sp, t) & LEX_OPENER) != 0;
 }
 
 static lede_ent_slot *seen_slot(lede_ent_spotter *sp, uint64_t h)
@@ -126,6 +165,8 @@ void lede_entities_reset(lede_ent_spotter *sp)
     sp->n = 0;
     sp->arena_len = 0;
     sp->oom = 0;
+    if (sp->lex == NULL && lex_build(sp) != LEDE_OK)
+        sp->oom = 1;
 }
 
 void lede_entities_add(lede_ent_spotter *sp, const lede_token *tok, unsigned sep,
@@ -177,17 +218,51 @@ void lede_entities_release(lede_ent_spotter *sp)
     free(sp->toks);
     free(sp->arena);
     free(sp->seen);
+    free(sp->lex);
     memset(sp, 0, sizeof(*sp));
+}
+
+/* Names live in blocks chained from the list, so spotting a document costs
+ * a couple of allocations rather than one per name; a name never moves once
+ * written (later blocks are new allocations, not reallocations). */
+struct lede_entity_chunk {
+    struct lede_entity_chunk *next;
+    size_t used, cap;
+    char data[];
+};
+
+#define NAME_CHUNK 4096
+
+static char *name_alloc(lede_entity_list *list, size_t len)
+{
+    struct lede_entity_chunk *c = list->chunks;
+    if (c == NULL || c->cap - c->used < len) {
+        size_t cap = len > NAME_CHUNK ? len : NAME_CHUNK;
+        struct lede_entity_chunk *nc = malloc(sizeof(*nc) + cap);
+        if (nc == NULL)
+            return NULL;
+        nc->next = c;
+        nc->used = 0;
+        nc->cap = cap;
+        list->chunks = nc;
+        c = nc;
+    }
+    char *p = c->data + c->used;
+    c->used += len;
+    return p;
 }
 
 void lede_entity_list_clear(lede_entity_list *list)
 {
     if (list == NULL)
         return;
-    for (size_t k = 0; k < list->n; k++)
-        free(list->items[k].name);
+    for (struct lede_entity_chunk *c = list->chunks, *next; c != NULL; c = next) {
+        next = c->next;
+        free(c);
+    }
     free(list->items);
     list->items = NULL;
+    list->chunks = NULL;
     list->n = 0;
     list->cap = 0;
 }
@@ -248,7 +323,7 @@ static int push_entity(lede_ent_spotter *sp, size_t a, size_t b, lede_entity_lis
         out->items = items;
         out->cap = cap;
     }
-    char *name = malloc(len + 1);
+    char *name = name_alloc(out, len + 1);
     if (name == NULL)
         return LEDE_ENOMEM;
     size_t o = 0;
@@ -278,7 +353,7 @@ static int take_run(lede_ent_spotter *sp, size_t a, size_t b, lede_entity_list *
     size_t cut = SIZE_MAX;
     int prev_title = 0;
     for (size_t k = a; k <= b; k++) {
-        int title = is_title(tok_word(sp, &t[k]), t[k].wlen) ||
+        int title = is_title(sp, &t[k]) ||
                     (prev_title && (t[k].flags & LEDE_TOKEN_JOINED));
         if (title && k < b)
             cut = k;
@@ -286,19 +361,17 @@ static int take_run(lede_ent_spotter *sp, size_t a, size_t b, lede_entity_list *
     }
     if (cut != SIZE_MAX)
         a = cut + 1;
-    while (b > a && is_title(tok_word(sp, &t[b]), t[b].wlen))
+    while (b > a && is_title(sp, &t[b]))
         b--;
-    if (a == b && is_title(tok_word(sp, &t[a]), t[a].wlen))
+    if (a == b && is_title(sp, &t[a]))
         return LEDE_OK; /* a title with no name after it */
     /* Leading stop words and connectors, and a sentence-initial word the
      * document also writes in lower case ("Meanwhile", "Yesterday"). */
     while (a <= b) {
-        const char *w = tok_word(sp, &t[a]);
-        if (lede_stopword(w, t[a].wlen) || is_connector(w, t[a].wlen) ||
-            !is_cap(&t[a]) ||
+        if ((lex_kinds(sp, &t[a]) & (LEX_STOP | LEX_CONNECTOR)) || !is_cap(&t[a]) ||
             ((t[a].flags & LEDE_TOKEN_SENTENCE_START) &&
              ((seen_bits(sp, &t[a]) & SEEN_LOWER) ||
-              (is_opener(w, t[a].wlen) && !(seen_bits(sp, &t[a]) & SEEN_MIDCAP)))))
+              (is_opener(sp, &t[a]) && !(seen_bits(sp, &t[a]) & SEEN_MIDCAP)))))
             a++;
         else
             break;
@@ -354,7 +427,7 @@ int lede_entities_finish(lede_ent_spotter *sp, lede_entity_list *out)
                 continue;
             }
             /* A connector continues the name only before a capitalised word. */
-            if (b + 2 < sp->n && is_connector(tok_word(sp, nx), nx->wlen) &&
+            if (b + 2 < sp->n && is_connector(sp, nx) &&
                 t[b + 2].sep == 0 && is_cap(&t[b + 2]) && !(t[b + 2].flags & LEDE_TOKEN_JOINED)) {
                 b += 2;
                 continue;

@@ -28,6 +28,14 @@ typedef struct lede_ent_slot {
     unsigned bits; /* SEEN_* in lib/entities.c */
 } lede_ent_slot;
 
+/* One word of the spotter's lexicons (titles, connectors, ...), found by
+ * the token's hash. */
+typedef struct lede_ent_lex {
+    uint64_t hash; /* 0 = empty */
+    const char *word;
+    unsigned kinds; /* LEX_* in lib/entities.c */
+} lede_ent_lex;
+
 /* The spotter's working memory, reused from document to document. */
 typedef struct lede_ent_spotter {
     lede_ent_tok *toks;
@@ -36,6 +44,7 @@ typedef struct lede_ent_spotter {
     size_t arena_len, arena_cap;
     lede_ent_slot *seen;
     size_t seen_cap;
+    lede_ent_lex *lex; /* built on first use; LEX_SLOTS entries */
     int oom; /* an allocation failed while collecting; finish reports it */
 } lede_ent_spotter;
 

@@ -1,9 +1,12 @@
 /* The tokenizer: word boundaries, apostrophes, hyphens, abbreviations,
  * numbers, scripts without spaces, flags, offsets. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <lede.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "fuzz/fuzz_tokenize.h"
 
 static lede_analyzer *an;
 
@@ -264,4 +267,31 @@ Test(tokenize, cuts_long_words_on_a_code_point_boundary)
     cr_assert_eq(lede_analyze(an, text, o, 0, collect, &s, NULL), LEDE_OK);
     cr_assert_eq(s.n, 1);
     cr_expect_eq(strlen(s.word[0]), LEDE_TERM_MAX);
+}
+
+/* Every seed of the tokenizer fuzz target keeps the offset invariants
+ * (the same entry function libFuzzer runs; see tests/fuzz/fuzz_tokenize.h). */
+Test(tokenize, fuzz_seeds_keep_offset_invariants)
+{
+    const char *root = getenv("LEDE_SOURCE_DIR");
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s/tests/fuzz/corpus/tokenize", root ? root : ".");
+    DIR *d = opendir(dir);
+    cr_assert_not_null(d, "no seed corpus %s", dir);
+    size_t ran = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[8192];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        FILE *f = fopen(path, "rb");
+        cr_assert_not_null(f, "%s", path);
+        static uint8_t buf[1 << 20];
+        size_t n = fread(buf, 1, sizeof(buf), f);
+        fclose(f);
+        cr_expect_eq(lede_fuzz_tokenize(buf, n), 0, "%s", path);
+        ran++;
+    }
+    closedir(d);
+    cr_expect_geq(ran, 8);
 }

@@ -130,7 +130,8 @@ const char *const *lede_stem_languages(void);
  * first_pos..last_pos and bytes [start, end).
  */
 typedef struct lede_entity {
-    char *name;        /**< folded, unstemmed, words joined by one space; owned by the list */
+    char *name;        /**< folded, unstemmed, words joined by one space, NUL-terminated;
+                            owned by the list (never free it yourself) */
     size_t name_len;
     uint32_t first_pos;
     uint32_t last_pos;
@@ -142,6 +143,7 @@ struct lede_entity_list {
     lede_entity *items;
     size_t n;
     size_t cap;
+    struct lede_entity_chunk *chunks; /**< internal: blocks holding the names; start NULL */
 };
 
 /**
