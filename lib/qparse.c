@@ -51,7 +51,13 @@ typedef struct parser {
     int all;
     int rc;
     lede_qerror *err;
+    int depth; /* parse_primary calls in progress */
 } parser;
+
+/* Groups and fields nested deeper than this are refused: the parser, the
+ * tree's destructor and the evaluator all recurse, and a query of 50,000
+ * "(" would otherwise overflow the stack. */
+#define QPARSE_MAX_DEPTH 200
 
 static void fail(parser *p, int rc, const char *msg, size_t pos)
 {
@@ -700,7 +706,9 @@ static int apply_field(parser *p, lede_qnode *n, const tok *f)
     return LEDE_OK;
 }
 
-static lede_qnode *parse_primary(parser *p)
+static lede_qnode *parse_primary(parser *p);
+
+static lede_qnode *parse_primary_at(parser *p)
 {
     tok *t = cur(p);
     switch (t->type) {
@@ -756,6 +764,19 @@ static lede_qnode *parse_primary(parser *p)
         fail(p, LEDE_EINVAL, "expected a word here", t->pos);
         return NULL;
     }
+}
+
+/* Every cycle of the recursive descent passes through here. */
+static lede_qnode *parse_primary(parser *p)
+{
+    if (p->depth >= QPARSE_MAX_DEPTH) {
+        fail(p, LEDE_EINVAL, "parentheses or fields nested too deeply", cur(p)->pos);
+        return NULL;
+    }
+    p->depth++;
+    lede_qnode *n = parse_primary_at(p);
+    p->depth--;
+    return n;
 }
 
 /* The words of a NEAR operand: a keyword or quoted word, or an exact phrase. */
