@@ -66,7 +66,6 @@ __attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
 typedef struct cli_input {
     char *path;      /* as it can be opened from the current directory; "-" = stdin */
     char *id;        /* external id: path relative to the indexed root */
-    bool explicit_;  /* named on the command line (read even with an unknown extension) */
     off_t size;
     int64_t mtime;
     dev_t dev;

@@ -343,12 +343,11 @@ static int ingest_jsonl(run *r, FILE *f, const cli_input *in, const char *abspat
             rc = LEDE_OK;
             continue;
         }
-        char fallback[64];
         char *id = x.id;
         char *made = NULL;
         if (!id) {
             /* No id field: the record is named by its place in the file. */
-            size_t need = strlen(in->id) + sizeof fallback;
+            size_t need = strlen(in->id) + 32; /* ":" and a line number */
             made = malloc(need);
             if (!made) {
                 lede_extracted_clear(&x);
@@ -399,7 +398,7 @@ static int slurp(FILE *f, char **out, size_t *len_out)
     if (ferror(f)) {
         int err = errno;
         free(buf);
-        return err ? err : LEDE_EIO;
+        return err ? err : EIO; /* positive: an errno, as the caller expects */
     }
     *out = buf;
     *len_out = n;

@@ -85,8 +85,7 @@ typedef struct walker {
     bool nomem;
 } walker;
 
-static int add_input(walker *w, const char *path, const char *id, const struct stat *st,
-                     bool explicit_)
+static int add_input(walker *w, const char *path, const char *id, const struct stat *st)
 {
     cli_inputs *in = w->out;
     if (st && !fs_insert(&w->seen, (dev_ino){st->st_dev, st->st_ino}, &w->nomem))
@@ -108,7 +107,6 @@ static int add_input(walker *w, const char *path, const char *id, const struct s
         free(it->id);
         return LEDE_ENOMEM;
     }
-    it->explicit_ = explicit_;
     if (st) {
         it->size = st->st_size;
         it->mtime = (int64_t)st->st_mtime;
@@ -182,7 +180,7 @@ static int walk_entry(walker *w, const char *path, const char *rel)
     const char *slash = strrchr(path, '/');
     if (is_collection_doc(slash ? slash + 1 : path))
         return LEDE_OK;
-    return add_input(w, path, rel, &st, false);
+    return add_input(w, path, rel, &st);
 }
 
 static int walk_dir(walker *w, const char *dir, const char *rel)
@@ -297,7 +295,7 @@ static char *clean_id(const char *path)
 static int add_operand(walker *w, const char *arg)
 {
     if (strcmp(arg, "-") == 0)
-        return add_input(w, "-", "stdin", NULL, true);
+        return add_input(w, "-", "stdin", NULL);
     struct stat st;
     if (stat(arg, &st) != 0) {
         cli_warn(arg, 0, "%s", errno == ELOOP ? "symbolic link loop" : strerror(errno));
@@ -317,7 +315,7 @@ static int add_operand(walker *w, const char *arg)
     char *id = clean_id(arg);
     if (!id)
         return LEDE_ENOMEM;
-    int rc = add_input(w, arg, id, &st, true);
+    int rc = add_input(w, arg, id, &st);
     free(id);
     return rc;
 }
