@@ -520,6 +520,8 @@ static lede_qnode *parse_word(parser *p, tok *t)
         goto cleanup;
     }
     n = new_node(p, LEDE_Q_BOOL, t->pos);
+    if (n)
+        n->split_word = 1;
     for (size_t i = 0; n && i < w.n; i++) {
         lede_qnode *c = term_node(p, LEDE_FIELD_STEM, w.v[i].stem, t->pos);
         if (c) {
@@ -990,6 +992,63 @@ static void add_name_runs(parser *p, lede_qnode *b)
     free(all);
 }
 
+static int single_letter(const lede_qnode *n)
+{
+    return n->kind == LEDE_Q_TERM && n->plain && n->word && n->word[0] && !n->word[1] &&
+           isalpha((unsigned char)n->word[0]);
+}
+
+/*
+ * Queries pasted from text that lost its punctuation ("U.N." written as
+ * "u n", "Russia's" as "russia s") would otherwise search for stray
+ * letters, while indexing made "un" and dropped the possessive.  A run of
+ * two or more single letters becomes the word they spell, and a lone "s"
+ * right after a word is dropped.
+ */
+static void join_letters(parser *p, lede_qnode *b)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < b->nshould && p->rc == LEDE_OK;) {
+        lede_qnode *n = b->should[i];
+        size_t run = 0;
+        while (i + run < b->nshould && single_letter(b->should[i + run]))
+            run++;
+        if (run >= 2) {
+            char word[64];
+            size_t len = 0;
+            for (size_t r = 0; r < run && len + 1 < sizeof word; r++)
+                word[len++] = b->should[i + r]->word[0];
+            word[len] = '\0';
+            qwords w;
+            if (analyse(p, word, len, n->pos, &w) != LEDE_OK)
+                break;
+            if (w.n == 1) {
+                lede_qnode *j = term_node(p, LEDE_FIELD_STEM, w.v[0].stem, n->pos);
+                if (j) {
+                    j->word = w.v[0].word;
+                    w.v[0].word = NULL;
+                    j->plain = 1;
+                    for (size_t r = 0; r < run; r++)
+                        lede_qnode_free(b->should[i + r]);
+                    b->should[out++] = j;
+                    i += run;
+                    qwords_clear(&w);
+                    continue;
+                }
+            }
+            qwords_clear(&w);
+        } else if (run == 1 && n->word[0] == 's' && out > 0 && b->should[out - 1]->plain &&
+                   !single_letter(b->should[out - 1])) {
+            lede_qnode_free(n);
+            i++;
+            continue;
+        }
+        b->should[out++] = b->should[i++];
+    }
+    if (p->rc == LEDE_OK)
+        b->nshould = out;
+}
+
 static lede_qnode *parse_seq(parser *p)
 {
     lede_qnode *b = new_node(p, LEDE_Q_BOOL, cur(p)->pos);
@@ -1016,8 +1075,8 @@ static lede_qnode *parse_seq(parser *p)
             continue;
         }
         /* A word the analyzer split ("Son-hui") joins the sequence word by word. */
-        if (c->kind == LEDE_Q_BOOL && c->nmust == 0 && c->nnot == 0 && c->nshould > 1 &&
-            c->should[0]->plain && occ != OCC_NOT) {
+        if (c->kind == LEDE_Q_BOOL && c->split_word && c->nmust == 0 && c->nnot == 0 &&
+            c->nshould > 1 && occ != OCC_NOT) {
             int split = 1;
             for (size_t i = 0; i < c->nshould; i++)
                 if (c->should[i]->kind != LEDE_Q_TERM || !c->should[i]->plain)
@@ -1032,6 +1091,8 @@ static lede_qnode *parse_seq(parser *p)
         }
         bool_add(p, b, c, occ);
     }
+    if (p->rc == LEDE_OK)
+        join_letters(p, b);
     if (p->rc == LEDE_OK)
         add_name_runs(p, b);
     if (p->rc != LEDE_OK) {

@@ -50,6 +50,7 @@ struct lede_qnode {
     char *word;        /**< STEM: the folded unstemmed word, for suggestions; else NULL */
     int plain;         /**< an unquoted keyword written by itself */
     int capitalized;   /**< plain and written with a capital first letter */
+    int split_word;    /**< LEDE_Q_BOOL: the keywords of one written word ("Son-hui") */
     /* LEDE_Q_PHRASE */
     char **words;
     size_t nwords;

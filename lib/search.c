@@ -101,6 +101,9 @@ struct qctx {
     size_t nowned;
     int rc;
     int quiet; /* building again for --explain: no second round of notes */
+    double proximity; /* weight of the pairwise proximity clauses; 0 = none */
+    uint32_t prox_window; /* words between the two of a pair, at most */
+    int depth;        /* nesting of boolean groups being built */
 };
 
 static uint32_t doclen(lede_searcher *s, uint32_t docid)
@@ -960,6 +963,41 @@ static cursor *build_bool(qctx *q, const lede_qnode *n, int positive)
     }
     if (q->rc != LEDE_OK)
         goto cleanup;
+    /*
+     * Proximity: documents where consecutive words of a plain query occur
+     * near each other are more likely about what the words say together
+     * (Tao & Zhai 2007; Büttcher et al. 2006).  Each pair of neighbouring
+     * content words becomes an optional clause scored like a term whose tf
+     * is the number of close co-occurrences, so pruning still applies.
+     */
+    if (q->proximity > 0 && q->depth == 1 && positive) {
+        const lede_qnode *prev = NULL;
+        size_t npairs = 0;
+        for (size_t i = 0; i < n->nshould && q->rc == LEDE_OK; i++) {
+            const lede_qnode *k = n->should[i];
+            if (k->kind != LEDE_Q_TERM || !k->plain || !k->word || (drop_stop && is_stop(k)))
+                continue;
+            if (prev && strcmp(prev->word, k->word) != 0 && npairs < 16) {
+                char *pair[2] = {prev->word, k->word};
+                cursor **v = realloc(should, (ns + 2) * sizeof *v);
+                if (!v) {
+                    q->rc = LEDE_ENOMEM;
+                    break;
+                }
+                should = v;
+                cursor *c = open_phrase(q, pair, 2, q->prox_window, 0, LEDE_Q_ANYWHERE);
+                if (c && c->kind == C_PHRASE) {
+                    c->weight = q->proximity;
+                    c->ub *= q->proximity;
+                    should[ns++] = c;
+                    npairs++;
+                }
+            }
+            prev = k;
+        }
+        if (q->rc != LEDE_OK)
+            goto cleanup;
+    }
     scoring = nm + ns > 0;
     /* Name bonuses rank but never select: a query of only them selects their words. */
     cursor *pos;
@@ -1053,7 +1091,10 @@ static cursor *build(qctx *q, const lede_qnode *n, int positive)
     case LEDE_Q_PREFIX:
         return open_prefix(q, n);
     case LEDE_Q_BOOL:
-        return build_bool(q, n, positive);
+        q->depth++;
+        c = build_bool(q, n, positive);
+        q->depth--;
+        return c;
     case LEDE_Q_DATE:
         /* A date on its own: every document, filtered. */
         q->rc = add_date(q, n->lo, n->hi, !positive);
@@ -1335,6 +1376,10 @@ int lede_search(lede_results **out, lede_searcher *s, const char *query,
     q.name_boost = LEDE_SEARCH_NAME_BOOST;
     q.prefix_cap = o.prefix_cap ? o.prefix_cap : 200;
     q.keep_stop = o.keep_stopwords;
+    q.proximity = o.proximity >= 0 ? o.proximity : LEDE_SEARCH_PROXIMITY;
+    q.prox_window = LEDE_SEARCH_PROX_WINDOW;
+    if (getenv("LEDE_PROX_WINDOW"))
+        q.prox_window = (uint32_t)atoi(getenv("LEDE_PROX_WINDOW"));
     lede_bm25_init(&q.bm, o.k1 >= 0 ? o.k1 : LEDE_SEARCH_K1, o.b >= 0 ? o.b : LEDE_SEARCH_B,
                    s->st.ndocs, s->st.total_len, o.idf >= 0 ? o.idf : LEDE_IDF_ROBERTSON);
     if (o.since && (rc = add_date(&q, o.since, NULL, 0)) != LEDE_OK)

@@ -89,6 +89,7 @@ enum {
     OPT_IDF,
     OPT_KEEP_STOP,
     OPT_PREFIX_CAP,
+    OPT_PROXIMITY,
 };
 
 static const struct option long_opts[] = {
@@ -121,6 +122,7 @@ static const struct option long_opts[] = {
     {"idf", required_argument, NULL, OPT_IDF},
     {"keep-stopwords", no_argument, NULL, OPT_KEEP_STOP},
     {"prefix-cap", required_argument, NULL, OPT_PREFIX_CAP},
+    {"proximity", required_argument, NULL, OPT_PROXIMITY},
     {NULL, 0, NULL, 0},
 };
 
@@ -414,6 +416,10 @@ int main(int argc, char **argv)
             break;
         case OPT_KEEP_STOP:
             o.so.keep_stopwords = 1;
+            break;
+        case OPT_PROXIMITY:
+            if (parse_double("--proximity", optarg, &o.so.proximity) != 0)
+                return 2;
             break;
         case OPT_PREFIX_CAP:
             if (parse_size("--prefix-cap", optarg, &o.so.prefix_cap) != 0)

@@ -58,6 +58,11 @@ static const parse_case parse_cases[] = {
     {"China's talks", 0, "(stem:china stem:talk)"},
     {"ＫＯＲＥＡ", 0, "stem:korea"},
     {"foo -- bar", 0, "(stem:foo stem:bar)"},
+    {"u n consideration", 0, "(stem:un stem:consider)"},
+    {"russia s refusal", 0, "(stem:russia stem:refus)"},
+    {"vitamin a", 0, "(stem:vitamin stem:a)"},
+    {"+(nuclear OR atomic) test", 0, "(+(stem:nuclear stem:atom) stem:test)"},
+    {"+Son-hui", 0, "(+stem:son +stem:hui)"},
 };
 
 Test(qparse, parses_each_form_to_the_expected_tree)
