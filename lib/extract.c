@@ -426,6 +426,16 @@ static bool word_char(char c)
     return isalnum((unsigned char)c) || (unsigned char)c >= 0x80;
 }
 
+/* How far a bracket or a tag looks for its end.  Links and tags are short;
+ * the cap keeps a hostile line of a million '[' or '<' linear, not quadratic. */
+#define MD_SPAN_MAX 1024
+
+/* memchr within at most MD_SPAN_MAX bytes. */
+static const char *find_near(const char *s, char c, size_t n)
+{
+    return memchr(s, c, LEDE_MIN(n, (size_t)MD_SPAN_MAX));
+}
+
 /* Inline markup of one line: emphasis, code spans, links, images, raw HTML
  * tags, entities and backslash escapes. */
 static void md_inline(sbuf *b, const char *s, size_t n)
@@ -440,13 +450,13 @@ static void md_inline(sbuf *b, const char *s, size_t n)
             i++; /* an image: keep its alt text, handled as a link below */
         } else if (c == '[') {
             /* [text](url) or [text][ref]: keep the text, drop the target. */
-            const char *close = memchr(s + i + 1, ']', n - i - 1);
+            const char *close = find_near(s + i + 1, ']', n - i - 1);
             if (close) {
                 size_t j = (size_t)(close - s);
                 md_inline(b, s + i + 1, j - i - 1);
                 i = j + 1;
                 if (i < n && (s[i] == '(' || s[i] == '[')) {
-                    const char *end = memchr(s + i, s[i] == '(' ? ')' : ']', n - i);
+                    const char *end = find_near(s + i, s[i] == '(' ? ')' : ']', n - i);
                     if (end)
                         i = (size_t)(end - s) + 1;
                 }
@@ -456,7 +466,7 @@ static void md_inline(sbuf *b, const char *s, size_t n)
             }
         } else if (c == '<') {
             /* <https://...> keeps the address; <tag ...> and </tag> vanish. */
-            const char *close = memchr(s + i, '>', n - i);
+            const char *close = find_near(s + i, '>', n - i);
             size_t j = close ? (size_t)(close - s) : 0;
             if (close && (starts_with(s + i + 1, n - i - 1, "http://") ||
                           starts_with(s + i + 1, n - i - 1, "https://") ||
@@ -607,7 +617,7 @@ static int md_strip(lede_extracted *out, sbuf *b, const char *s, size_t n)
         }
         /* Reference definitions ("[1]: https://...") are not text. */
         if (tn && t[0] == '[') {
-            const char *close = memchr(t, ']', tn);
+            const char *close = find_near(t, ']', tn);
             if (close && (size_t)(close - t) + 1 < tn && close[1] == ':') {
                 sb_addc(b, '\n');
                 continue;

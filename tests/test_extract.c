@@ -147,6 +147,23 @@ Test(extract, markdown_markup_is_stripped)
     }
 }
 
+Test(extract, hostile_markdown_lines_stay_linear, .timeout = 30)
+{
+    /* 4 MB of unclosed brackets and tags: quadratic scanning would take
+     * hours; the caps make it one pass, well inside the timeout. */
+    size_t n = 4u << 20;
+    char *s = malloc(n + 8);
+    memcpy(s, "# T\n\n", 5);
+    for (size_t i = 5; i < n; i++)
+        s[i] = "[<(!"[i % 4];
+    s[n] = '\0';
+    lede_extracted x;
+    cr_assert_eq(lede_extract_document(&x, s, n, LEDE_FORMAT_MD), LEDE_OK);
+    cr_expect(x.body_len > n / 2);
+    lede_extracted_clear(&x);
+    free(s);
+}
+
 Test(extract, markdown_front_matter_gives_title_and_date)
 {
     lede_extracted x = doc_of("---\ntitle: \"Front title\"\ndate: 2024-05-01\n---\n"
