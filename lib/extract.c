@@ -687,8 +687,14 @@ static const char *const html_block[] = {
     "dd",      "dt",     "dl",     "figure", "figcaption", "main",    "nav",    "address",
     "form",    "fieldset", NULL};
 
-static void html_walk(html_text *t, xmlNode *node)
+/* Deeper trees are hostile, not articles; the cap bounds the recursion
+ * whatever limit the parser applies. */
+#define HTML_DEPTH_MAX 512
+
+static void html_walk(html_text *t, xmlNode *node, int depth)
 {
+    if (depth > HTML_DEPTH_MAX)
+        return;
     for (xmlNode *n = node; n; n = n->next) {
         if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
             if (n->content)
@@ -699,15 +705,17 @@ static void html_walk(html_text *t, xmlNode *node)
             bool block = name_in(n->name, html_block);
             if (block)
                 t->newline = true;
-            html_walk(t, n->children);
+            html_walk(t, n->children, depth + 1);
             if (block)
                 t->newline = true;
         }
     }
 }
 
-static xmlNode *html_find(xmlNode *node, const char *name)
+static xmlNode *html_find_at(xmlNode *node, const char *name, int depth)
 {
+    if (depth > HTML_DEPTH_MAX)
+        return NULL;
     for (xmlNode *n = node; n; n = n->next) {
         if (n->type != XML_ELEMENT_NODE)
             continue;
@@ -716,11 +724,16 @@ static xmlNode *html_find(xmlNode *node, const char *name)
         /* A <title> inside <svg> is not the page's title. */
         if (xmlStrcasecmp(n->name, (const xmlChar *)"svg") == 0)
             continue;
-        xmlNode *found = html_find(n->children, name);
+        xmlNode *found = html_find_at(n->children, name, depth + 1);
         if (found)
             return found;
     }
     return NULL;
+}
+
+static xmlNode *html_find(xmlNode *node, const char *name)
+{
+    return html_find_at(node, name, 0);
 }
 
 /* The element's text, whitespace collapsed; NULL when empty. */
@@ -728,7 +741,7 @@ static char *html_node_text(xmlNode *node, size_t *len_out)
 {
     html_text t = {0};
     /* Walk the children with the skip list, so <h1><script> stays out. */
-    html_walk(&t, node->children);
+    html_walk(&t, node->children, 0);
     char *s = sb_take(&t.b, len_out);
     if (s && !*s) {
         free(s);
@@ -738,7 +751,7 @@ static char *html_node_text(xmlNode *node, size_t *len_out)
 }
 
 /* <meta name="date" content="..."> and friends, else <time datetime>. */
-static char *html_date(xmlNode *root)
+static char *html_date_at(xmlNode *root, int depth)
 {
     static const char *const keys[] = {"article:published_time", "date", "dc.date",
                                        "dcterms.date", "pubdate", NULL};
@@ -763,10 +776,15 @@ static char *html_date(xmlNode *root)
                 found = strdup((const char *)v);
             xmlFree(v);
         }
-        if (!found)
-            found = html_date(n->children);
+        if (!found && depth < HTML_DEPTH_MAX)
+            found = html_date_at(n->children, depth + 1);
     }
     return found;
+}
+
+static char *html_date(xmlNode *root)
+{
+    return html_date_at(root, 0);
 }
 
 /* True when the document names its own encoding (a <meta charset> or an XML
@@ -833,7 +851,7 @@ static int extract_html(lede_extracted *out, const char *buf, size_t len)
         xmlNode *body = html_find(root, "body");
         html_text t = {0};
         /* The body, or the whole tree for fragments without one (head skipped). */
-        html_walk(&t, body ? body->children : root);
+        html_walk(&t, body ? body->children : root, 0);
         out->body = sb_take(&t.b, &out->body_len);
     } else {
         out->body = strdup("");

@@ -213,6 +213,23 @@ Test(extract, html_title_body_entities_and_scripts)
     }
 }
 
+Test(extract, deeply_nested_html_does_not_crash)
+{
+    size_t depth = 100000, n = 0;
+    char *s = malloc(depth * 11 + 64);
+    n += (size_t)sprintf(s, "<title>Deep</title>");
+    for (size_t i = 0; i < depth; i++)
+        n += (size_t)sprintf(s + n, "<div>");
+    n += (size_t)sprintf(s + n, "bottom");
+    for (size_t i = 0; i < depth; i++)
+        n += (size_t)sprintf(s + n, "</div>");
+    lede_extracted x;
+    cr_assert_eq(lede_extract_document(&x, s, n, LEDE_FORMAT_HTML), LEDE_OK);
+    cr_expect_str_eq(x.title, "Deep");
+    lede_extracted_clear(&x);
+    free(s);
+}
+
 Test(extract, html_date_and_declared_charset)
 {
     lede_extracted x = doc_of("<html><head><meta charset=\"iso-8859-1\">"
