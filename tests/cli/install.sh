@@ -26,7 +26,7 @@ sanitize=()
 # The commands whose options, --help and --version the checks below hold to
 # the man pages and completions.  (While a command is being written, it
 # stays out of this list until the documentation has caught up with it.)
-synced="lede-index"
+synced="lede-index lede-query"
 
 fail() { echo "install.sh: FAIL: $*" >&2; exit 1; }
 step() { echo "== $*"; }
@@ -87,7 +87,7 @@ pkg-config --exists lede || fail "pkg-config does not find lede.pc"
 [[ $(pkg-config --variable=includedir lede) -ef $p/include ]] || fail "lede.pc includedir does not resolve to $p/include"
 # The installed lede-index indexes corpus/; the program opens that index
 # through the public API, checks the document count against --stats, and
-# looks up the seed article.
+# searches it: "Kim Jong Un" must rank the seed article first.
 "$p/bin/lede-index" -q -i "$tmp/idx" "$src/corpus" || fail "the installed lede-index failed on corpus/"
 ndocs=$("$p/bin/lede-index" -i "$tmp/idx" --stats --json |
     sed -n 's/.*"documents":\([0-9]*\).*/\1/p')
@@ -98,32 +98,42 @@ cat >"$tmp/prog.c" <<'PROG'
 #include <stdlib.h>
 #include <string.h>
 
-/* prog INDEX ID: the index's document count, then ID's title. */
+/* prog INDEX QUERY: the index's document count, then the top 3 hits' ids. */
 int main(int argc, char **argv)
 {
     lede_reader *r = NULL;
+    lede_searcher *s = NULL;
+    lede_results *res = NULL;
     char *err = NULL;
     lede_stats st;
-    lede_doc_info doc;
-    uint32_t docid;
     int status = 1;
     if (argc != 3 || strcmp(lede_version(), LEDE_VERSION) != 0)
         return 2;
-    if (lede_reader_open(&r, argv[1], &err) != LEDE_OK) {
+    if (lede_reader_open(&r, argv[1], &err) != LEDE_OK ||
+        lede_searcher_open(&s, r, &err) != LEDE_OK) {
         fprintf(stderr, "prog: cannot open %s: %s\n", argv[1], err ? err : "?");
         goto cleanup;
     }
     if (lede_reader_stats(r, &st) != LEDE_OK)
         goto cleanup;
     printf("lede %s: %llu documents\n", lede_version(), (unsigned long long)st.ndocs);
-    if (lede_reader_find(r, argv[2], &docid) != LEDE_OK || lede_reader_doc(r, docid, &doc) != LEDE_OK) {
-        fprintf(stderr, "prog: no document %s: %s\n", argv[2], lede_reader_errmsg(r));
+    lede_search_options o = LEDE_SEARCH_OPTIONS_INIT;
+    o.limit = 3;
+    if (lede_search(&res, s, argv[2], &o) != LEDE_OK) {
+        fprintf(stderr, "prog: %s\n", lede_searcher_errmsg(s));
         goto cleanup;
     }
-    printf("%s: %s\n", doc.id, doc.title);
-    status = 0;
+    for (size_t i = 0; i < res->n; i++) {
+        lede_doc_info doc;
+        if (lede_reader_doc(r, res->hits[i].docid, &doc) != LEDE_OK)
+            goto cleanup;
+        printf("%zu %s %.3f\n", i + 1, doc.id, res->hits[i].score);
+    }
+    status = res->n ? 0 : 1;
 cleanup:
     free(err);
+    lede_results_free(res);
+    lede_searcher_close(s);
     lede_reader_close(r);
     return status;
 }
@@ -133,12 +143,13 @@ for mode in "" --static; do
     "$cc" "${sanitize[@]}" -std=c17 -Wall -Wextra -Werror -o "$tmp/prog" "$tmp/prog.c" \
         $(pkg-config --cflags --libs $mode lede) ||
         fail "cannot build against the installed lede with pkg-config $mode"
-    "$tmp/prog" "$tmp/idx" seed/wang-yi-choe-son-hui.txt >"$tmp/prog.out" ||
-        fail "the program built with pkg-config $mode failed"
+    "$tmp/prog" "$tmp/idx" "Kim Jong Un" >"$tmp/prog.out" ||
+        fail "the program built with pkg-config $mode failed: $(cat "$tmp/prog.out")"
     grep -qx "lede 0.1.0: $ndocs documents" "$tmp/prog.out" ||
         fail "the program's count differs from lede-index --stats ($ndocs): $(cat "$tmp/prog.out")"
-    grep -q "^seed/wang-yi-choe-son-hui.txt: .*Wang Yi" "$tmp/prog.out" ||
-        fail "the program did not find the seed article: $(cat "$tmp/prog.out")"
+    grep -q "^1 seed/wang-yi-choe-son-hui.txt " "$tmp/prog.out" ||
+        fail "the program's search for Kim Jong Un does not rank the seed article first: $(cat "$tmp/prog.out")"
+    (($(wc -l <"$tmp/prog.out") == 4)) || fail "the program did not print 3 hits: $(cat "$tmp/prog.out")"
 done
 
 # ------------------------------------------------------ 4. the man pages
