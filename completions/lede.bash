@@ -16,7 +16,8 @@ _lede_index_opts='-i --index -f --format --id-field --title-field --body-field
  --wait -q --quiet --json -v --verbose -h --help -V --version'
 
 _lede_query_opts='-i --index -a --all --since --until --sort --k1 --b
- --title-weight --idf --keep-stopwords --prefix-cap --explain -n --limit
+ --title-weight --proximity --idf --keep-stopwords --prefix-cap --explain
+ -n --limit
  --offset -c --count -l --files-with-matches -0 --null --json --tsv --format
  --context --fragments --color --colour --highlight --batch --timing
  -h --help -V --version'
@@ -103,18 +104,15 @@ _lede_query()
         -i | --index)
             _lede_paths -d; return ;;
         --color | --colour)
-            # The value is optional, so it must be attached: --color=never.
-            if [[ ${COMP_WORDS[COMP_CWORD - 1]} == = || -n $eqprefix ]]; then
-                _lede_reply 'auto always never'; return
-            fi ;;
+            _lede_reply 'auto always never'; return ;;
         --sort)
             _lede_reply 'score date -date'; return ;;
         --format)
             _lede_reply 'text json tsv trec'; return ;;
         --idf)
             _lede_reply 'robertson plus1'; return ;;
-        --since | --until | --k1 | --b | --title-weight | --prefix-cap | -n | --limit | \
-            --offset | --context | --fragments | --highlight)
+        --since | --until | --k1 | --b | --title-weight | --proximity | --prefix-cap | \
+            -n | --limit | --offset | --context | --fragments | --highlight)
             COMPREPLY=(); return ;;
     esac
     # Query words may start with '-' (an excluded word): offer options only

@@ -210,7 +210,7 @@ expect "corpus/seed" lede-index -i corpus/s
 expect "swedish" lede-index --language swe
 expect "always auto never" lede-query --color = ""
 expect "--color=never" lede-query --color=n
-expect "" lede-query --color ""
+expect "always auto never" lede-query --colour ""
 expect "-date date score" lede-query --sort ""
 expect "json text trec tsv" lede-query --format ""
 expect "plus1" lede-query --idf p
