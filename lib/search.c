@@ -1378,8 +1378,6 @@ int lede_search(lede_results **out, lede_searcher *s, const char *query,
     q.keep_stop = o.keep_stopwords;
     q.proximity = o.proximity >= 0 ? o.proximity : LEDE_SEARCH_PROXIMITY;
     q.prox_window = LEDE_SEARCH_PROX_WINDOW;
-    if (getenv("LEDE_PROX_WINDOW"))
-        q.prox_window = (uint32_t)atoi(getenv("LEDE_PROX_WINDOW"));
     lede_bm25_init(&q.bm, o.k1 >= 0 ? o.k1 : LEDE_SEARCH_K1, o.b >= 0 ? o.b : LEDE_SEARCH_B,
                    s->st.ndocs, s->st.total_len, o.idf >= 0 ? o.idf : LEDE_IDF_ROBERTSON);
     if (o.since && (rc = add_date(&q, o.since, NULL, 0)) != LEDE_OK)

@@ -72,12 +72,13 @@ int lede_stem_new(lede_stemmer **out, const char *language)
             rc = LEDE_ENOTFOUND;
             goto cleanup;
         }
-        s->sets = aligned_alloc(64, STEM_CACHE_SETS * sizeof(*s->sets));
+        /* calloc: a 1 MiB block comes zeroed from mmap, so a short-lived
+         * process (one lede-query) only touches the pages it uses. */
+        s->sets = calloc(STEM_CACHE_SETS, sizeof(*s->sets));
         if (s->sets == NULL) {
             rc = LEDE_ENOMEM;
             goto cleanup;
         }
-        memset(s->sets, 0, STEM_CACHE_SETS * sizeof(*s->sets));
     }
     *out = s;
     s = NULL;
