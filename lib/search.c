@@ -1462,7 +1462,7 @@ int lede_search(lede_results **out, lede_searcher *s, const char *query,
     if (o.sort == LEDE_SORT_SCORE) {
         lede_topk_sort(&top);
         nall = top.n;
-    } else {
+    } else if (nall > 0) {
         qsort(all, nall, sizeof *all, o.sort == LEDE_SORT_DATE ? sort_date_asc : sort_date_desc);
     }
     size_t from = o.offset < nall ? o.offset : nall;
