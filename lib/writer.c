@@ -215,8 +215,8 @@ static int add_entities(worker *w, size_t from)
  * Analyse title and body the one way both adding and deleting do: title at
  * positions 0.., body from title_len + LEDE_TITLE_GAP.  Appends the term
  * vector to terms (per field: varint count, then per term: varint length,
- * bytes, varint tf, varint title tf and, for word and name, tf position
- * gaps) and, when ents_out is not NULL, the body's encoded entity list.
+ * bytes, u64 hash, varint tf, varint title tf and, for word and name, tf
+ * position gaps) and, when ents_out is not NULL, the body's encoded entity list.
  */
 static int analyze_doc(worker *w, const char *title, size_t tlen, const char *body, size_t blen,
                        lede_buf *terms, lede_buf *ents_out, uint32_t *len_out,
@@ -283,6 +283,8 @@ static int analyze_doc(worker *w, const char *title, size_t tlen, const char *bo
                 continue;
             lede_buf_put_varint(terms, e->len);
             lede_buf_append(terms, w->strs.data + e->off, e->len);
+            /* The batch's hash of the term, computed here on the worker's thread. */
+            lede_buf_put_u64le(terms, XXH3_64bits(w->strs.data + e->off, e->len));
             lede_buf_put_varint(terms, e->tf);
             lede_buf_put_varint(terms, e->ttf);
             if (f != LEDE_FIELD_STEM) {
@@ -365,6 +367,11 @@ typedef struct fieldbuf {
     lede_buf pos;    /* uint32_t[], absolute positions */
 } fieldbuf;
 
+typedef struct pool_arg {
+    struct lede_index *ix;
+    worker *w;
+} pool_arg;
+
 struct lede_index {
     lede_store *s;
     char *dir;
@@ -388,6 +395,17 @@ struct lede_index {
     uint32_t *idslots;
     size_t nidslots, nids;
     lede_buf scratch;
+    struct vterm *vt; /* merge_doc's parsed vector */
+    size_t nvt;
+    /* The analysis threads and their job: ops [nanalyzed, ndispatched). */
+    size_t ndispatched, queued_bytes;
+    int pool_ready, nthreads_started, pstop;
+    pthread_t pthreads[64];
+    struct pool_arg pargs[64];
+    pthread_mutex_t plock;
+    pthread_cond_t pwork, pdone;
+    struct wdoc **pdocs;
+    size_t pn, pnext, pfinished, pcap;
 };
 
 static void set_msg(lede_index *ix, const char *fmt, ...)
@@ -436,8 +454,12 @@ static void fieldbuf_reset(fieldbuf *b)
     memset(b, 0, sizeof *b);
 }
 
+static void pool_wait(lede_index *ix);
+
 static void batch_reset(lede_index *ix)
 {
+    pool_wait(ix); /* no thread may still hold a document */
+    ix->ndispatched = ix->queued_bytes = 0;
     for (size_t i = 0; i < ix->nops; i++)
         wdoc_free(ix->ops[i]);
     free(ix->ops);
@@ -454,6 +476,9 @@ static void batch_reset(lede_index *ix)
     ix->nidslots = ix->nids = 0;
     ix->next_docid = ix->committed_max;
     lede_buf_free(&ix->scratch);
+    free(ix->vt);
+    ix->vt = NULL;
+    ix->nvt = 0;
 }
 
 /* The slot of id in the batch's id table (empty when absent). */
@@ -519,13 +544,6 @@ static int push_op(lede_index *ix, wdoc *d)
 /* Analysis on threads, merge in document order                        */
 /* ------------------------------------------------------------------ */
 
-typedef struct job {
-    lede_index *ix;
-    size_t next; /* guarded by lock */
-    size_t end;
-    pthread_mutex_t lock;
-} job;
-
 static void analyze_one(worker *w, wdoc *d)
 {
     d->rc = analyze_doc(w, d->title, d->title_bytes, d->body, d->body_len, &d->terms, &d->ents,
@@ -550,30 +568,100 @@ static void analyze_one(worker *w, wdoc *d)
     }
 }
 
-static void run_jobs(job *j, worker *w)
+/*
+ * The analysis threads.  The main thread hands them a run of buffered
+ * documents (a job) and, while they analyse it, merges the previous run into
+ * the batch in document order: the index does not depend on which thread
+ * analysed what.
+ */
+static void *pool_main(void *arg)
 {
+    pool_arg *a = arg;
+    lede_index *ix = a->ix;
+    pthread_mutex_lock(&ix->plock);
     for (;;) {
-        pthread_mutex_lock(&j->lock);
-        size_t i = j->next++;
-        pthread_mutex_unlock(&j->lock);
-        if (i >= j->end)
+        while (!ix->pstop && ix->pnext >= ix->pn)
+            pthread_cond_wait(&ix->pwork, &ix->plock);
+        if (ix->pstop)
             break;
-        wdoc *d = j->ix->ops[i];
+        wdoc *d = ix->pdocs[ix->pnext++];
+        pthread_mutex_unlock(&ix->plock);
         if (!d->is_delete)
-            analyze_one(w, d);
+            analyze_one(a->w, d);
+        pthread_mutex_lock(&ix->plock);
+        if (++ix->pfinished == ix->pn)
+            pthread_cond_broadcast(&ix->pdone);
     }
+    pthread_mutex_unlock(&ix->plock);
+    return NULL;
 }
 
-typedef struct thread_arg {
-    job *j;
-    worker *w;
-} thread_arg;
-
-static void *thread_main(void *p)
+/* Wait until the job in flight (if any) is analysed. */
+static void pool_wait(lede_index *ix)
 {
-    thread_arg *a = p;
-    run_jobs(a->j, a->w);
-    return NULL;
+    if (!ix->nthreads_started)
+        return;
+    pthread_mutex_lock(&ix->plock);
+    while (ix->pfinished < ix->pn)
+        pthread_cond_wait(&ix->pdone, &ix->plock);
+    pthread_mutex_unlock(&ix->plock);
+}
+
+static int pool_start(lede_index *ix)
+{
+    pthread_mutex_init(&ix->plock, NULL);
+    pthread_cond_init(&ix->pwork, NULL);
+    pthread_cond_init(&ix->pdone, NULL);
+    ix->pool_ready = 1;
+    for (int i = 0; i < ix->nthreads; i++) {
+        ix->pargs[i].ix = ix;
+        ix->pargs[i].w = &ix->workers[i];
+        if (pthread_create(&ix->pthreads[i], NULL, pool_main, &ix->pargs[i]) != 0)
+            break;
+        ix->nthreads_started++;
+    }
+    return ix->nthreads_started > 0 ? LEDE_OK : LEDE_ERROR;
+}
+
+static void pool_stop(lede_index *ix)
+{
+    if (!ix->pool_ready)
+        return;
+    pool_wait(ix);
+    pthread_mutex_lock(&ix->plock);
+    ix->pstop = 1;
+    pthread_cond_broadcast(&ix->pwork);
+    pthread_mutex_unlock(&ix->plock);
+    for (int i = 0; i < ix->nthreads_started; i++)
+        pthread_join(ix->pthreads[i], NULL);
+    free(ix->pdocs);
+    pthread_mutex_destroy(&ix->plock);
+    pthread_cond_destroy(&ix->pwork);
+    pthread_cond_destroy(&ix->pdone);
+    ix->pool_ready = 0;
+    ix->nthreads_started = 0;
+}
+
+/* Hand ops [from, to) to the threads. */
+static int pool_dispatch(lede_index *ix, size_t from, size_t to)
+{
+    size_t n = to - from;
+    if (n > ix->pcap) {
+        wdoc **nd = realloc(ix->pdocs, n * sizeof *nd);
+        if (!nd)
+            return LEDE_ENOMEM;
+        ix->pdocs = nd;
+        ix->pcap = n;
+    }
+    pthread_mutex_lock(&ix->plock);
+    /* The job keeps its own list: ops may move when the main thread adds. */
+    memcpy(ix->pdocs, ix->ops + from, n * sizeof *ix->pdocs);
+    ix->pn = n;
+    ix->pnext = 0;
+    ix->pfinished = 0;
+    pthread_cond_broadcast(&ix->pwork);
+    pthread_mutex_unlock(&ix->plock);
+    return LEDE_OK;
 }
 
 static int fieldbuf_grow(fieldbuf *b)
@@ -600,9 +688,8 @@ static int fieldbuf_grow(fieldbuf *b)
 }
 
 /* Index of term s in the batch, added when new; -1 on ENOMEM. */
-static long fieldbuf_term(fieldbuf *b, const uint8_t *s, size_t len)
+static long fieldbuf_term(fieldbuf *b, const uint8_t *s, size_t len, uint64_t h)
 {
-    uint64_t h = XXH3_64bits(s, len);
     if ((b->n + 1) * 2 > b->nslots && fieldbuf_grow(b) != LEDE_OK)
         return -1;
     uint64_t hi = h & 0xffffffff00000000u;
@@ -635,7 +722,17 @@ static long fieldbuf_term(fieldbuf *b, const uint8_t *s, size_t len)
     return (long)b->n++;
 }
 
-/* Append document d's term vector to the batch's postings. */
+/* One term of a document's vector, parsed. */
+typedef struct vterm {
+    const uint8_t *s;
+    const uint8_t *pos;
+    uint64_t h;
+    uint32_t len, tf, ttf, pos_bytes;
+} vterm;
+
+/* Append document d's term vector to the batch's postings.  The lookups in
+ * the batch's term tables miss the cache; the terms are parsed first, with
+ * their slots prefetched, so that the misses overlap. */
 static int merge_doc(lede_index *ix, wdoc *d)
 {
     lede_dec dec;
@@ -643,28 +740,55 @@ static int merge_doc(lede_index *ix, wdoc *d)
     for (int f = 0; f < 3; f++) {
         fieldbuf *b = &ix->fb[f];
         uint64_t n = lede_dec_varint(&dec);
-        for (uint64_t i = 0; i < n && dec.rc == LEDE_OK; i++) {
-            uint32_t len = lede_dec_u32(&dec);
-            const uint8_t *s = lede_dec_bytes(&dec, len);
-            uint32_t tf = lede_dec_u32(&dec), ttf = lede_dec_u32(&dec);
-            const uint8_t *p0 = dec.p;
+        if (dec.rc != LEDE_OK || n > d->terms.len)
+            return LEDE_ECORRUPT;
+        if (n > ix->nvt) {
+            vterm *nv = realloc(ix->vt, n * sizeof *nv);
+            if (!nv)
+                return LEDE_ENOMEM;
+            ix->vt = nv;
+            ix->nvt = n;
+        }
+        /* Room for the new terms now, so the slots prefetched stay valid. */
+        while ((b->n + n + 1) * 2 > b->nslots)
+            if (fieldbuf_grow(b) != LEDE_OK)
+                return LEDE_ENOMEM;
+        for (uint64_t i = 0; i < n; i++) {
+            vterm *v = &ix->vt[i];
+            v->len = lede_dec_u32(&dec);
+            v->s = lede_dec_bytes(&dec, v->len);
+            v->h = lede_dec_u64le(&dec);
+            v->tf = lede_dec_u32(&dec);
+            v->ttf = lede_dec_u32(&dec);
+            v->pos = dec.p;
             if (f != LEDE_FIELD_STEM)
-                for (uint32_t k = 0; k < tf; k++)
+                for (uint32_t k = 0; k < v->tf; k++)
                     lede_dec_varint(&dec);
             if (dec.rc != LEDE_OK)
-                break;
-            long ti = fieldbuf_term(b, s, len);
+                return LEDE_ECORRUPT;
+            v->pos_bytes = (uint32_t)(dec.p - v->pos);
+            __builtin_prefetch(&b->slots[v->h & (b->nslots - 1)]);
+        }
+        for (uint64_t i = 0; i < n; i++) {
+            const vterm *v = &ix->vt[i];
+            if (i + 4 < n) {
+                /* The slot of a later term is in cache by now: fetch its term. */
+                uint64_t sv = b->slots[ix->vt[i + 4].h & (b->nslots - 1)];
+                if (sv)
+                    __builtin_prefetch(&b->t[(sv & 0xffffffffu) - 1]);
+            }
+            long ti = fieldbuf_term(b, v->s, v->len, v->h);
             if (ti < 0)
                 return LEDE_ENOMEM;
             gterm *e = &b->t[ti];
-            bposting bp = {(uint32_t)ti, d->docid, tf, ttf};
+            bposting bp = {(uint32_t)ti, d->docid, v->tf, v->ttf};
             lede_buf_append(&b->post, &bp, sizeof bp);
             if (f != LEDE_FIELD_STEM) {
-                uint32_t *out = (uint32_t *)(void *)lede_buf_grow(&b->pos, (size_t)tf * 4);
+                uint32_t *out = (uint32_t *)(void *)lede_buf_grow(&b->pos, (size_t)v->tf * 4);
                 lede_dec pd;
-                lede_dec_init(&pd, p0, (size_t)(dec.p - p0));
+                lede_dec_init(&pd, v->pos, v->pos_bytes);
                 uint32_t last = 0;
-                for (uint32_t k = 0; out && k < tf; k++) {
+                for (uint32_t k = 0; out && k < v->tf; k++) {
                     uint32_t g = lede_dec_u32(&pd);
                     last = k ? last + g : g;
                     out[k] = last;
@@ -673,40 +797,18 @@ static int merge_doc(lede_index *ix, wdoc *d)
             if (b->post.rc != LEDE_OK || b->pos.rc != LEDE_OK)
                 return LEDE_ENOMEM;
             e->df++;
-            e->cf += tf;
-            e->max_tf = LEDE_MAX(e->max_tf, tf);
-            e->max_ttf = LEDE_MAX(e->max_ttf, ttf);
+            e->cf += v->tf;
+            e->max_tf = LEDE_MAX(e->max_tf, v->tf);
+            e->max_ttf = LEDE_MAX(e->max_ttf, v->ttf);
         }
     }
     return dec.rc;
 }
 
-/* Analyse the documents added since the last call and merge them in order. */
-static int analyze_pending(lede_index *ix)
+/* Merge analysed ops [from, to) into the batch, in order. */
+static int merge_range(lede_index *ix, size_t from, size_t to)
 {
     int rc = LEDE_OK;
-    size_t from = ix->nanalyzed, to = ix->nops;
-    if (from == to)
-        return LEDE_OK;
-    job j = {ix, from, to, PTHREAD_MUTEX_INITIALIZER};
-    int nt = ix->nthreads;
-    if ((size_t)nt > to - from)
-        nt = (int)(to - from);
-    pthread_t th[64];
-    thread_arg args[64];
-    int started = 0;
-    for (int i = 1; i < nt && i < 64; i++) {
-        args[i].j = &j;
-        args[i].w = &ix->workers[i];
-        if (pthread_create(&th[i], NULL, thread_main, &args[i]) != 0)
-            break;
-        started = i;
-    }
-    run_jobs(&j, &ix->workers[0]);
-    for (int i = 1; i <= started; i++)
-        pthread_join(th[i], NULL);
-    pthread_mutex_destroy(&j.lock);
-
     for (size_t i = from; i < to; i++) {
         wdoc *d = ix->ops[i];
         ix->pending_bytes -= d->title_bytes + d->body_len;
@@ -744,6 +846,42 @@ static int analyze_pending(lede_index *ix)
         d->body_len = 0;
     }
     ix->nanalyzed = to;
+    return rc;
+}
+
+/*
+ * Start analysing the ops added since the last call and merge the run
+ * analysed before, overlapping the two.  With one thread, analyse and merge
+ * in place.
+ */
+static int pipeline_step(lede_index *ix)
+{
+    size_t from = ix->ndispatched, to = ix->nops;
+    ix->queued_bytes = 0;
+    if (!ix->nthreads_started) {
+        for (size_t i = from; i < to; i++)
+            if (!ix->ops[i]->is_delete)
+                analyze_one(&ix->workers[0], ix->ops[i]);
+        ix->ndispatched = to;
+        return merge_range(ix, from, to);
+    }
+    pool_wait(ix);
+    size_t mfrom = ix->nanalyzed, mto = ix->ndispatched;
+    if (from < to) {
+        if (pool_dispatch(ix, from, to) != LEDE_OK)
+            return LEDE_ENOMEM;
+        ix->ndispatched = to;
+    }
+    return merge_range(ix, mfrom, mto);
+}
+
+/* Analyse and merge every op buffered. */
+static int analyze_pending(lede_index *ix)
+{
+    int rc = pipeline_step(ix);
+    pool_wait(ix);
+    if (rc == LEDE_OK && ix->nanalyzed < ix->ndispatched)
+        rc = merge_range(ix, ix->nanalyzed, ix->ndispatched);
     return rc;
 }
 
@@ -1077,6 +1215,8 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
             ti.npostings += ti.last_chunk_n - dropped;
         }
         for (uint32_t k = e->start; k < e->start + e->df; k++) {
+            if (k + 8 < e->start + e->df)
+                __builtin_prefetch(&bpost[sorted[k + 8]]);
             const bposting *bp = &bpost[sorted[k]];
             if ((rc = plist_room(&pl, 1, f != LEDE_FIELD_STEM ? bp->tf : 0)) != LEDE_OK)
                 goto cleanup;
@@ -1187,7 +1327,7 @@ static int delete_doc(lede_index *ix, lede_txn *t, uint32_t docid, lede_stats_re
         } else if (!(body = malloc((size_t)sz + 1))) {
             rc = LEDE_ENOMEM;
         } else {
-            size_t z = ZSTD_decompressDCtx(ix->workers[0].dctx, body, (size_t)sz + 1, v.data, v.len);
+            size_t z = ZSTD_decompressDCtx(ix->workers[ix->nthreads].dctx, body, (size_t)sz + 1, v.data, v.len);
             if (ZSTD_isError(z) || z != sz)
                 rc = LEDE_ECORRUPT;
             body_len = z;
@@ -1198,7 +1338,7 @@ static int delete_doc(lede_index *ix, lede_txn *t, uint32_t docid, lede_stats_re
         set_msg(ix, "cannot delete document %u: its stored text is unreadable", docid);
         goto cleanup;
     }
-    rc = analyze_doc(&ix->workers[0], title, title_bytes, body, body_len, &terms, NULL, &len,
+    rc = analyze_doc(&ix->workers[ix->nthreads], title, title_bytes, body, body_len, &terms, NULL, &len,
                      &title_len);
     free(title);
     if (rc != LEDE_OK)
@@ -1211,6 +1351,7 @@ static int delete_doc(lede_index *ix, lede_txn *t, uint32_t docid, lede_stats_re
         for (uint64_t i = 0; i < n && d.rc == LEDE_OK; i++) {
             uint32_t tl = lede_dec_u32(&d);
             const uint8_t *s = lede_dec_bytes(&d, tl);
+            lede_dec_u64le(&d); /* hash */
             uint32_t tf = lede_dec_u32(&d);
             lede_dec_varint(&d);
             if (f != LEDE_FIELD_STEM)
@@ -1502,12 +1643,13 @@ int lede_index_open(lede_index **out, const char *dir, const lede_index_options 
         lede_store_grow(ix->s, ix->max_size);
     if ((rc = setup_language(ix, opts, &msg)) != LEDE_OK)
         goto cleanup;
-    ix->workers = calloc((size_t)ix->nthreads, sizeof *ix->workers);
+    /* One analyzer per thread, and one more for the main thread's deletes. */
+    ix->workers = calloc((size_t)ix->nthreads + 1, sizeof *ix->workers);
     if (!ix->workers) {
         rc = LEDE_ENOMEM;
         goto cleanup;
     }
-    for (int i = 0; i < ix->nthreads; i++) {
+    for (int i = 0; i <= ix->nthreads; i++) {
         worker *w = &ix->workers[i];
         if ((rc = lede_analyzer_new(&w->a, ix->language)) != LEDE_OK) {
             if (asprintf(&msg, "unknown language %s", ix->language) < 0)
@@ -1535,6 +1677,8 @@ int lede_index_open(lede_index **out, const char *dir, const lede_index_options 
         }
         ix->committed_max = ix->next_docid = st.max_docid;
     }
+    if (ix->nthreads > 1 && pool_start(ix) != LEDE_OK)
+        pool_stop(ix); /* no thread could start: analyse on this one */
     *out = ix;
     ix = NULL;
 cleanup:
@@ -1554,8 +1698,9 @@ void lede_index_close(lede_index *ix)
     if (!ix)
         return;
     batch_reset(ix);
+    pool_stop(ix);
     if (ix->workers)
-        for (int i = 0; i < ix->nthreads; i++)
+        for (int i = 0; i <= ix->nthreads; i++)
             worker_free(&ix->workers[i]);
     free(ix->workers);
     lede_store_close(ix->s);
@@ -1572,8 +1717,8 @@ void lede_index_close(lede_index *ix)
 static int maybe_flush(lede_index *ix)
 {
     int rc = LEDE_OK;
-    if (ix->pending_bytes >= ANALYZE_BYTES || ix->nops - ix->nanalyzed >= ANALYZE_DOCS)
-        rc = analyze_pending(ix);
+    if (ix->queued_bytes >= ANALYZE_BYTES || ix->nops - ix->ndispatched >= ANALYZE_DOCS)
+        rc = pipeline_step(ix);
     /* LMDB keeps the batch's dirty pages in memory too, about as large as
      * what it writes: commit at half the budget to stay near it. */
     if (rc == LEDE_OK && lede_index_buffered(ix) >= ix->budget / 2)
@@ -1635,6 +1780,7 @@ int lede_index_add(lede_index *ix, const lede_doc *doc)
         return LEDE_ENOMEM;
     }
     ix->pending_bytes += doc->title_len + doc->body_len;
+    ix->queued_bytes += doc->title_len + doc->body_len;
     return maybe_flush(ix);
 }
 
