@@ -851,22 +851,24 @@ static int merge_range(lede_index *ix, size_t from, size_t to)
 
 /*
  * Start analysing the ops added since the last call and merge the run
- * analysed before, overlapping the two.  With one thread, analyse and merge
- * in place.
+ * analysed before, overlapping the two.  With one thread, analyse in place,
+ * then merge the run before, like the threads do.
  */
 static int pipeline_step(lede_index *ix)
 {
     size_t from = ix->ndispatched, to = ix->nops;
     ix->queued_bytes = 0;
+    size_t mfrom = ix->nanalyzed, mto = ix->ndispatched;
     if (!ix->nthreads_started) {
+        /* Same lag as with threads, so batches end at the same documents
+         * and the index is byte for byte the same whatever the thread count. */
         for (size_t i = from; i < to; i++)
             if (!ix->ops[i]->is_delete)
                 analyze_one(&ix->workers[0], ix->ops[i]);
         ix->ndispatched = to;
-        return merge_range(ix, from, to);
+        return merge_range(ix, mfrom, mto);
     }
     pool_wait(ix);
-    size_t mfrom = ix->nanalyzed, mto = ix->ndispatched;
     if (from < to) {
         if (pool_dispatch(ix, from, to) != LEDE_OK)
             return LEDE_ENOMEM;

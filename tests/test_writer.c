@@ -159,6 +159,20 @@ Test(writer, same_index_whatever_the_thread_count)
     lede_reader_close(a);
     lede_reader_close(b);
     fx_check(two);
+
+    /* With the same budget the batches end at the same documents: the same bytes. */
+    char *three = fx_tmpdir();
+    fx_index(three, 0, fx_ndocs, 1, 64 << 10);
+    a = fx_reader(two);
+    b = fx_reader(three);
+    lede_index_sizes za, zb;
+    cr_assert_eq(lede_reader_sizes(a, &za), LEDE_OK);
+    cr_assert_eq(lede_reader_sizes(b, &zb), LEDE_OK);
+    cr_expect_eq(memcmp(&za, &zb, sizeof za), 0, "sizes differ: postings %llu vs %llu",
+                 (unsigned long long)za.postings, (unsigned long long)zb.postings);
+    lede_reader_close(a);
+    lede_reader_close(b);
+    fx_rmdir(three);
     fx_rmdir(two);
 }
 
