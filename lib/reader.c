@@ -106,36 +106,66 @@ int lede_docrec_decode(lede_docrec *out, const void *data, size_t len)
 int lede_entities_decode(lede_entity_list *out, const uint8_t *data, size_t len)
 {
     lede_dec d;
+    const char **names = NULL;
+    size_t *lens = NULL;
+    int rc = LEDE_OK;
     lede_dec_init(&d, data, len);
-    uint64_t n = lede_dec_varint(&d);
-    if (d.rc != LEDE_OK || n > len)
+    uint64_t nnames = lede_dec_varint(&d);
+    if (d.rc != LEDE_OK || nnames > len)
         return LEDE_ECORRUPT;
+    names = malloc((nnames + 1) * sizeof *names);
+    lens = malloc((nnames + 1) * sizeof *lens);
+    if (!names || !lens) {
+        rc = LEDE_ENOMEM;
+        goto cleanup;
+    }
+    for (uint64_t i = 0; i < nnames; i++)
+        names[i] = lede_dec_str(&d, &lens[i]);
+    uint64_t n = lede_dec_varint(&d);
+    if (d.rc != LEDE_OK || n > len) {
+        rc = LEDE_ECORRUPT;
+        goto cleanup;
+    }
+    int64_t pos = 0, start = 0;
     for (uint64_t i = 0; i < n; i++) {
-        size_t nl;
-        const char *name = lede_dec_str(&d, &nl);
-        uint32_t first = lede_dec_u32(&d), span = lede_dec_u32(&d);
-        uint32_t start = lede_dec_u32(&d), elen = lede_dec_u32(&d);
-        if (d.rc != LEDE_OK || span > UINT32_MAX - first || elen > UINT32_MAX - start)
-            return LEDE_ECORRUPT;
+        uint64_t ni = lede_dec_varint(&d);
+        pos += lede_unzigzag(lede_dec_varint(&d));
+        uint32_t span = lede_dec_u32(&d);
+        start += lede_unzigzag(lede_dec_varint(&d));
+        uint32_t elen = lede_dec_u32(&d);
+        if (d.rc != LEDE_OK || ni >= nnames || pos < 0 || pos > UINT32_MAX - (int64_t)span ||
+            start < 0 || start > UINT32_MAX - (int64_t)elen) {
+            rc = LEDE_ECORRUPT;
+            goto cleanup;
+        }
         if (out->n == out->cap) {
             size_t nc = out->cap ? out->cap * 2 : 16;
-            lede_entity *ni = realloc(out->items, nc * sizeof *ni);
-            if (!ni)
-                return LEDE_ENOMEM;
-            out->items = ni;
+            lede_entity *nitems = realloc(out->items, nc * sizeof *nitems);
+            if (!nitems) {
+                rc = LEDE_ENOMEM;
+                goto cleanup;
+            }
+            out->items = nitems;
             out->cap = nc;
         }
         lede_entity *e = &out->items[out->n];
-        if (!(e->name = strndup(name, nl)))
-            return LEDE_ENOMEM;
-        e->name_len = nl;
-        e->first_pos = first;
-        e->last_pos = first + span;
-        e->start = start;
-        e->end = start + elen;
+        if (!(e->name = strndup(names[ni], lens[ni]))) {
+            rc = LEDE_ENOMEM;
+            goto cleanup;
+        }
+        e->name_len = lens[ni];
+        e->first_pos = (uint32_t)pos;
+        e->last_pos = (uint32_t)pos + span;
+        e->start = (uint32_t)start;
+        e->end = (uint32_t)start + elen;
         out->n++;
     }
-    return d.p == d.end ? LEDE_OK : LEDE_ECORRUPT;
+    if (d.p != d.end)
+        rc = LEDE_ECORRUPT;
+cleanup:
+    free(names);
+    free(lens);
+    return rc;
 }
 
 size_t lede_chunk_key(uint8_t *out, const char *term, size_t len, uint32_t docid)

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -245,6 +246,9 @@ int lede_store_open(lede_store **out, const char *dir, int create, char **errmsg
         rc = err == MDB_VERSION_MISMATCH || err == MDB_INVALID ? LEDE_EVERSION : LEDE_EIO;
         goto cleanup;
     }
+    /* Free the reader slots of processes that died holding one (kill -9). */
+    int dead = 0;
+    mdb_reader_check(s->env, &dead);
     if ((rc = open_dbs(s, create, errmsg)) != LEDE_OK)
         goto cleanup;
     s->next = registry;
@@ -305,6 +309,16 @@ uint64_t lede_store_used(lede_store *s)
     mdb_env_info(s->env, &info);
     mdb_env_stat(s->env, &st);
     return ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
+}
+
+void lede_store_release_pages(lede_store *s)
+{
+    MDB_envinfo info;
+    if (mdb_env_info(s->env, &info) != 0 || !info.me_mapaddr)
+        return;
+    /* The map is a shared read-only file mapping (no MDB_WRITEMAP): dropping
+     * its pages loses nothing, even under open read transactions. */
+    madvise(info.me_mapaddr, info.me_mapsize, MADV_DONTNEED);
 }
 
 int lede_store_grow(lede_store *s, uint64_t bytes)

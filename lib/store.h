@@ -75,6 +75,12 @@ uint64_t lede_store_mapsize(lede_store *s);
  * process are open (the map cannot move under them).
  */
 int lede_store_grow(lede_store *s, uint64_t bytes);
+/**
+ * Drop this process's mapping of the map's pages (MADV_DONTNEED): they stay
+ * in the page cache and come back on the next access, but stop counting in
+ * the writer's resident set.
+ */
+void lede_store_release_pages(lede_store *s);
 /** Bytes used by the data file (last committed state). */
 uint64_t lede_store_used(lede_store *s);
 

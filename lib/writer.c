@@ -19,9 +19,11 @@
  *                   varint zigzag(mtime), varint size, u64 LE hash,
  *                   varint n, entity list (n bytes)
  *              (str = varint length, bytes, NUL)
- *              entity list = varint count, then per entity: str name,
- *                   varint first_pos, varint last_pos - first_pos,
- *                   varint start, varint end - start
+ *              entity list = varint nnames, nnames x str name (in order of
+ *                   first appearance), varint count, then per occurrence:
+ *                   varint name index, varint zigzag(first_pos - previous
+ *                   first_pos), varint last_pos - first_pos, varint
+ *                   zigzag(start - previous start), varint end - start
  *   text       docid(BE32) -> zstd frame of the body
  *   ids        external id (cut at 400 bytes + xxh64 when longer) -> docid(BE32)
  *   doclens    page(BE32) = docid / 1024 -> 1024 u32 LE lengths (0: none)
@@ -69,6 +71,7 @@ typedef struct lterm {
     uint32_t tf, ttf;
     uint32_t pstart, pfill;
     uint32_t slot;
+    uint32_t ent;   /* index in the stored entity names, or UINT32_MAX */
     uint8_t field;
 } lterm;
 
@@ -154,6 +157,7 @@ static long worker_term(worker *w, int field, const char *s, size_t len)
     e->len = (uint32_t)len;
     e->field = (uint8_t)field;
     e->slot = (uint32_t)j;
+    e->ent = UINT32_MAX;
     lede_buf_append(&w->strs, s, len);
     if (w->strs.rc != LEDE_OK)
         return -1;
@@ -298,15 +302,47 @@ static int analyze_doc(worker *w, const char *title, size_t tlen, const char *bo
         }
     }
     if (ents_out) {
-        size_t nb = w->ents.n - title_ents;
-        lede_buf_put_varint(ents_out, nb);
+        /* Each distinct name once, then the occurrences as small deltas. */
+        uint32_t nnames = 0, nocc = 0;
         for (size_t i = title_ents; i < w->ents.n; i++) {
             const lede_entity *e = &w->ents.items[i];
-            lede_buf_put_str(ents_out, e->name, e->name_len);
-            lede_buf_put_varint(ents_out, e->first_pos);
+            long t = e->name_len && e->name_len <= LEDE_KEY_TERM_MAX && !memchr(e->name, 0, e->name_len)
+                         ? worker_term(w, LEDE_FIELD_NAME, e->name, e->name_len)
+                         : -1;
+            if (t < 0)
+                continue; /* a name too long to index is not stored either */
+            nocc++;
+            if (w->t[t].ent == UINT32_MAX)
+                w->t[t].ent = nnames++;
+        }
+        lede_buf_put_varint(ents_out, nnames);
+        /* Names in order of first appearance. */
+        for (size_t i = title_ents, next = 0; i < w->ents.n; i++) {
+            const lede_entity *e = &w->ents.items[i];
+            if (!e->name_len || e->name_len > LEDE_KEY_TERM_MAX || memchr(e->name, 0, e->name_len))
+                continue;
+            long t = worker_term(w, LEDE_FIELD_NAME, e->name, e->name_len);
+            if (t >= 0 && w->t[t].ent == next) {
+                lede_buf_put_str(ents_out, e->name, e->name_len);
+                next++;
+            }
+        }
+        lede_buf_put_varint(ents_out, nocc);
+        uint32_t prev_pos = 0, prev_start = 0;
+        for (size_t i = title_ents; i < w->ents.n; i++) {
+            const lede_entity *e = &w->ents.items[i];
+            if (!e->name_len || e->name_len > LEDE_KEY_TERM_MAX || memchr(e->name, 0, e->name_len))
+                continue;
+            long t = worker_term(w, LEDE_FIELD_NAME, e->name, e->name_len);
+            if (t < 0)
+                continue;
+            lede_buf_put_varint(ents_out, w->t[t].ent);
+            lede_buf_put_varint(ents_out, lede_zigzag((int64_t)e->first_pos - prev_pos));
             lede_buf_put_varint(ents_out, e->last_pos - e->first_pos);
-            lede_buf_put_varint(ents_out, e->start);
+            lede_buf_put_varint(ents_out, lede_zigzag((int64_t)e->start - prev_start));
             lede_buf_put_varint(ents_out, e->end - e->start);
+            prev_pos = e->first_pos;
+            prev_start = e->start;
         }
         if (ents_out->rc != LEDE_OK)
             goto nomem;
@@ -1530,6 +1566,10 @@ int lede_index_commit(lede_index *ix)
         goto cleanup;
     }
     ix->committed_max = ix->next_docid;
+    /* The pages of the map read during the batch count in this process's
+     * RSS; drop them (they stay in the page cache) so the RSS stays near the
+     * budget however large the index grows. */
+    lede_store_release_pages(ix->s);
 cleanup:
     batch_reset(ix);
     return rc;
