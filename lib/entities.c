@@ -267,6 +267,32 @@ void lede_entity_list_clear(lede_entity_list *list)
     list->cap = 0;
 }
 
+int lede_entity_list_push(lede_entity_list *list, const char *name, size_t len,
+                          uint32_t first_pos, uint32_t last_pos, uint32_t start, uint32_t end)
+{
+    if (list->n == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 16;
+        lede_entity *items = realloc(list->items, cap * sizeof(*items));
+        if (items == NULL)
+            return LEDE_ENOMEM;
+        list->items = items;
+        list->cap = cap;
+    }
+    char *copy = name_alloc(list, len + 1);
+    if (copy == NULL)
+        return LEDE_ENOMEM;
+    memcpy(copy, name, len);
+    copy[len] = '\0';
+    lede_entity *e = &list->items[list->n++];
+    e->name = copy;
+    e->name_len = len;
+    e->first_pos = first_pos;
+    e->last_pos = last_pos;
+    e->start = start;
+    e->end = end;
+    return LEDE_OK;
+}
+
 static int is_cap(const lede_ent_tok *t)
 {
     return (t->flags & (LEDE_TOKEN_CAPITALIZED | LEDE_TOKEN_ALLCAPS)) &&

@@ -138,27 +138,10 @@ int lede_entities_decode(lede_entity_list *out, const uint8_t *data, size_t len)
             rc = LEDE_ECORRUPT;
             goto cleanup;
         }
-        if (out->n == out->cap) {
-            size_t nc = out->cap ? out->cap * 2 : 16;
-            lede_entity *nitems = realloc(out->items, nc * sizeof *nitems);
-            if (!nitems) {
-                rc = LEDE_ENOMEM;
-                goto cleanup;
-            }
-            out->items = nitems;
-            out->cap = nc;
-        }
-        lede_entity *e = &out->items[out->n];
-        if (!(e->name = strndup(names[ni], lens[ni]))) {
-            rc = LEDE_ENOMEM;
+        if ((rc = lede_entity_list_push(out, names[ni], lens[ni], (uint32_t)pos,
+                                        (uint32_t)pos + span, (uint32_t)start,
+                                        (uint32_t)start + elen)) != LEDE_OK)
             goto cleanup;
-        }
-        e->name_len = lens[ni];
-        e->first_pos = (uint32_t)pos;
-        e->last_pos = (uint32_t)pos + span;
-        e->start = (uint32_t)start;
-        e->end = (uint32_t)start + elen;
-        out->n++;
     }
     if (d.p != d.end)
         rc = LEDE_ECORRUPT;

@@ -155,6 +155,12 @@ int lede_entities_spot(lede_analyzer *a, const char *text, size_t len, uint32_t 
                        lede_entity_list *out);
 /** Free the names and the array; the list is empty and reusable afterwards. */
 void lede_entity_list_clear(lede_entity_list *list);
+/**
+ * Append an entity (name copied into the list's own storage).  Used by the
+ * index reader to rebuild a document's stored list.  LEDE_ENOMEM.
+ */
+int lede_entity_list_push(lede_entity_list *list, const char *name, size_t len,
+                          uint32_t first_pos, uint32_t last_pos, uint32_t start, uint32_t end);
 
 #ifdef __cplusplus
 }
