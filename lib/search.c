@@ -61,6 +61,7 @@ struct cursor {
     double ub;      /* the most this cursor can add to a score */
     double weight;  /* multiplier of the BM25 weight */
     int stale;      /* a shallow seek moved the postings: seek before reading */
+    int bonus;      /* only ever adds to documents other clauses match (proximity) */
     /* C_TERM */
     lede_postings *p;
     lede_term_info ti;
@@ -170,6 +171,7 @@ static int add_leaf(qctx *q, cursor *c)
 static int cseek(cursor *c, uint32_t target);
 static int cnext(cursor *c);
 static double cscore(cursor *c);
+static int phrase_probe(cursor *c, uint32_t cand, double *score);
 
 /* Effective tf of a term posting: title occurrences may weigh more. */
 static double term_tf(const cursor *c, uint32_t tf, uint32_t title_tf)
@@ -314,9 +316,10 @@ static int phrase_settle(cursor *c, uint32_t target)
 
 static int or_settle(cursor *c)
 {
+    /* Bonus clauses never propose a document; they are probed when scoring. */
     uint32_t d = LEDE_DOCID_END;
     for (size_t i = 0; i < c->nkids; i++)
-        if (c->kids[i]->doc < d)
+        if (!c->kids[i]->bonus && c->kids[i]->doc < d)
             d = c->kids[i]->doc;
     c->doc = d;
     return LEDE_OK;
@@ -404,7 +407,7 @@ static int cseek(cursor *c, uint32_t target)
         return phrase_settle(c, target);
     case C_OR:
         for (size_t i = 0; i < c->nkids; i++)
-            if ((rc = cseek(c->kids[i], target)) != LEDE_OK)
+            if (!c->kids[i]->bonus && (rc = cseek(c->kids[i], target)) != LEDE_OK)
                 return rc;
         return or_settle(c);
     case C_AND:
@@ -437,7 +440,7 @@ static int cnext(cursor *c)
         return rc == LEDE_OK ? term_settle(c) : rc;
     case C_OR:
         for (size_t i = 0; i < c->nkids; i++)
-            if (c->kids[i]->doc == d && (rc = cnext(c->kids[i])) != LEDE_OK)
+            if (!c->kids[i]->bonus && c->kids[i]->doc == d && (rc = cnext(c->kids[i])) != LEDE_OK)
                 return rc;
         return or_settle(c);
     default:
@@ -461,9 +464,15 @@ static double cscore(cursor *c)
                                             lede_bm25_norm(&q->bm, doclen(q->s, c->doc)));
     case C_OR:
     case C_AND:
-        for (size_t i = 0; i < c->nkids; i++)
-            if (c->kids[i]->doc == c->doc)
+        for (size_t i = 0; i < c->nkids; i++) {
+            if (c->kids[i]->bonus) {
+                double b;
+                if (phrase_probe(c->kids[i], c->doc, &b) == LEDE_OK)
+                    sum += b;
+            } else if (c->kids[i]->doc == c->doc) {
                 sum += cscore(c->kids[i]);
+            }
+        }
         return sum;
     case C_ANDNOT:
         return cscore(c->kids[0]);
@@ -651,7 +660,7 @@ static cursor *open_term(qctx *q, int field, const char *text, size_t len, lede_
 }
 
 static cursor *open_phrase(qctx *q, char *const *words, size_t n, uint32_t slop, int ordered,
-                           lede_qwhere where)
+                           lede_qwhere where, int bonus)
 {
     cursor *c = cnew(q, C_PHRASE);
     if (!c) {
@@ -718,7 +727,12 @@ static cursor *open_phrase(qctx *q, char *const *words, size_t n, uint32_t slop,
         strcat(c->label, words[i]);
     }
     c->doc = 0;
-    int rc = phrase_settle(c, 0);
+    c->bonus = bonus;
+    int rc = LEDE_OK;
+    if (bonus)
+        c->stale = 1; /* probed document by document, never settled ahead */
+    else
+        rc = phrase_settle(c, 0);
     if (rc == LEDE_OK)
         rc = add_leaf(q, c);
     if (rc != LEDE_OK) {
@@ -970,7 +984,12 @@ static cursor *build_bool(qctx *q, const lede_qnode *n, int positive)
      * content words becomes an optional clause scored like a term whose tf
      * is the number of close co-occurrences, so pruning still applies.
      */
-    if (q->proximity > 0 && q->depth == 1 && positive) {
+    /*
+     * Short queries are mostly names and headlines, where BM25 alone already
+     * ranks well and latency matters most; descriptions of an information
+     * need (four content words or more) gain from proximity.
+     */
+    if (q->proximity > 0 && q->depth == 1 && positive && content >= LEDE_SEARCH_PROX_MIN_WORDS) {
         const lede_qnode *prev = NULL;
         size_t npairs = 0;
         for (size_t i = 0; i < n->nshould && q->rc == LEDE_OK; i++) {
@@ -985,10 +1004,11 @@ static cursor *build_bool(qctx *q, const lede_qnode *n, int positive)
                     break;
                 }
                 should = v;
-                cursor *c = open_phrase(q, pair, 2, q->prox_window, 0, LEDE_Q_ANYWHERE);
+                cursor *c = open_phrase(q, pair, 2, q->prox_window, 0, LEDE_Q_ANYWHERE, 1);
                 if (c && c->kind == C_PHRASE) {
                     c->weight = q->proximity;
                     c->ub *= q->proximity;
+                    c->bonus = 1;
                     should[ns++] = c;
                     npairs++;
                 }
@@ -1063,7 +1083,7 @@ static cursor *build(qctx *q, const lede_qnode *n, int positive)
                       n->text, c->idf);
         return c;
     case LEDE_Q_PHRASE:
-        c = open_phrase(q, n->words, n->nwords, n->slop, n->ordered, n->where);
+        c = open_phrase(q, n->words, n->nwords, n->slop, n->ordered, n->where, 0);
         if (c && n->name_bonus)
             c->weight = q->name_boost;
         if (c && positive && c->kind == C_PHRASE) {
@@ -1130,10 +1150,39 @@ static int date_ok(qctx *q, uint32_t docid, const char **date_out)
     return 1;
 }
 
+/* Bonus clauses first (they never propose candidates), then by bound. */
 static int by_ub(const void *a, const void *b)
 {
     const cursor *x = *(cursor *const *)a, *y = *(cursor *const *)b;
+    if (x->bonus != y->bonus)
+        return y->bonus - x->bonus;
     return x->ub < y->ub ? -1 : x->ub > y->ub;
+}
+
+/*
+ * Whether a phrase occurs in document cand, and its score there, moving only
+ * its words' lists: settling the phrase itself would look for its next
+ * occurrence past cand, checking positions in documents nobody asked about.
+ * The cursor is left stale, so any later seek settles it properly.
+ */
+static int phrase_probe(cursor *c, uint32_t cand, double *score)
+{
+    *score = 0.0;
+    c->stale = 1;
+    for (size_t i = 0; i < c->nps; i++) {
+        if (lede_postings_docid(c->ps[i]) < cand) {
+            int rc = lede_postings_seek(c->ps[i], cand);
+            if (rc != LEDE_OK && rc != LEDE_ITEROVER)
+                return rc;
+        }
+        if (lede_postings_docid(c->ps[i]) != cand)
+            return LEDE_OK;
+    }
+    c->doc = cand;
+    int rc = phrase_count(c, &c->ptf);
+    if (rc == LEDE_OK && c->ptf > 0)
+        *score = cscore(c);
+    return rc;
 }
 
 /* MaxScore over the optional clauses of a pure OR. */
@@ -1151,7 +1200,17 @@ static int run_maxscore(qctx *q, cursor *root, lede_topk *top, uint64_t *scored)
     qsort(c, n, sizeof *c, by_ub);
     for (size_t i = 0; i < n; i++)
         cum[i] = c[i]->ub + (i ? cum[i - 1] : 0.0);
-    size_t fe = 0; /* c[fe..n) are essential */
+    /*
+     * A proximity clause matches only documents its words' own clauses
+     * match, so it never needs to propose a candidate: it is non-essential
+     * from the start, whatever its bound.
+     */
+    size_t nbonus = 0;
+    while (nbonus < n && c[nbonus]->bonus)
+        nbonus++;
+    if (nbonus == n)
+        nbonus = 0;
+    size_t fe = nbonus; /* c[fe..n) are essential */
     double theta = lede_topk_threshold(top);
     for (;;) {
         while (fe < n && cum[fe] <= theta)
@@ -1178,6 +1237,13 @@ static int run_maxscore(qctx *q, cursor *root, lede_topk *top, uint64_t *scored)
                 double bb = block_bound(c[i], cand);
                 if (score + bb + (i ? cum[i - 1] : 0.0) <= theta)
                     continue; /* this block cannot help: look no further into it */
+                if (c[i]->kind == C_PHRASE) {
+                    double ps;
+                    if ((rc = phrase_probe(c[i], cand, &ps)) != LEDE_OK)
+                        goto cleanup;
+                    score += ps;
+                    continue;
+                }
                 if ((rc = cseek(c[i], cand)) != LEDE_OK)
                     goto cleanup;
                 if (c[i]->doc == cand)

@@ -17,9 +17,10 @@ unsigned lede_search_edit_distance(const char *a, size_t alen, const char *b, si
 /** Defaults of the ranking, in one place so the CLI's --help can print them. */
 #define LEDE_SEARCH_K1 1.2
 #define LEDE_SEARCH_B 0.75
-#define LEDE_SEARCH_TITLE_WEIGHT 2.0
-#define LEDE_SEARCH_PROXIMITY 0.0
+#define LEDE_SEARCH_TITLE_WEIGHT 2.5
+#define LEDE_SEARCH_PROXIMITY 0.1
 #define LEDE_SEARCH_NAME_BOOST 1.0
 #define LEDE_SEARCH_PROX_WINDOW 4
+#define LEDE_SEARCH_PROX_MIN_WORDS 4
 
 #endif /* LEDE_SEARCH_INTERNAL_H */
