@@ -23,6 +23,10 @@ typedef struct checker {
     void *payload;
     uint64_t problems;
     int stop;
+    /* Filled by check_docs: which doc ids have a record, and their lengths. */
+    uint8_t *live;
+    uint32_t *lens;
+    uint32_t max_docid;
 } checker;
 
 static void problem(checker *c, const char *where, const char *fmt, ...)
@@ -115,16 +119,16 @@ static uint64_t check_term(checker *c, int f, const char *term, size_t tlen,
                 stored++;
                 if (lede_reader_is_deleted(c->r, d))
                     continue;
-                lede_doc_info info;
-                if (lede_reader_doc(c->r, d, &info) != LEDE_OK) {
+                if (d > c->max_docid || !c->live[d]) {
                     problem(c, where, "%s term \"%.*s\": posting for doc %u, which does not exist",
                             space_names[f], tl, term, d);
                     continue;
                 }
+                uint32_t dlen = c->lens[d];
                 df++;
                 cf += tfs[i];
-                if (tfs[i] > ti->max_tf || ttfs[i] > ti->max_title_tf || info.len < ti->min_len ||
-                    info.len < m->min_len)
+                if (tfs[i] > ti->max_tf || ttfs[i] > ti->max_title_tf || dlen < ti->min_len ||
+                    dlen < m->min_len)
                     problem(c, where, "%s term \"%.*s\": doc %u exceeds the term's bounds",
                             space_names[f], tl, term, d);
             }
@@ -229,6 +233,10 @@ static void check_docs(checker *c, const lede_stats_rec *st)
         }
         ndocs++;
         total += rec.len;
+        if (d <= c->max_docid) {
+            c->live[d] = 1;
+            c->lens[d] = rec.len;
+        }
         if (d == 0 || d > st->max_docid)
             problem(c, "docs", "document %u is beyond the largest doc id %u", d, st->max_docid);
         if (lede_reader_is_deleted(c->r, d))
@@ -286,9 +294,22 @@ int lede_index_check(const char *dir, lede_check_fn fn, void *payload, uint64_t 
     rc = lede_store_get(c.t, LEDE_DB_META, "stats", 5, &v);
     if (rc == LEDE_OK && lede_stats_decode(&st, v.data, v.len) != LEDE_OK)
         problem(&c, "meta", "the statistics record is damaged");
+    c.max_docid = st.max_docid;
+    c.live = calloc((size_t)c.max_docid + 1, 1);
+    c.lens = calloc((size_t)c.max_docid + 1, sizeof *c.lens);
+    if (!c.live || !c.lens) {
+        free(c.live);
+        free(c.lens);
+        lede_reader_close(c.r);
+        if (errmsg && asprintf(errmsg, "out of memory checking %s", dir) < 0)
+            *errmsg = NULL;
+        return LEDE_ENOMEM;
+    }
     check_docs(&c, &st);
     for (int f = 0; f < 3 && !c.stop; f++)
         check_field(&c, f, &st);
+    free(c.live);
+    free(c.lens);
     lede_reader_close(c.r);
     if (nproblems)
         *nproblems = c.problems;
