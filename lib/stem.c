@@ -5,12 +5,11 @@
  * fold or split text (the caller passes a folded word).
  *
  * Why a cache: word frequencies follow Zipf's law, so a few thousand
- * distinct words make up nearly all running text, and a two-way
+ * distinct words make up nearly all running text, and a small
  * set-associative table of recent (word → stem) pairs answers almost every
- * call without running the Snowball machine (95.5% hits on Reuters-21578,
- * see docs/bench/analysis.md).  Each slot is one cache line holding a hash
- * tag and both strings inline (no allocation per word); words longer than
- * STEM_CACHE_WORD bytes are rare and bypass the cache.  A stemmer (and so
+ * call without running the Snowball machine (see docs/bench/analysis.md for
+ * the hit rate on Reuters-21578).  No allocation per word; the layout is
+ * described at stem_entry below.  A stemmer (and so
  * its cache) belongs to one analyzer, which belongs to one thread: there is
  * no shared mutable state.
  */
@@ -22,31 +21,39 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STEM_CACHE_SETS 8192 /* power of two; two slots per set: 1 MiB */
-#define STEM_CACHE_WORD 28
+#define STEM_CACHE_SETS 4096 /* power of two; 4 entries of 16 bytes per set: 256 KiB */
+#define STEM_CACHE_WAYS 4
+#define STEM_CACHE_ADD 6
 
-/* One slot is one 64-byte cache line: a probe touches one line, and the two
- * slots of a set are adjacent lines.  The tag is the high half of the term
- * hash (the low bits chose the set); the word itself is compared too, so a
- * tag collision can never return a wrong stem. */
-typedef struct stem_slot {
-    _Alignas(64) uint32_t tag;
-    uint8_t word_len; /* 0 = empty slot */
-    uint8_t stem_len;
-    uint8_t last;     /* in slot 0 only: the slot of the set used last */
-    char word[STEM_CACHE_WORD];
-    char stem[STEM_CACHE_WORD];
-} stem_slot;
+/*
+ * A cached stem is stored as an edit of the word: keep its first `keep`
+ * bytes and append add[0..add_len).  Snowball stems are almost always a
+ * prefix of the word plus at most a few letters ("happiness" → keep 5 +
+ * "i"), so an entry is 16 bytes and a whole 4-way set is one 64-byte cache
+ * line: a lookup touches one line, and the 16384 entries fit in 256 KiB,
+ * mostly in the CPU's L2 cache (a 1 MiB table of whole strings spent most of
+ * its time waiting for memory).  The word is identified by its 64-bit hash
+ * (lede_term_hash, which also mixes in the length): with at most 16384
+ * words cached, the chance that a new word collides with a cached one is
+ * about 16384 / 2^64 per lookup, under 10^-12 over a billion tokens.
+ */
+typedef struct stem_entry {
+    uint64_t hash; /* 0 = empty */
+    uint8_t keep;
+    uint8_t add_len;
+    char add[STEM_CACHE_ADD];
+} stem_entry;
 
-/* Two-way set: a new word replaces the slot not used last, so one word
- * that collides with a frequent one does not evict it. */
+/* Entries are kept in rough order of use: a hit moves one step forward, a
+ * new word replaces the last, so frequent words stay and rare ones pass. */
 typedef struct stem_set {
-    stem_slot slot[2];
+    _Alignas(64) stem_entry e[STEM_CACHE_WAYS];
 } stem_set;
 
 struct lede_stemmer {
     struct sb_stemmer *sb; /* NULL when the language is "none" */
     stem_set *sets;        /* STEM_CACHE_SETS sets, NULL when sb is NULL */
+    char out[LEDE_TERM_MAX + STEM_CACHE_ADD + 1]; /* a stem rebuilt from the cache */
     size_t hits;
     size_t misses;
 };
@@ -116,22 +123,25 @@ void lede_stem_word_hashed(lede_stemmer *s, const char *w, size_t len, uint64_t 
     if (s->sb == NULL || len == 0)
         return;
 
-    stem_slot *slot = NULL;
-    uint32_t tag = (uint32_t)(hash >> 32);
-    if (len <= STEM_CACHE_WORD) {
-        stem_set *set = &s->sets[hash & (STEM_CACHE_SETS - 1)];
-        for (unsigned k = 0; k < 2; k++) {
-            stem_slot *c = &set->slot[k];
-            if (c->tag == tag && c->word_len == len && memcmp(c->word, w, len) == 0) {
-                s->hits++;
-                set->slot[0].last = (uint8_t)k;
-                *out = c->stem;
-                *out_len = c->stem_len;
-                return;
+    stem_set *set = NULL;
+    if (len <= LEDE_TERM_MAX) {
+        set = &s->sets[hash & (STEM_CACHE_SETS - 1)];
+        for (unsigned k = 0; k < STEM_CACHE_WAYS; k++) {
+            stem_entry *e = &set->e[k];
+            if (e->hash != hash)
+                continue;
+            s->hits++;
+            memcpy(s->out, w, e->keep);
+            memcpy(s->out + e->keep, e->add, e->add_len);
+            *out = s->out;
+            *out_len = (size_t)e->keep + e->add_len;
+            if (k > 0) {
+                stem_entry tmp = set->e[k - 1];
+                set->e[k - 1] = *e;
+                *e = tmp;
             }
+            return;
         }
-        set->slot[0].last ^= 1;
-        slot = &set->slot[set->slot[0].last];
     }
     s->misses++;
     const sb_symbol *st = sb_stemmer_stem(s->sb, (const sb_symbol *)w, (int)len);
@@ -142,13 +152,17 @@ void lede_stem_word_hashed(lede_stemmer *s, const char *w, size_t len, uint64_t 
         return;
     *out = (const char *)st;
     *out_len = (size_t)sl;
-    if (slot != NULL && (size_t)sl <= STEM_CACHE_WORD) {
-        slot->tag = tag;
-        slot->word_len = (uint8_t)len;
-        slot->stem_len = (uint8_t)sl;
-        memcpy(slot->word, w, len);
-        memcpy(slot->stem, st, (size_t)sl);
-        *out = slot->stem;
+    if (set != NULL) {
+        size_t keep = 0, n = LEDE_MIN(len, (size_t)sl);
+        while (keep < n && w[keep] == (char)st[keep])
+            keep++;
+        if ((size_t)sl - keep <= STEM_CACHE_ADD) {
+            stem_entry *e = &set->e[STEM_CACHE_WAYS - 1];
+            e->hash = hash;
+            e->keep = (uint8_t)keep;
+            e->add_len = (uint8_t)((size_t)sl - keep);
+            memcpy(e->add, st + keep, e->add_len);
+        }
     }
 }
 
