@@ -53,6 +53,7 @@ typedef struct stem_set {
 struct lede_stemmer {
     struct sb_stemmer *sb; /* NULL when the language is "none" */
     stem_set *sets;        /* STEM_CACHE_SETS sets, NULL when sb is NULL */
+    void *sets_mem;        /* the allocation sets lies in (sets is rounded up to 64) */
     char out[LEDE_TERM_MAX + STEM_CACHE_ADD + 1]; /* a stem rebuilt from the cache */
     size_t hits;
     size_t misses;
@@ -79,13 +80,16 @@ int lede_stem_new(lede_stemmer **out, const char *language)
             rc = LEDE_ENOTFOUND;
             goto cleanup;
         }
-        /* calloc: a 1 MiB block comes zeroed from mmap, so a short-lived
-         * process (one lede-query) only touches the pages it uses. */
-        s->sets = calloc(STEM_CACHE_SETS, sizeof(*s->sets));
-        if (s->sets == NULL) {
+        /* calloc: a large block comes zeroed from mmap, so a short-lived
+         * process (one lede-query) only touches the pages it uses.  calloc
+         * aligns to 16 bytes only and a set must sit on a 64-byte line, so
+         * one set more is allocated and the start rounded up. */
+        s->sets_mem = calloc(STEM_CACHE_SETS + 1, sizeof(stem_set));
+        if (s->sets_mem == NULL) {
             rc = LEDE_ENOMEM;
             goto cleanup;
         }
+        s->sets = (stem_set *)(((uintptr_t)s->sets_mem + 63) & ~(uintptr_t)63);
     }
     *out = s;
     s = NULL;
@@ -100,7 +104,7 @@ void lede_stem_free(lede_stemmer *s)
         return;
     if (s->sb != NULL)
         sb_stemmer_delete(s->sb);
-    free(s->sets);
+    free(s->sets_mem);
     free(s);
 }
 
