@@ -319,6 +319,7 @@ int main(int argc, char **argv)
     int status = parse_args(argc, argv, &o, &act, &done);
     if (status || done)
         return status;
+    lede_index_guard_faults("lede-index"); /* a damaged index: a message, not a crash */
     if (!o.index_dir) {
         const char *env = getenv("LEDE_INDEX");
         o.index_dir = env && *env ? env : "./.lede";

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -176,6 +177,131 @@ cleanup:
     return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* Damaged data files                                                  */
+/* ------------------------------------------------------------------ */
+
+/* LMDB trusts the pages of its data file: a file cut short makes it read
+ * past the end of the file (SIGBUS), a damaged page can send it through a
+ * bad pointer (SIGSEGV) or into one of its assertions (abort).  Two
+ * defences: opening checks that the file holds every page the meta page
+ * counts, and a program that reads indexes from untrusted sources (the two
+ * commands) calls lede_index_guard_faults, after which such a fault inside
+ * an open index's map, or an LMDB assertion, ends the process with a
+ * message and exit status 2 instead of a crash. */
+
+#define GUARD_SLOTS 8
+static struct {
+    const char *volatile dir; /* the store's own copy; NULL: slot free */
+    uintptr_t lo, hi;
+} guard_maps[GUARD_SLOTS];
+static const char *guard_prog;
+static struct sigaction guard_old_segv, guard_old_bus;
+
+static void guard_write(const char *s)
+{
+    ssize_t n = write(STDERR_FILENO, s, strlen(s));
+    (void)n;
+}
+
+static void guard_die(const char *dir, const char *what)
+{
+    guard_write(guard_prog ? guard_prog : "lede");
+    guard_write(": error: the index in ");
+    guard_write(dir ? dir : "?");
+    guard_write(" is damaged (");
+    guard_write(what);
+    guard_write("); lede-index --check says more, --rebuild starts it over\n");
+    _exit(2);
+}
+
+static void guard_handler(int sig, siginfo_t *si, void *ctx)
+{
+    uintptr_t a = (uintptr_t)si->si_addr;
+    for (int i = 0; i < GUARD_SLOTS; i++) {
+        const char *dir = guard_maps[i].dir;
+        if (dir && a >= guard_maps[i].lo && a < guard_maps[i].hi)
+            guard_die(dir, sig == SIGBUS ? "a page lies past the end of its data file"
+                                         : "a page points outside the data file");
+    }
+    /* Not ours: hand the fault to whoever handled it before (the
+     * sanitizers, or the default action once the instruction re-runs). */
+    const struct sigaction *old = sig == SIGBUS ? &guard_old_bus : &guard_old_segv;
+    if (old->sa_flags & SA_SIGINFO) {
+        old->sa_sigaction(sig, si, ctx);
+    } else if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+        old->sa_handler(sig);
+    } else {
+        sigaction(sig, old, NULL);
+    }
+}
+
+/* LMDB calls this before it aborts on a failed assertion. */
+static void guard_assert(MDB_env *env, const char *msg)
+{
+    (void)msg;
+    const char *dir = NULL;
+    if (guard_prog && mdb_env_get_path(env, &dir) == 0)
+        guard_die(dir, "a page failed LMDB's consistency checks");
+}
+
+/* Record (or, with dir NULL, forget) where s's map lies.  Under registry_lock. */
+static void guard_track(lede_store *s, int on)
+{
+    MDB_envinfo info;
+    int slot = -1;
+    for (int i = 0; i < GUARD_SLOTS; i++)
+        if (guard_maps[i].dir == s->dir)
+            slot = i;
+    if (!on) {
+        if (slot >= 0)
+            guard_maps[slot].dir = NULL;
+        return;
+    }
+    for (int i = 0; i < GUARD_SLOTS && slot < 0; i++)
+        if (!guard_maps[i].dir)
+            slot = i;
+    if (slot < 0 || mdb_env_info(s->env, &info) != 0)
+        return;
+    guard_maps[slot].dir = NULL;
+    guard_maps[slot].lo = (uintptr_t)info.me_mapaddr;
+    guard_maps[slot].hi = (uintptr_t)info.me_mapaddr + info.me_mapsize;
+    guard_maps[slot].dir = s->dir;
+}
+
+int lede_index_guard_faults(const char *progname)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = guard_handler;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    guard_prog = progname;
+    if (sigaction(SIGSEGV, &sa, &guard_old_segv) != 0 || sigaction(SIGBUS, &sa, &guard_old_bus) != 0)
+        return LEDE_ERROR;
+    return LEDE_OK;
+}
+
+/* The data file must hold every page up to the last one the meta page
+ * names, or reading would fault past its end. */
+static int check_file_size(lede_store *s, const char *path, char **errmsg)
+{
+    MDB_envinfo info;
+    MDB_stat est;
+    struct stat fst;
+    if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &est) != 0 ||
+        stat(path, &fst) != 0)
+        return LEDE_OK; /* nothing to compare; LMDB reports its own errors */
+    uint64_t need = ((uint64_t)info.me_last_pgno + 1) * est.ms_psize;
+    if ((uint64_t)fst.st_size < need) {
+        set_err(errmsg, "the index in %s is damaged: its data file has %llu bytes but its "
+                        "pages reach %llu (a truncated copy?)",
+                s->dir, (unsigned long long)fst.st_size, (unsigned long long)need);
+        return LEDE_ECORRUPT;
+    }
+    return LEDE_OK;
+}
+
 int lede_store_open(lede_store **out, const char *dir, int create, char **errmsg)
 {
     lede_store *s = NULL;
@@ -246,11 +372,17 @@ int lede_store_open(lede_store **out, const char *dir, int create, char **errmsg
         rc = err == MDB_VERSION_MISMATCH || err == MDB_INVALID ? LEDE_EVERSION : LEDE_EIO;
         goto cleanup;
     }
+    mdb_env_set_assert(s->env, guard_assert);
+    if ((rc = check_file_size(s, path, errmsg)) != LEDE_OK)
+        goto cleanup;
     /* Free the reader slots of processes that died holding one (kill -9). */
     int dead = 0;
     mdb_reader_check(s->env, &dead);
-    if ((rc = open_dbs(s, create, errmsg)) != LEDE_OK)
+    guard_track(s, 1);
+    if ((rc = open_dbs(s, create, errmsg)) != LEDE_OK) {
+        guard_track(s, 0);
         goto cleanup;
+    }
     s->next = registry;
     registry = s;
     *out = s;
@@ -284,6 +416,7 @@ void lede_store_close(lede_store *s)
             break;
         }
     }
+    guard_track(s, 0);
     pthread_mutex_unlock(&registry_lock);
     mdb_env_close(s->env);
     free(s->dir);
@@ -330,6 +463,7 @@ int lede_store_grow(lede_store *s, uint64_t bytes)
     } else if (mdb_env_set_mapsize(s->env, (size_t)bytes) != 0) {
         rc = LEDE_EIO;
     }
+    guard_track(s, 1); /* the map may have moved */
     pthread_mutex_unlock(&registry_lock);
     return rc;
 }
@@ -348,6 +482,7 @@ int lede_store_begin(lede_txn **out, lede_store *s, int write)
     if (err == MDB_MAP_RESIZED && s->txns == 0) {
         /* Another process grew the map: adopt its size and retry. */
         mdb_env_set_mapsize(s->env, 0);
+        guard_track(s, 1);
         err = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
     }
     if (!err)

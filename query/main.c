@@ -504,6 +504,7 @@ int main(int argc, char **argv)
     lede_searcher *s = NULL;
     char *msg = NULL;
     int status = 2;
+    lede_index_guard_faults("lede-query"); /* a damaged index: a message, not a crash */
     int rc = lede_reader_open(&r, o.index, &msg);
     if (rc != LEDE_OK) {
         fprintf(stderr, "%s: error: cannot open index %s: %s\n", prog, o.index,

@@ -261,6 +261,19 @@ typedef int (*lede_check_fn)(const char *where, const char *what, void *payload)
 int lede_index_check(const char *dir, lede_check_fn fn, void *payload, uint64_t *nproblems,
                      char **errmsg);
 
+/**
+ * For programs that open indexes from untrusted sources (lede-index and
+ * lede-query call it first thing).  LMDB trusts the pages of its data
+ * file, so a damaged file can make it fault (SIGSEGV, SIGBUS) or fail one
+ * of its assertions; after this call such a fault at an address inside an
+ * open index's map, or such an assertion, prints "PROGNAME: error: the
+ * index in DIR is damaged (...)" and ends the process with exit status 2.
+ * Faults anywhere else still reach the handler that was installed before
+ * (the sanitizers' or the default).  progname is borrowed for the life of
+ * the process.  Installs process-wide signal handlers: not for libraries.
+ */
+int lede_index_guard_faults(const char *progname);
+
 #ifdef __cplusplus
 }
 #endif
