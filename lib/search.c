@@ -1323,7 +1323,8 @@ static int explain(qctx *q, const lede_qnode *tree, lede_results *res)
             goto cleanup;
         }
     }
-    qsort(order, res->n, sizeof *order, by_docid);
+    if (res->n > 1)
+        qsort(order, res->n, sizeof *order, by_docid);
     for (size_t h = 0; h < res->n; h++) {
         lede_hit *hit = order[h];
         for (size_t l = first_leaf; l < q->nleaves; l++) {
