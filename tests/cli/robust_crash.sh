@@ -16,7 +16,7 @@ set -u
 require_commands
 
 KILLS=${ROBUST_KILLS:-20}
-if [ "$SANITIZE" = 1 ]; then pick_corpus 600; else pick_corpus 2000; fi
+if [ "$SANITIZE" = 1 ]; then pick_corpus "${ROBUST_DOCS:-600}"; else pick_corpus "${ROBUST_DOCS:-2000}"; fi
 MEM=2M   # a small budget: many batches, so kills fall between and inside commits
 QUERIES=$'q1\toil\nq2\tbank rates\nq3\t"the company"\nq4\ttrade AND NOT japan\nq5\tname:"united states"\nq6\tnuclear'
 echo "collection: $CORPUS_NAME; $KILLS kills"
