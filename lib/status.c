@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <utf8proc.h>
+#include <xxhash.h>
 #include <zstd.h>
 #include <cjson/cJSON.h>
 
@@ -40,12 +41,19 @@ const char *lede_version(void)
 
 const char *lede_library_versions(void)
 {
-    static char buf[256];
+    static char buf[320];
     if (!buf[0]) {
-        /* libstemmer has no version call; it is the Snowball runtime Debian ships. */
-        snprintf(buf, sizeof buf, "LMDB %d.%d.%d, libstemmer (Snowball), utf8proc %s, zstd %s, cJSON %s, libxml2 %s",
+        /*
+         * libstemmer and libstreamvbyte export no version, so they are named
+         * without one; the others report the version actually linked.
+         */
+        unsigned xxh = XXH_versionNumber();
+        snprintf(buf, sizeof buf,
+                 "LMDB %d.%d.%d, libstemmer (Snowball), utf8proc %s, zstd %s, cJSON %s, "
+                 "libxml2 %s, xxHash %u.%u.%u, streamvbyte",
                  MDB_VERSION_MAJOR, MDB_VERSION_MINOR, MDB_VERSION_PATCH, utf8proc_version(),
-                 ZSTD_versionString(), cJSON_Version(), LIBXML_DOTTED_VERSION);
+                 ZSTD_versionString(), cJSON_Version(), LIBXML_DOTTED_VERSION, xxh / 10000,
+                 xxh / 100 % 100, xxh % 100);
     }
     return buf;
 }
