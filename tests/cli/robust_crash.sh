@@ -61,7 +61,9 @@ while [ "$killed" -lt "$KILLS" ] && [ "$i" -lt $((KILLS * 3)) ]; do
         [ "$rc" = 0 ] || fail "run $i ${opts[*]}: exit $rc: $(head -c 300 "$T/bg.err")"
     fi
     BG_PIDS=()
-    if [ ! -e "$T/ix/data.mdb" ]; then
+    # A kill while LMDB creates the file can leave it without its two meta
+    # pages: that is "no index yet", which the next run creates.
+    if [ ! -e "$T/ix/data.mdb" ] || [ "$(stat -c %s "$T/ix/data.mdb")" -lt 8192 ]; then
         note "run $i: $how, before the index was created"
         continue
     fi
