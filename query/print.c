@@ -247,13 +247,26 @@ static int print_tsv(const qrun *run)
     return LEDE_OK;
 }
 
+/*
+ * A JSON Lines dump holds many documents under one path, so its documents
+ * are named by id (printing the dump's path once per hit says nothing);
+ * a document that is a file of its own is named by its path, as grep -l does.
+ */
+static int holds_many_documents(const char *path)
+{
+    size_t n = strlen(path);
+    return (n >= 6 && strcmp(path + n - 6, ".jsonl") == 0) ||
+           (n >= 7 && strcmp(path + n - 7, ".ndjson") == 0);
+}
+
 static int print_files(const qrun *run)
 {
     for (size_t i = 0; i < run->res->n; i++) {
         lede_doc_info info;
         if (lede_reader_doc(run->r, run->res->hits[i].docid, &info) != LEDE_OK)
             continue;
-        const char *name = info.path[0] ? info.path : info.id;
+        const char *name =
+            info.path[0] && !holds_many_documents(info.path) ? info.path : info.id;
         if (run->o->nul) {
             /* NUL-separated output is for xargs -0: names go out as stored. */
             fputs(name, run->out);
