@@ -244,13 +244,13 @@ static int parse_args(int argc, char **argv, cli_options *o, cli_action *act, bo
             *done = true;
             return EXIT_ALL_INDEXED;
         case ':':
-            return usage_error("option %s needs a value", argv[optind - 1]);
+            return usage_error("option '%s' needs a value", argv[optind - 1]);
         default:
             if (optopt && optopt < 256) {
                 char opt[3] = {'-', (char)optopt, '\0'};
-                return usage_error("unknown option %s", opt);
+                return usage_error("unknown option '%s'", opt);
             }
-            return usage_error("unknown option %s", argv[optind - 1]);
+            return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
     o->paths = (const char *const *)argv + optind;

@@ -770,7 +770,12 @@ int lede_postings_positions(lede_postings *p, const uint32_t **out, uint32_t *n)
             p->posoff[i] = (uint32_t)total;
             total += p->tfs[i];
         }
-        if (total > UINT32_MAX)
+        /*
+         * StreamVByte spends at least one data byte per value, so a block
+         * cannot hold more positions than it has bytes: checking that before
+         * allocating keeps a damaged tf from asking for gigabytes.
+         */
+        if (total > UINT32_MAX || total > m->pos_bytes)
             return corrupt(p);
         p->posoff[m->n] = (uint32_t)total;
         if (total + 1 > p->poscap) {

@@ -102,6 +102,7 @@ struct qctx {
     size_t nowned;
     int rc;
     int quiet; /* building again for --explain: no second round of notes */
+    unsigned nabsent; /* query words not in the index, for capping their notes */
     double proximity; /* weight of the pairwise proximity clauses; 0 = none */
     uint32_t prox_window; /* words between the two of a pair, at most */
     int depth;        /* nesting of boolean groups being built */
@@ -593,6 +594,15 @@ static int suggest_term(const char *term, size_t len, const lede_term_info *info
 /* "did you mean": the most frequent word within a small edit distance. */
 static void did_you_mean(qctx *q, const char *word)
 {
+    /*
+     * A pasted paragraph can hold thousands of unknown words: name the first
+     * few, then say once that there are more, instead of a line for each.
+     */
+    if (++q->nabsent > LEDE_SEARCH_MAX_ABSENT_NOTES) {
+        if (q->nabsent == LEDE_SEARCH_MAX_ABSENT_NOTES + 1)
+            note(q, "more query words are not in the index");
+        return;
+    }
     suggest sg = {0};
     sg.word = word;
     sg.len = strlen(word);

@@ -28,5 +28,7 @@ unsigned lede_search_edit_distance(const char *a, size_t alen, const char *b, si
 #define LEDE_SEARCH_NAME_BOOST 1.0
 #define LEDE_SEARCH_PROX_WINDOW 4
 #define LEDE_SEARCH_PROX_MIN_WORDS 4
+/** Query words reported as absent (with a suggestion) before the rest are summed up. */
+#define LEDE_SEARCH_MAX_ABSENT_NOTES 10
 
 #endif /* LEDE_SEARCH_INTERNAL_H */
