@@ -282,6 +282,15 @@ int lede_index_guard_faults(const char *progname)
     return LEDE_OK;
 }
 
+/* True when path is shorter than LMDB's two meta pages: a new index whose
+ * creation was cut off before its first meta page was complete. */
+static int interrupted_creation(const char *path)
+{
+    struct stat fst;
+    long page = sysconf(_SC_PAGESIZE);
+    return stat(path, &fst) == 0 && page > 0 && fst.st_size < 2 * (off_t)page;
+}
+
 /* The data file must hold every page up to the last one the meta page
  * names, or reading would fault past its end. */
 static int check_file_size(lede_store *s, const char *path, char **errmsg)
@@ -354,6 +363,8 @@ int lede_store_open(lede_store **out, const char *dir, int create, char **errmsg
     s->dev = st.st_dev;
     s->ino = st.st_ino;
     s->refs = 1;
+    int recreated = 0;
+reopen:
     if ((err = mdb_env_create(&s->env)) != 0 || (err = mdb_env_set_maxdbs(s->env, 32)) != 0 ||
         (err = mdb_env_set_mapsize(s->env, initial_mapsize ? initial_mapsize : DEFAULT_MAPSIZE)) != 0) {
         set_err(errmsg, "cannot open the index in %s: %s", dir, mdb_strerror(err));
@@ -367,7 +378,33 @@ int lede_store_open(lede_store **out, const char *dir, int create, char **errmsg
         s->readonly = 1;
         err = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_RDONLY, 0644);
     }
+    if (err == MDB_INVALID && create && !recreated && interrupted_creation(path)) {
+        /*
+         * A writer killed while LMDB wrote the two meta pages of a new file
+         * leaves a file shorter than them.  Nothing was ever committed to
+         * it (the first commit writes pages after the metas), so starting
+         * again loses nothing; keeping it would block every later run.
+         * The writer's lock is held, so no other writer is creating it.
+         */
+        mdb_env_close(s->env);
+        s->env = NULL;
+        if (unlink(path) != 0) {
+            set_err(errmsg, "cannot remove the unfinished index file %s: %s", path,
+                    strerror(errno));
+            rc = LEDE_EIO;
+            goto cleanup;
+        }
+        recreated = 1;
+        goto reopen;
+    }
     if (err) {
+        if (err == MDB_INVALID && interrupted_creation(path)) {
+            /* Nothing was committed: to a reader there is no index yet. */
+            set_err(errmsg, "no index in %s (its creation was interrupted; run lede-index again)",
+                    dir);
+            rc = LEDE_ENOTFOUND;
+            goto cleanup;
+        }
         set_err(errmsg, "cannot open the index in %s: %s", dir, mdb_strerror(err));
         rc = err == MDB_VERSION_MISMATCH || err == MDB_INVALID ? LEDE_EVERSION : LEDE_EIO;
         goto cleanup;
