@@ -196,6 +196,16 @@ static struct {
     uintptr_t lo, hi;
 } guard_maps[GUARD_SLOTS];
 static const char *guard_prog;
+/*
+ * The directory of the index whose LMDB write call is running on this thread,
+ * or NULL.  LMDB trusts its pages: a damaged branch page can send mdb_put's
+ * memcpy outside the map (into the heap or unmapped memory), where the map
+ * check below cannot see it.  Only the LMDB calls themselves are bracketed,
+ * so a fault in lede's own code still reaches the sanitizers.
+ */
+static _Thread_local const char *guard_lmdb_dir;
+#define GUARDED(dir, call) (guard_lmdb_dir = (dir), guard_call_result = (call), guard_lmdb_dir = NULL, guard_call_result)
+static _Thread_local int guard_call_result;
 static struct sigaction guard_old_segv, guard_old_bus;
 
 static void guard_write(const char *s)
@@ -224,6 +234,8 @@ static void guard_handler(int sig, siginfo_t *si, void *ctx)
             guard_die(dir, sig == SIGBUS ? "a page lies past the end of its data file"
                                          : "a page points outside the data file");
     }
+    if (guard_lmdb_dir && guard_prog)
+        guard_die(guard_lmdb_dir, "LMDB faulted while updating a damaged page");
     /* Not ours: hand the fault to whoever handled it before (the
      * sanitizers, or the default action once the instruction re-runs). */
     const struct sigaction *old = sig == SIGBUS ? &guard_old_bus : &guard_old_segv;
@@ -576,7 +588,7 @@ static int disk_full(const char *dir)
 
 int lede_store_commit(lede_txn *t)
 {
-    int err = mdb_txn_commit(t->txn);
+    int err = GUARDED(t->s->dir, mdb_txn_commit(t->txn));
     if (err == EIO && disk_full(t->s->dir))
         err = ENOSPC;
     int rc = err ? (err == MDB_MAP_FULL || err == ENOSPC || err == EDQUOT || err == EFBIG
@@ -628,14 +640,14 @@ int lede_store_put(lede_txn *t, lede_db db, const void *key, size_t klen, const 
                    size_t vlen)
 {
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
-    return map_err(t, mdb_put(t->txn, t->s->dbi[db], &k, &v, 0));
+    return map_err(t, GUARDED(t->s->dir, mdb_put(t->txn, t->s->dbi[db], &k, &v, 0)));
 }
 
 int lede_store_append(lede_txn *t, lede_db db, const void *key, size_t klen, const void *val,
                       size_t vlen)
 {
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
-    int err = mdb_put(t->txn, t->s->dbi[db], &k, &v, MDB_APPEND);
+    int err = GUARDED(t->s->dir, mdb_put(t->txn, t->s->dbi[db], &k, &v, MDB_APPEND));
     return err == MDB_KEYEXIST ? LEDE_EINVAL : map_err(t, err);
 }
 
@@ -643,7 +655,7 @@ int lede_store_reserve(lede_txn *t, lede_db db, const void *key, size_t klen, si
                        void **out)
 {
     MDB_val k = {klen, (void *)key}, v = {vlen, NULL};
-    int rc = map_err(t, mdb_put(t->txn, t->s->dbi[db], &k, &v, MDB_RESERVE));
+    int rc = map_err(t, GUARDED(t->s->dir, mdb_put(t->txn, t->s->dbi[db], &k, &v, MDB_RESERVE)));
     *out = rc == LEDE_OK ? v.mv_data : NULL;
     return rc;
 }
@@ -651,7 +663,7 @@ int lede_store_reserve(lede_txn *t, lede_db db, const void *key, size_t klen, si
 int lede_store_del(lede_txn *t, lede_db db, const void *key, size_t klen)
 {
     MDB_val k = {klen, (void *)key};
-    int err = mdb_del(t->txn, t->s->dbi[db], &k, NULL);
+    int err = GUARDED(t->s->dir, mdb_del(t->txn, t->s->dbi[db], &k, NULL));
     return err == MDB_NOTFOUND ? LEDE_ENOTFOUND : map_err(t, err);
 }
 
