@@ -477,6 +477,31 @@ static int starts_primary(const tok *t)
            t->type == T_DATE;
 }
 
+/* A keyword: the word's stem, ranked by BM25; the folded word rides along
+ * for snippets and suggestions (taken from w). */
+static lede_qnode *keyword_node(parser *p, qword *w, size_t pos)
+{
+    lede_qnode *c = term_node(p, LEDE_FIELD_STEM, w->stem, pos);
+    if (c) {
+        c->word = w->word;
+        w->word = NULL;
+        c->plain = 1;
+    }
+    return c;
+}
+
+/* A group of one alternative is that alternative. */
+static lede_qnode *unwrap_single(lede_qnode *n)
+{
+    if (n && n->nshould == 1) {
+        lede_qnode *only = n->should[0];
+        n->nshould = 0;
+        lede_qnode_free(n);
+        n = only;
+    }
+    return n;
+}
+
 /* A plain word: one keyword term, or several when the analyzer splits it. */
 static lede_qnode *parse_word(parser *p, tok *t)
 {
@@ -499,48 +524,29 @@ static lede_qnode *parse_word(parser *p, tok *t)
                 if (c)
                     c->kind = LEDE_Q_PREFIX;
             } else {
-                c = term_node(p, LEDE_FIELD_STEM, w.v[i].stem, t->pos);
-                if (c) {
-                    c->word = w.v[i].word;
-                    w.v[i].word = NULL;
-                    c->plain = 1;
-                }
+                c = keyword_node(p, &w.v[i], t->pos);
             }
             if (!c || bool_add(p, n, c, OCC_SHOULD) != LEDE_OK) {
                 lede_qnode_free(n);
                 n = NULL;
             }
         }
-        if (n && n->nshould == 1) {
-            lede_qnode *only = n->should[0];
-            n->nshould = 0;
-            lede_qnode_free(n);
-            n = only;
-        }
+        n = unwrap_single(n);
         goto cleanup;
     }
     n = new_node(p, LEDE_Q_BOOL, t->pos);
     if (n)
         n->split_word = 1;
     for (size_t i = 0; n && i < w.n; i++) {
-        lede_qnode *c = term_node(p, LEDE_FIELD_STEM, w.v[i].stem, t->pos);
-        if (c) {
-            c->word = w.v[i].word;
-            w.v[i].word = NULL;
-            c->plain = 1;
+        lede_qnode *c = keyword_node(p, &w.v[i], t->pos);
+        if (c)
             c->capitalized = (w.v[i].flags & (LEDE_TOKEN_CAPITALIZED | LEDE_TOKEN_ALLCAPS)) != 0;
-        }
         if (!c || bool_add(p, n, c, OCC_SHOULD) != LEDE_OK) {
             lede_qnode_free(n);
             n = NULL;
         }
     }
-    if (n && n->nshould == 1) {
-        lede_qnode *only = n->should[0];
-        n->nshould = 0;
-        lede_qnode_free(n);
-        n = only;
-    }
+    n = unwrap_single(n);
 cleanup:
     qwords_clear(&w);
     return n;
