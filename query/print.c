@@ -34,11 +34,16 @@ static void put_tsv_field(FILE *f, const char *s)
         fputc(*s == '\t' ? ' ' : *s, f);
 }
 
-static lede_snippet_query *snippet_query(const lede_results *res)
+static lede_snippet_query *snippet_query(const qrun *run)
 {
+    const lede_results *res = run->res;
     lede_snippet_query *sq = NULL;
+    lede_stats st;
     if (lede_snippet_query_new(&sq) != LEDE_OK)
         return NULL;
+    /* The searcher's analyzer stems in the index's language (lede_searcher_open). */
+    if (lede_reader_stats(run->r, &st) == LEDE_OK)
+        lede_snippet_query_set_language(sq, st.language[0] ? st.language : "english");
     for (size_t i = 0; i < res->nterms; i++)
         lede_snippet_query_add(sq, (lede_snippet_kind)res->terms[i].kind, res->terms[i].text,
                                res->terms[i].len, res->terms[i].weight);
@@ -85,7 +90,7 @@ static int print_text(const qrun *run)
 {
     const qopts *o = run->o;
     FILE *f = run->out;
-    lede_snippet_query *sq = o->snippets ? snippet_query(run->res) : NULL;
+    lede_snippet_query *sq = o->snippets ? snippet_query(run) : NULL;
     const char *open = o->hl_open ? o->hl_open : o->color ? ANSI_MATCH : "";
     const char *close = o->hl_close ? o->hl_close : o->color ? ANSI_RESET : "";
     for (size_t i = 0; i < run->res->n; i++) {
@@ -131,7 +136,7 @@ static int print_text(const qrun *run)
 static int print_json(const qrun *run)
 {
     const qopts *o = run->o;
-    lede_snippet_query *sq = snippet_query(run->res);
+    lede_snippet_query *sq = snippet_query(run);
     int rc = LEDE_OK;
     for (size_t i = 0; i < run->res->n; i++) {
         const lede_hit *h = &run->res->hits[i];

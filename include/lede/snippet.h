@@ -68,6 +68,14 @@ int lede_snippet_query_add(lede_snippet_query *q, lede_snippet_kind kind, const 
                            size_t len, double weight);
 /** Number of distinct terms added. */
 size_t lede_snippet_query_count(const lede_snippet_query *q);
+/**
+ * Say which Snowball language the analyzer given to lede_snippet_make stems
+ * with (the index's: lede_stats.language).  Optional; it only makes snippets
+ * faster: for "english" (and "none") only words that could stem to a keyword
+ * are stemmed.  The snippets are the same with or without it, as long as
+ * the language named is the analyzer's.  LEDE_EINVAL when q is NULL.
+ */
+int lede_snippet_query_set_language(lede_snippet_query *q, const char *language);
 
 typedef struct lede_snippet_options {
     int version;            /**< LEDE_SNIPPET_OPTIONS_VERSION */
