@@ -521,3 +521,138 @@ Test(snippet, a_rare_term_late_in_a_long_text_is_found)
     lede_snippet_free(s);
     free(text);
 }
+
+/* ---- the English prefilter (lede_snippet_query_set_language) ---- */
+
+/* Every stem of a text (stems[i] points into one buffer), for building queries. */
+typedef struct stem_list {
+    char *buf;
+    size_t len, cap;
+    size_t *off;
+    size_t n, capn;
+} stem_list;
+
+static int collect_stem(const lede_token *t, void *payload)
+{
+    stem_list *l = payload;
+    if (l->len + t->stem_len + 1 > l->cap) {
+        l->cap = 2 * (l->cap + t->stem_len + 1);
+        l->buf = realloc(l->buf, l->cap);
+        cr_assert_not_null(l->buf);
+    }
+    if (l->n == l->capn) {
+        l->capn = l->capn ? 2 * l->capn : 256;
+        l->off = realloc(l->off, l->capn * sizeof *l->off);
+        cr_assert_not_null(l->off);
+    }
+    l->off[l->n++] = l->len;
+    memcpy(l->buf + l->len, t->stem, t->stem_len);
+    l->len += t->stem_len;
+    l->buf[l->len++] = '\0';
+    return 0;
+}
+
+/* The snippet of text for q made twice: stemming every word, and with the
+ * English prefilter.  They must be the same, fragment for fragment. */
+static void assert_prefilter_same(const char *text, size_t len, const char *const *stems,
+                                  size_t nstems, const char *name, unsigned context,
+                                  unsigned frags)
+{
+    lede_snippet_query *full = NULL, *fast = NULL;
+    cr_assert_eq(lede_snippet_query_new(&full), LEDE_OK);
+    cr_assert_eq(lede_snippet_query_new(&fast), LEDE_OK);
+    cr_assert_eq(lede_snippet_query_set_language(fast, "english"), LEDE_OK);
+    for (size_t i = 0; i < nstems; i++) {
+        lede_snippet_query_add(full, LEDE_SNIPPET_STEM, stems[i], strlen(stems[i]), 1.0 + i);
+        lede_snippet_query_add(fast, LEDE_SNIPPET_STEM, stems[i], strlen(stems[i]), 1.0 + i);
+    }
+    if (name) {
+        lede_snippet_query_add(full, LEDE_SNIPPET_NAME, name, strlen(name), 2.0);
+        lede_snippet_query_add(fast, LEDE_SNIPPET_NAME, name, strlen(name), 2.0);
+    }
+    lede_snippet_options o = LEDE_SNIPPET_OPTIONS_INIT;
+    o.context_words = context;
+    o.max_fragments = frags;
+    lede_snippet *a = NULL, *b = NULL;
+    cr_assert_eq(lede_snippet_make(&a, an, text, len, full, &o), LEDE_OK);
+    cr_assert_eq(lede_snippet_make(&b, an, text, len, fast, &o), LEDE_OK);
+    cr_assert_eq(a != NULL, b != NULL);
+    if (a) {
+        cr_assert_eq(a->n, b->n, "fragments for '%s'", stems[0]);
+        for (size_t i = 0; i < a->n; i++) {
+            const lede_fragment *x = &a->frags[i], *y = &b->frags[i];
+            cr_assert(x->start == y->start && x->end == y->end && x->flags == y->flags &&
+                          x->score == y->score && x->nmatches == y->nmatches,
+                      "fragment %zu differs for '%s'", i, stems[0]);
+            for (size_t m = 0; m < x->nmatches; m++)
+                cr_assert(x->matches[m].start == y->matches[m].start &&
+                          x->matches[m].end == y->matches[m].end);
+        }
+    }
+    lede_snippet_free(a);
+    lede_snippet_free(b);
+    lede_snippet_query_free(full);
+    lede_snippet_query_free(fast);
+}
+
+Test(snippet, english_prefilter_gives_the_same_snippets_on_real_articles)
+{
+    /* Queries of one to three stems taken from the article itself (so they
+     * match, with every kind of suffix), on the seed article and the
+     * Wikinews articles of corpus/. */
+    const char *root = getenv("LEDE_SOURCE_DIR");
+    cr_assert_not_null(root, "LEDE_SOURCE_DIR unset");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/corpus/wikinews.jsonl", root);
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "%s", path);
+    char *line = NULL;
+    size_t cap = 0, docs = 0, queries = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) > 0 && docs < 60) {
+        stem_list l = {0};
+        cr_assert_eq(lede_analyze(an, line, (size_t)len, 0, collect_stem, &l, NULL), LEDE_OK);
+        for (size_t i = 0; i + 2 < l.n; i += 1 + l.n / 12) {
+            const char *q[3] = {l.buf + l.off[i], l.buf + l.off[(i * 7 + 1) % l.n],
+                                l.buf + l.off[(i * 13 + 2) % l.n]};
+            assert_prefilter_same(line, (size_t)len, q, 1 + i % 3, i % 2 ? "kim jong un" : NULL,
+                                  8 + (unsigned)(i % 25), 1 + (unsigned)(i % 3));
+            queries++;
+        }
+        free(l.buf);
+        free(l.off);
+        docs++;
+    }
+    free(line);
+    fclose(f);
+    cr_assert_geq(docs, 50);
+    cr_assert_geq(queries, 500);
+}
+
+Test(snippet, english_prefilter_gives_the_same_snippets_on_odd_words)
+{
+    /* Exceptions of Porter2, suffixes that rewrite the stem's end, numbers,
+     * CJK, a word longer than LEDE_TERM_MAX, apostrophes, possessives. */
+    char text[2048];
+    int n = snprintf(text, sizeof text,
+                     "Dying, lying and tying skies; the skis were generously hoping. "
+                     "Relational organizations luxuriating in abilities, the nobility's "
+                     "possibilities.  O'Neill's rock'n'roll don't 3.5 80th 155,221 "
+                     "\xE5\x8C\x97\xE4\xBA\xAC\xE5\xB8\x82 \xC3\xBC" "ber Z\xC3\xBC" "rich ");
+    for (int i = 0; i < 140 && n + 2 < (int)sizeof text; i++)
+        text[n++] = i % 2 ? 'a' : 'b';
+    text[n++] = '.';
+    text[n] = '\0';
+    stem_list l = {0};
+    cr_assert_eq(lede_analyze(an, text, (size_t)n, 0, collect_stem, &l, NULL), LEDE_OK);
+    for (size_t i = 0; i < l.n; i++) {
+        const char *q[1] = {l.buf + l.off[i]};
+        assert_prefilter_same(text, (size_t)n, q, 1, NULL, 5, 2);
+    }
+    const char *odd[] = {"die", "lie", "tie", "sky", "ski", "hope", "relat", "organ", "abil",
+                         "nobil", "possibl", "o'neil", "don't", "3.5", "uber", "zurich"};
+    for (size_t i = 0; i < ARRAY_SIZE(odd); i++)
+        assert_prefilter_same(text, (size_t)n, odd + i, 1, NULL, 6, 3);
+    free(l.buf);
+    free(l.off);
+}
