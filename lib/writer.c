@@ -1075,14 +1075,86 @@ static void plist_free(plist *p)
     free(p->pos);
 }
 
-static const fieldbuf *sort_fb;
-
-static int cmp_terms(const void *a, const void *b)
+static int cmp_terms(const void *a, const void *b, void *arg)
 {
+    const fieldbuf *fb = arg;
     const gterm *x = *(const gterm *const *)a, *y = *(const gterm *const *)b;
-    int c = memcmp(sort_fb->strs.data + x->off, sort_fb->strs.data + y->off,
+    int c = memcmp(fb->strs.data + x->off, fb->strs.data + y->off,
                    LEDE_MIN(x->len, y->len));
     return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* A term's first 8 bytes, big-endian and zero-padded: comparing two of
+ * these as integers orders the terms as memcmp would, up to ties. */
+static uint64_t term_prefix(const uint8_t *s, uint32_t len)
+{
+    uint64_t k = 0;
+    uint32_t n = len < 8 ? len : 8;
+    for (uint32_t i = 0; i < n; i++)
+        k |= (uint64_t)s[i] << (56 - 8 * i);
+    return k;
+}
+
+typedef struct sortkey {
+    uint64_t k;
+    gterm *t;
+} sortkey;
+
+/*
+ * Order the batch's terms as cmp_terms does (bytes, then length), with an
+ * LSD radix sort on the 8-byte prefix (one pass per byte that varies) and
+ * cmp_terms only inside runs of equal prefixes.  glibc's qsort, called once
+ * per term comparison through a function pointer, was an eighth of the
+ * indexer's instructions.
+ */
+static int sort_terms(fieldbuf *b, gterm **order)
+{
+    size_t n = b->n;
+    sortkey *a = malloc(n * sizeof *a), *tmp = malloc(n * sizeof *tmp);
+    if (!a || !tmp) {
+        free(a);
+        free(tmp);
+        return LEDE_ENOMEM;
+    }
+    size_t count[8][256] = {{0}};
+    for (size_t i = 0; i < n; i++) {
+        gterm *e = &b->t[i];
+        uint64_t k = term_prefix(b->strs.data + e->off, e->len);
+        a[i].k = k;
+        a[i].t = e;
+        for (int d = 0; d < 8; d++)
+            count[d][(k >> (8 * d)) & 0xff]++;
+    }
+    for (int d = 0; d < 8; d++) {
+        size_t *c = count[d];
+        if (c[(a[0].k >> (8 * d)) & 0xff] == n)
+            continue; /* every key has the same byte here */
+        size_t acc = 0;
+        for (int v = 0; v < 256; v++) {
+            size_t x = c[v];
+            c[v] = acc;
+            acc += x;
+        }
+        for (size_t i = 0; i < n; i++)
+            tmp[c[(a[i].k >> (8 * d)) & 0xff]++] = a[i];
+        sortkey *sw = a;
+        a = tmp;
+        tmp = sw;
+    }
+    for (size_t i = 0; i < n; i++)
+        order[i] = a[i].t;
+    /* Equal prefixes: the rest of the bytes decide. */
+    for (size_t i = 0; i < n;) {
+        size_t j = i + 1;
+        while (j < n && a[j].k == a[i].k)
+            j++;
+        if (j - i > 1)
+            qsort_r(order + i, j - i, sizeof *order, cmp_terms, b);
+        i = j;
+    }
+    free(a);
+    free(tmp);
+    return LEDE_OK;
 }
 
 /* Read the (small) last chunk of a term back, dropping deleted documents. */
@@ -1207,10 +1279,8 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
             goto cleanup;
         rc = LEDE_OK;
     }
-    for (size_t i = 0; i < b->n; i++)
-        order[i] = &b->t[i];
-    sort_fb = b;
-    qsort(order, b->n, sizeof *order, cmp_terms);
+    if ((rc = sort_terms(b, order)) != LEDE_OK)
+        goto cleanup;
 
     for (size_t i = 0; i < b->n; i++) {
         gterm *e = order[i];
