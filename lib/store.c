@@ -18,6 +18,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 /* Large enough that growing is rare: on 64-bit Linux the map is only
@@ -255,6 +256,39 @@ static void guard_assert(MDB_env *env, const char *msg)
     const char *dir = NULL;
     if (guard_prog && mdb_env_get_path(env, &dir) == 0)
         guard_die(dir, "a page failed LMDB's consistency checks");
+}
+
+/*
+ * Where LMDB mapped s's data file.  mdb_env_info's me_mapaddr only means
+ * something with MDB_FIXEDMAP (otherwise it is whatever bytes the meta page
+ * holds there), so look for the mapping of the data file's inode in
+ * /proc/self/maps.  Returns 0 and the range, or -1.
+ */
+static int map_range(lede_store *s, uintptr_t *lo, uintptr_t *hi)
+{
+    int fd;
+    struct stat fst;
+    char line[512];
+    int found = -1;
+    if (mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &fst) != 0)
+        return -1;
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long a, b, off, ino;
+        unsigned maj, min;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &a, &b, perms, &off, &maj, &min, &ino) == 7 &&
+            ino == (unsigned long)fst.st_ino && maj == major(fst.st_dev) &&
+            min == minor(fst.st_dev) && off == 0 && (found < 0 || b - a > *hi - *lo)) {
+            *lo = a;
+            *hi = b;
+            found = 0;
+        }
+    }
+    fclose(f);
+    return found;
 }
 
 /* Record (or, with dir NULL, forget) where s's map lies.  Under registry_lock. */
@@ -495,12 +529,12 @@ uint64_t lede_store_used(lede_store *s)
 
 void lede_store_release_pages(lede_store *s)
 {
-    MDB_envinfo info;
-    if (mdb_env_info(s->env, &info) != 0 || !info.me_mapaddr)
+    uintptr_t lo, hi;
+    if (map_range(s, &lo, &hi) != 0)
         return;
     /* The map is a shared read-only file mapping (no MDB_WRITEMAP): dropping
      * its pages loses nothing, even under open read transactions. */
-    madvise(info.me_mapaddr, info.me_mapsize, MADV_DONTNEED);
+    madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
 int lede_store_grow(lede_store *s, uint64_t bytes)
