@@ -12,6 +12,13 @@
  * mode runs `rounds` times (default 5) and the median is printed.  It also
  * prints the stem cache hit rate and the number of distinct words and stems
  * (the cost of indexing both forms; see lede/analysis.h).
+ *
+ *   bench_analyze --dump OUT FILE...
+ * is the equivalence check for optimisations: it analyses every text of the
+ * given files (JSON Lines: title and body of each record; anything else:
+ * the whole file as one text) with stemming and entity spotting, and writes
+ * every token (word, stem, position, byte offsets, flags), every entity and
+ * each text's counters to OUT, so two builds can be compared with cmp.
  */
 #include <cjson/cJSON.h>
 #include <lede.h>
@@ -174,6 +181,78 @@ static int on_token(const lede_token *t, void *payload)
     return 0;
 }
 
+/* The dump: one line per text, token and entity, in a form cmp can compare
+ * and a person can read. */
+static int dump_token(const lede_token *t, void *payload)
+{
+    FILE *f = payload;
+    fprintf(f, "%.*s\t%.*s\t%u\t%u\t%u\t%x\n", (int)t->word_len, t->word, (int)t->stem_len,
+            t->stem, t->pos, t->start, t->end, t->flags);
+    return 0;
+}
+
+static int dump(const char *out, int nfiles, char **files)
+{
+    corpus c = {0};
+    for (int k = 0; k < nfiles; k++) {
+        size_t n = strlen(files[k]);
+        int rc = n > 6 && strcmp(files[k] + n - 6, ".jsonl") == 0 ? load_jsonl(&c, files[k])
+                                                                   : load_file(&c, files[k]);
+        if (rc != 0) {
+            fprintf(stderr, "bench_analyze: cannot read %s\n", files[k]);
+            return 1;
+        }
+    }
+    FILE *f = fopen(out, "w");
+    if (f == NULL) {
+        fprintf(stderr, "bench_analyze: cannot write %s\n", out);
+        return 1;
+    }
+    lede_analyzer *a = NULL;
+    if (lede_analyzer_new(&a, "english") != LEDE_OK)
+        return 1;
+    lede_entity_list ents = {0};
+    size_t tokens = 0, entities = 0;
+    for (size_t i = 0; i < c.n; i++) {
+        lede_analyze_stats st = {0};
+        fprintf(f, "T %zu %zu\n", i, c.t[i].len);
+        int rc = lede_analyze_doc(a, c.t[i].s, c.t[i].len, (uint32_t)(i % 7) * 1000, dump_token,
+                                  f, &st, &ents);
+        fprintf(f, "S %d %zu %zu %u\n", rc, st.tokens, st.invalid_bytes, st.next_pos);
+        for (size_t e = 0; e < ents.n; e++)
+            fprintf(f, "E %s\t%zu\t%u\t%u\t%u\t%u\n", ents.items[e].name, ents.items[e].name_len,
+                    ents.items[e].first_pos, ents.items[e].last_pos, ents.items[e].start,
+                    ents.items[e].end);
+        /* lede_analyze (no entities: the query and snippet path) must give
+         * the same tokens as lede_analyze_doc. */
+        char *m1 = NULL, *m2 = NULL;
+        size_t l1 = 0, l2 = 0;
+        FILE *f1 = open_memstream(&m1, &l1), *f2 = open_memstream(&m2, &l2);
+        if (f1 == NULL || f2 == NULL)
+            return 1;
+        lede_entity_list scratch = {0};
+        lede_analyze_doc(a, c.t[i].s, c.t[i].len, 7, dump_token, f1, NULL, &scratch);
+        lede_analyze(a, c.t[i].s, c.t[i].len, 7, dump_token, f2, NULL);
+        lede_entity_list_clear(&scratch);
+        fclose(f1);
+        fclose(f2);
+        if (l1 != l2 || memcmp(m1, m2, l1) != 0)
+            fprintf(f, "MISMATCH lede_analyze differs from lede_analyze_doc\n");
+        free(m1);
+        free(m2);
+        tokens += st.tokens;
+        entities += ents.n;
+        lede_entity_list_clear(&ents);
+    }
+    lede_analyzer_free(a);
+    fclose(f);
+    printf("dumped %zu texts, %zu tokens, %zu entities to %s\n", c.n, tokens, entities, out);
+    for (size_t i = 0; i < c.n; i++)
+        free(c.t[i].s);
+    free(c.t);
+    return 0;
+}
+
 typedef struct mode {
     const char *name;
     const char *language;
@@ -188,6 +267,8 @@ int main(int argc, char **argv)
     int rounds = argc > 2 ? atoi(argv[2]) : 5;
     if (rounds < 1)
         rounds = 1;
+    if (argc > 2 && strcmp(argv[1], "--dump") == 0)
+        return dump(argv[2], argc - 3, argv + 3);
     if (argc > 1) {
         snprintf(path, sizeof(path), "%s", argv[1]);
         if (load_jsonl(&c, path) != 0) {

@@ -30,7 +30,7 @@ typedef struct relay {
     lede_token_fn fn;
     void *payload;
     int spot; /* remember tokens for the entity spotter */
-    int stem; /* the analyzer's language stems */
+    int stem; /* stem for fn: fn is set and the analyzer's language stems */
 } relay;
 
 int lede_analyzer_new(lede_analyzer **out, const char *language)
@@ -68,25 +68,21 @@ void lede_analyzer_stem_counters(const lede_analyzer *a, size_t *hits, size_t *m
     lede_stem_counters(a->stemmer, hits, misses);
 }
 
-static int relay_token(const lede_token *tok, unsigned sep, void *payload)
+static int relay_token(lede_token *tok, unsigned sep, void *payload)
 {
     relay *r = payload;
-    uint64_t h = 0;
-    int stem = r->fn != NULL && r->stem &&
-               !(tok->flags & (LEDE_TOKEN_NUMERIC | LEDE_TOKEN_CJK));
-    /* One hash per token serves both the stem cache and the spotter. */
-    if (stem || r->spot)
-        h = lede_term_hash(tok->word, tok->word_len);
-    if (r->spot)
-        lede_entities_add(&r->a->spotter, tok, sep, h);
-    if (r->fn == NULL)
-        return 0;
-    if (!stem)
-        return r->fn(tok, r->payload);
     /* Numbers and CJK bigrams are not words a stemmer knows. */
-    lede_token t = *tok;
-    lede_stem_word_hashed(r->a->stemmer, t.word, t.word_len, h, &t.stem, &t.stem_len);
-    return r->fn(&t, r->payload);
+    int stem = r->stem && !(tok->flags & (LEDE_TOKEN_NUMERIC | LEDE_TOKEN_CJK));
+    if (stem || r->spot) {
+        /* One hash per token serves both the stem cache and the spotter. */
+        uint64_t h = lede_term_hash(tok->word, tok->word_len);
+        if (r->spot)
+            lede_entities_add(&r->a->spotter, tok, sep, h);
+        if (stem)
+            lede_stem_word_hashed(r->a->stemmer, tok->word, tok->word_len, h, &tok->stem,
+                                  &tok->stem_len);
+    }
+    return r->fn != NULL ? r->fn(tok, r->payload) : 0;
 }
 
 int lede_analyze(lede_analyzer *a, const char *text, size_t len, uint32_t first_pos,
@@ -100,7 +96,7 @@ int lede_analyze_doc(lede_analyzer *a, const char *text, size_t len, uint32_t fi
                      lede_entity_list *entities)
 {
     int rc;
-    relay r = {a, fn, payload, entities != NULL, lede_stem_active(a->stemmer)};
+    relay r = {a, fn, payload, entities != NULL, fn != NULL && lede_stem_active(a->stemmer)};
 
     if (len > UINT32_MAX)
         return LEDE_EINVAL; /* offsets are 32-bit */

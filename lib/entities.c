@@ -88,6 +88,7 @@ static void lex_add(lede_ent_lex *lex, const char *w, unsigned kind)
         k = (k + 1) & (LEX_SLOTS - 1);
     lex[k].hash = h;
     lex[k].word = w;
+    lex[k].len = (uint32_t)len;
     lex[k].kinds |= kind;
 }
 
@@ -121,7 +122,7 @@ static unsigned lex_kinds(const lede_ent_spotter *sp, const lede_ent_tok *t)
     const char *w = tok_word(sp, t);
     for (; sp->lex[k].hash != 0; k = (k + 1) & (LEX_SLOTS - 1)) {
         const lede_ent_lex *l = &sp->lex[k];
-        if (l->hash == t->hash && strncmp(l->word, w, t->wlen) == 0 && l->word[t->wlen] == '\0')
+        if (l->hash == t->hash && l->len == t->wlen && memcmp(l->word, w, t->wlen) == 0)
             return l->kinds;
     }
     return 0;
@@ -149,7 +150,7 @@ static lede_ent_slot *seen_slot(lede_ent_spotter *sp, uint64_t h)
 {
     size_t mask = sp->seen_cap - 1;
     size_t k = (size_t)h & mask;
-    while (sp->seen[k].hash != 0 && sp->seen[k].hash != h)
+    while (sp->seen[k].gen == sp->seen_gen && sp->seen[k].hash != h)
         k = (k + 1) & mask;
     return &sp->seen[k];
 }
@@ -157,7 +158,7 @@ static lede_ent_slot *seen_slot(lede_ent_spotter *sp, uint64_t h)
 static unsigned seen_bits(lede_ent_spotter *sp, const lede_ent_tok *t)
 {
     lede_ent_slot *s = seen_slot(sp, t->hash);
-    return s->hash != 0 ? s->bits : 0;
+    return s->gen == sp->seen_gen ? s->bits : 0;
 }
 
 void lede_entities_reset(lede_ent_spotter *sp)
@@ -169,48 +170,40 @@ void lede_entities_reset(lede_ent_spotter *sp)
         sp->oom = 1;
 }
 
-void lede_entities_add(lede_ent_spotter *sp, const lede_token *tok, unsigned sep,
-                       uint64_t hash)
+int lede_entities_grow(lede_ent_spotter *sp, size_t word_len)
 {
     if (sp->oom)
-        return;
+        return -1;
     if (sp->n == sp->cap) {
         size_t cap = sp->cap ? sp->cap * 2 : 256;
         lede_ent_tok *t = realloc(sp->toks, cap * sizeof(*t));
         if (t == NULL) {
             sp->oom = 1;
-            return;
+            return -1;
         }
         sp->toks = t;
         sp->cap = cap;
     }
-    if (sp->arena_len + tok->word_len > sp->arena_cap) {
+    size_t need = sp->arena_len + word_len + LEDE_ENT_SLACK;
+    if (need > sp->arena_cap) {
         size_t cap = sp->arena_cap ? sp->arena_cap : 4096;
-        while (cap < sp->arena_len + tok->word_len)
+        while (cap < need)
             cap *= 2;
+        /* Word offsets are 32-bit: an arena that never exceeds 4 GiB keeps
+         * every offset the inline add writes in range. */
+        if (cap > (size_t)UINT32_MAX) {
+            sp->oom = 1;
+            return -1;
+        }
         char *a = realloc(sp->arena, cap);
         if (a == NULL) {
             sp->oom = 1;
-            return;
+            return -1;
         }
         sp->arena = a;
         sp->arena_cap = cap;
     }
-    if (sp->arena_len + tok->word_len > UINT32_MAX) {
-        sp->oom = 1;
-        return;
-    }
-    lede_ent_tok *t = &sp->toks[sp->n++];
-    t->hash = hash;
-    t->pos = tok->pos;
-    t->start = tok->start;
-    t->end = tok->end;
-    t->flags = tok->flags;
-    t->sep = sep;
-    t->woff = (uint32_t)sp->arena_len;
-    t->wlen = (uint32_t)tok->word_len;
-    memcpy(sp->arena + sp->arena_len, tok->word, tok->word_len);
-    sp->arena_len += tok->word_len;
+    return 0;
 }
 
 void lede_entities_release(lede_ent_spotter *sp)
@@ -305,21 +298,56 @@ static int is_lower_word(const lede_ent_tok *t)
                          LEDE_TOKEN_CJK));
 }
 
-/* Build the seen-word table: which words are capitalised mid-sentence and
- * which are written in lower case somewhere in the document. */
-static int build_seen(lede_ent_spotter *sp)
+/* The questions take_run asks of the seen-word table are about words that
+ * start a sentence capitalised (is this word also capitalised mid-sentence,
+ * or written in lower case, somewhere in the document?). */
+static int is_query(const lede_ent_tok *t)
+{
+    return (t->flags & LEDE_TOKEN_SENTENCE_START) && is_cap(t);
+}
+
+/* Build the seen-word table: for each word that may be asked about (nq of
+ * them, see is_query), whether it is capitalised mid-sentence and whether
+ * it is written in lower case somewhere in the document.  The table holds
+ * only those words, so it is small (a few per sentence start) and the pass
+ * over the document's tokens probes a table that stays in the L1 cache;
+ * a table of every word of the document cost a cache miss per token.  It is
+ * never cleared: a slot is in use only when it carries this document's
+ * generation.  (Clearing a whole table for every short wire story once cost
+ * a third of all analysis instructions.) */
+static int build_seen(lede_ent_spotter *sp, size_t nq)
 {
     size_t need = 16;
-    while (need < sp->n * 2)
+    while (need < nq * 2)
         need *= 2;
-    if (need > sp->seen_cap) {
-        lede_ent_slot *s = realloc(sp->seen, need * sizeof(*s));
-        if (s == NULL)
+    if (need > sp->seen_alloc) {
+        free(sp->seen);
+        sp->seen = calloc(need, sizeof(*sp->seen));
+        sp->seen_alloc = sp->seen != NULL ? need : 0;
+        sp->seen_cap = 0;
+        sp->seen_gen = 0;
+        if (sp->seen == NULL)
             return LEDE_ENOMEM;
-        sp->seen = s;
-        sp->seen_cap = need;
     }
-    memset(sp->seen, 0, sp->seen_cap * sizeof(*sp->seen));
+    if (++sp->seen_gen == 0) {
+        /* 2^32 documents later: start the generations again. */
+        memset(sp->seen, 0, sp->seen_alloc * sizeof(*sp->seen));
+        sp->seen_gen = 1;
+    }
+    sp->seen_cap = need;
+    if (nq == 0)
+        return LEDE_OK;
+    for (size_t k = 0; k < sp->n; k++) {
+        const lede_ent_tok *t = &sp->toks[k];
+        if (!is_query(t))
+            continue;
+        lede_ent_slot *s = seen_slot(sp, t->hash);
+        if (s->gen != sp->seen_gen) {
+            s->hash = t->hash;
+            s->gen = sp->seen_gen;
+            s->bits = 0;
+        }
+    }
     for (size_t k = 0; k < sp->n; k++) {
         const lede_ent_tok *t = &sp->toks[k];
         unsigned bits = 0;
@@ -330,8 +358,8 @@ static int build_seen(lede_ent_spotter *sp)
         if (bits == 0)
             continue;
         lede_ent_slot *s = seen_slot(sp, t->hash);
-        s->hash = t->hash;
-        s->bits |= bits;
+        if (s->gen == sp->seen_gen)
+            s->bits |= bits; /* a word asked about */
     }
     return LEDE_OK;
 }
@@ -419,7 +447,7 @@ int lede_entities_finish(lede_ent_spotter *sp, lede_entity_list *out)
 {
     int rc = LEDE_OK;
     const lede_ent_tok *t = sp->toks;
-    size_t n_allcaps = 0, n_lower = 0;
+    size_t n_allcaps = 0, n_lower = 0, nq = 0;
 
     if (sp->oom) {
         rc = LEDE_ENOMEM;
@@ -430,10 +458,11 @@ int lede_entities_finish(lede_ent_spotter *sp, lede_entity_list *out)
             n_allcaps++;
         else if (is_lower_word(&t[k]))
             n_lower++;
+        nq += is_query(&t[k]);
     }
     if (n_allcaps * 2 > n_allcaps + n_lower)
         goto cleanup; /* mostly upper case: capitals say nothing */
-    rc = build_seen(sp);
+    rc = build_seen(sp, nq);
     if (rc != LEDE_OK)
         goto cleanup;
 

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* One token as the spotter remembers it; the word lives in the arena. */
 typedef struct lede_ent_tok {
@@ -23,9 +24,12 @@ typedef struct lede_ent_tok {
     uint32_t wlen;
 } lede_ent_tok;
 
+/* A slot of the seen-word table; it is empty unless gen is the spotter's
+ * current generation, so the table is never cleared between documents. */
 typedef struct lede_ent_slot {
-    uint64_t hash; /* 0 = empty */
-    unsigned bits; /* SEEN_* in lib/entities.c */
+    uint64_t hash;
+    uint32_t bits; /* SEEN_* in lib/entities.c */
+    uint32_t gen;
 } lede_ent_slot;
 
 /* One word of the spotter's lexicons (titles, connectors, ...), found by
@@ -33,6 +37,7 @@ typedef struct lede_ent_slot {
 typedef struct lede_ent_lex {
     uint64_t hash; /* 0 = empty */
     const char *word;
+    uint32_t len;   /* strlen(word) */
     unsigned kinds; /* LEX_* in lib/entities.c */
 } lede_ent_lex;
 
@@ -43,16 +48,51 @@ typedef struct lede_ent_spotter {
     char *arena;
     size_t arena_len, arena_cap;
     lede_ent_slot *seen;
-    size_t seen_cap;
+    size_t seen_cap;   /* slots in use for this document (a power of two) */
+    size_t seen_alloc; /* slots allocated (the largest document so far) */
+    uint32_t seen_gen; /* generation of this document's slots (never 0) */
     lede_ent_lex *lex; /* built on first use; LEX_SLOTS entries */
     int oom; /* an allocation failed while collecting; finish reports it */
 } lede_ent_spotter;
 
 /* Forget the tokens of the last document (memory is kept). */
 void lede_entities_reset(lede_ent_spotter *sp);
-/* Remember one token of the document (sep: LEDE_SEP_* before it). */
-void lede_entities_add(lede_ent_spotter *sp, const lede_token *tok, unsigned sep,
-                       uint64_t hash);
+/* Bytes of slack kept after the arena's last word: lede_entities_add
+ * copies short words 16 bytes at a time. */
+#define LEDE_ENT_SLACK 16
+
+/* Make room for one more token and word_len bytes of word (with the
+ * slack); on failure mark the spotter out of memory.  Non-zero on failure. */
+int lede_entities_grow(lede_ent_spotter *sp, size_t word_len);
+
+/*
+ * Remember one token of the document (sep: LEDE_SEP_* before it).  Inline:
+ * it runs for every token.  tok->word must be the tokenizer's buffer, which
+ * is readable for 16 bytes past any word it holds (see lib/tokenize.c).
+ */
+static inline void lede_entities_add(lede_ent_spotter *sp, const lede_token *tok, unsigned sep,
+                                     uint64_t hash)
+{
+    size_t wlen = tok->word_len;
+    if (sp->n == sp->cap || sp->arena_cap - sp->arena_len < wlen + LEDE_ENT_SLACK || sp->oom) {
+        if (lede_entities_grow(sp, wlen) != 0)
+            return;
+    }
+    lede_ent_tok *t = &sp->toks[sp->n++];
+    t->hash = hash;
+    t->pos = tok->pos;
+    t->start = tok->start;
+    t->end = tok->end;
+    t->flags = tok->flags;
+    t->sep = sep;
+    t->woff = (uint32_t)sp->arena_len;
+    t->wlen = (uint32_t)wlen;
+    if (wlen <= 16)
+        memcpy(sp->arena + sp->arena_len, tok->word, 16);
+    else
+        memcpy(sp->arena + sp->arena_len, tok->word, wlen);
+    sp->arena_len += wlen;
+}
 /* Spot the entities among the remembered tokens and append them to out. */
 int lede_entities_finish(lede_ent_spotter *sp, lede_entity_list *out);
 /* Release the working memory. */

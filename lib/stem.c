@@ -135,10 +135,13 @@ void lede_stem_word_hashed(lede_stemmer *s, const char *w, size_t len, uint64_t 
             if (e->hash != hash)
                 continue;
             s->hits++;
-            memcpy(s->out, w, e->keep);
-            memcpy(s->out + e->keep, e->add, e->add_len);
-            *out = s->out;
             *out_len = (size_t)e->keep + e->add_len;
+            if (e->add_len != 0) {
+                /* out has room for the whole add array after any keep. */
+                memcpy(s->out, w, e->keep);
+                memcpy(s->out + e->keep, e->add, STEM_CACHE_ADD);
+                *out = s->out;
+            } /* else the stem is a prefix of the word: *out stays w. */
             if (k > 0) {
                 stem_entry tmp = set->e[k - 1];
                 set->e[k - 1] = *e;

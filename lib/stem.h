@@ -7,6 +7,33 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+/*
+ * The n <= 8 bytes at p as a little-endian integer (p[0] lowest), read
+ * without touching a byte outside p[0..n): two overlapping loads instead of
+ * a loop over the bytes (the overlapping bytes are the same bytes, so OR-ing
+ * them is exact).
+ */
+static inline uint64_t lede_load_le(const unsigned char *p, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n >= 4) {
+        uint32_t lo, hi;
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + n - 4, 4);
+        return (uint64_t)lo | (uint64_t)hi << (8 * (n - 4));
+    }
+    if (n == 0)
+        return 0;
+    return (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) | (uint64_t)p[n - 1] << (8 * (n - 1));
+#else
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+#endif
+}
 
 /*
  * A fast 64-bit hash of a short term, computed once per token and shared by
@@ -18,17 +45,13 @@ static inline uint64_t lede_term_hash(const char *w, size_t n)
     uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
     const unsigned char *p = (const unsigned char *)w;
     while (n >= 8) {
-        uint64_t v = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
-                     (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
-                     (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+        uint64_t v = lede_load_le(p, 8);
         h = (h ^ v) * 0xBF58476D1CE4E5B9ull;
         h ^= h >> 31;
         p += 8;
         n -= 8;
     }
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++)
-        v |= (uint64_t)p[i] << (8 * i);
+    uint64_t v = lede_load_le(p, n);
     h = (h ^ v) * 0x94D049BB133111EBull;
     h ^= h >> 29;
     h *= 0xBF58476D1CE4E5B9ull;
@@ -50,9 +73,10 @@ void lede_stem_free(lede_stemmer *s);
 int lede_stem_active(const lede_stemmer *s);
 
 /*
- * Stem the folded word w[0..len).  *out points into the stemmer (cache or
- * libstemmer's buffer) and stays valid until the next call on s; it equals
- * w when the stemmer is inactive.  Cannot fail except for lack of memory
+ * Stem the folded word w[0..len).  *out points into w (when the stem is a
+ * prefix of the word, the commonest case, or the stemmer is inactive) or
+ * into the stemmer (cache or libstemmer's buffer); it stays valid until the
+ * next call on s or until w changes, whichever comes first.  Cannot fail except for lack of memory
  * inside libstemmer, in which case the word itself is returned.
  */
 void lede_stem_word(lede_stemmer *s, const char *w, size_t len, const char **out,

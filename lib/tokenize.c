@@ -36,6 +36,9 @@
 #include "utf8.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* Bytes kept of one character of a script without spaces (base + marks). */
 #define UNIT_MAX 60
@@ -54,7 +57,7 @@ typedef struct tk {
     size_t tokens;
     size_t invalid;
     size_t wlen;
-    char word[LEDE_TERM_MAX + 4];
+    char word[LEDE_TERM_MAX + 32]; /* slack for the 16-byte stores of scan_word */
 } tk;
 
 /* Decode the code point at byte i: its length, or 0 at the end of the text,
@@ -136,14 +139,17 @@ static int emit(tk *t, size_t start, size_t end, uint32_t flags)
 /* Titles written with a dot that does not end the sentence ("Dr. Kim"). */
 static int is_title_abbrev(const char *w, size_t n)
 {
-    static const char *const abbrevs[] = {
+    /* Padded to 4 bytes with NULs, so each is compared as one word. */
+    static const char abbrevs[][4] = {
         "mr", "mrs", "ms", "dr", "gen", "col", "lt", "sgt", "capt", "cmdr", "adm", "gov",
         "sen", "rep", "st", "jr", "sr", "prof", "rev", "vs", "fr", "mt", "maj", "pres",
     };
-    if (n > 4)
+    char key[4] = {0, 0, 0, 0};
+    if (n < 2 || n > 4)
         return 0;
+    memcpy(key, w, n);
     for (size_t k = 0; k < ARRAY_SIZE(abbrevs); k++)
-        if (strlen(abbrevs[k]) == n && memcmp(abbrevs[k], w, n) == 0)
+        if (memcmp(abbrevs[k], key, 4) == 0)
             return 1;
     return 0;
 }
@@ -153,12 +159,69 @@ static int digit_at(const tk *t, size_t i)
     return i < t->len && t->s[i] >= '0' && t->s[i] <= '9';
 }
 
+/*
+ * The ASCII letters and digits among 16 bytes, as bit masks (bit k for
+ * byte k): all of them, the upper-case letters and the digits; *lowered gets
+ * the 16 bytes with bit 0x20 set, which lower-cases an ASCII letter and
+ * leaves a digit as it is.  SSE2 is part of every x86-64; elsewhere the same
+ * is computed a byte at a time.
+ */
+static inline void ascii_masks(const uint8_t *p, uint8_t *lowered, unsigned *alnum,
+                               unsigned *upper, unsigned *digit)
+{
+#if defined(__SSE2__)
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i v = _mm_or_si128(b, _mm_set1_epi8(0x20));
+    /* Signed compares: bytes from 0x80 up are negative, so never in range. */
+    __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('a' - 1)),
+                                   _mm_cmplt_epi8(v, _mm_set1_epi8('z' + 1)));
+    __m128i dig = _mm_and_si128(_mm_cmpgt_epi8(b, _mm_set1_epi8('0' - 1)),
+                                _mm_cmplt_epi8(b, _mm_set1_epi8('9' + 1)));
+    __m128i caps = _mm_cmpeq_epi8(_mm_and_si128(b, _mm_set1_epi8(0x20)), _mm_setzero_si128());
+    unsigned lm = (unsigned)_mm_movemask_epi8(letter);
+    unsigned dm = (unsigned)_mm_movemask_epi8(dig);
+    _mm_storeu_si128((__m128i *)(void *)lowered, v);
+    *alnum = lm | dm;
+    *upper = lm & (unsigned)_mm_movemask_epi8(caps);
+    *digit = dm;
+#else
+    unsigned am = 0, um = 0, dm = 0;
+    for (unsigned k = 0; k < 16; k++) {
+        unsigned c = p[k];
+        lowered[k] = (uint8_t)(c | 0x20);
+        if ((c | 0x20) - 'a' < 26u) {
+            am |= 1u << k;
+            if (c < 'a')
+                um |= 1u << k;
+        } else if (c - '0' < 10u) {
+            am |= 1u << k;
+            dm |= 1u << k;
+        }
+    }
+    *alnum = am;
+    *upper = um;
+    *digit = dm;
+#endif
+}
+
+/* min(2, number of bits set in m): the word's capitals only matter as
+ * "none", "one" or "at least two" (ALLCAPS), and x86-64 without POPCNT
+ * would count them with a library call. */
+static inline unsigned count_to_two(unsigned m)
+{
+    return (m != 0) + ((m & (m - 1)) != 0);
+}
+
 /* A run of letters, marks and digits (not of a script without spaces). */
 static int scan_word(tk *t, size_t *pi)
 {
+    const uint8_t *s = t->s;
+    const size_t len = t->len;
+    char *word = t->word;
     size_t i = *pi;
     size_t start = i;
     size_t end;
+    size_t wlen = 0;
     int full = 0;
     unsigned n_upper = 0, n_lower = 0, n_cps = 0;
     int first_upper = -1, digit = 0, last_digit = 0, abbrev = 0;
@@ -166,40 +229,59 @@ static int scan_word(tk *t, size_t *pi)
     int seg_letter = 0;    /* ... and they are all letters */
     uint32_t flags = 0;
 
-    t->wlen = 0;
     for (;;) {
-        /* Fast path: ASCII letters and digits, the bulk of most archives. */
-        if (i < t->len && t->s[i] < 0x80) {
-            unsigned c = t->s[i];
-            unsigned lc = c | 0x20;
-            if (lc - 'a' < 26u || c - '0' < 10u) {
-                if (c - '0' < 10u) {
-                    last_digit = digit = 1;
-                    seg_letter = 0;
-                } else {
-                    if (c < 'a') {
-                        n_upper++;
-                        if (first_upper < 0)
-                            first_upper = 1;
-                    } else {
-                        n_lower++;
-                    }
-                    seg_letter = seg_cps == 0 || seg_letter;
-                    last_digit = 0;
-                }
-                if (first_upper < 0)
-                    first_upper = 0;
-                seg_cps++;
-                n_cps++;
-                if (t->wlen < LEDE_TERM_MAX && !full)
-                    t->word[t->wlen++] = (char)lc; /* digits already have bit 0x20 */
-                else
-                    full = 1;
-                i++;
-                continue;
+        /* Fast path: runs of ASCII letters and digits, the bulk of most
+         * archives, 16 bytes at a time.  The per-character bookkeeping of
+         * the slow path below (counts of capitals, digits, the segment since
+         * the last dot) is done on the masks of the whole run at once. */
+        for (;;) {
+            uint8_t tail[16], lowered[16];
+            const uint8_t *p = s + i;
+            if (len - i < 16) {
+                if (i >= len)
+                    break;
+                /* Near the end: the zeros after the text end the run. */
+                memset(tail, 0, sizeof(tail));
+                memcpy(tail, s + i, len - i);
+                p = tail;
             }
+            unsigned am, um, dm;
+            ascii_masks(p, lowered, &am, &um, &dm);
+            unsigned k = (unsigned)__builtin_ctz(~am); /* am < 2^16: k <= 16 */
+            if (k == 0)
+                break;
+            unsigned run = (1u << k) - 1;
+            um &= run;
+            dm &= run;
+            if (first_upper < 0)
+                first_upper = (int)(um & 1);
+            n_upper += count_to_two(um); /* only compared with 2 */
+            n_lower += (um | dm) != run; /* only compared with 0 */
+            if (dm != 0) {
+                digit = 1;
+                seg_letter = 0;
+            } else {
+                seg_letter = seg_cps == 0 || seg_letter;
+            }
+            last_digit = (int)((dm >> (k - 1)) & 1);
+            seg_cps += k;
+            n_cps += k;
+            if (!full && wlen + k <= LEDE_TERM_MAX) {
+                /* word has 16 bytes of slack after LEDE_TERM_MAX. */
+                memcpy(word + wlen, lowered, 16);
+                wlen += k;
+            } else {
+                size_t take = full ? 0 : LEDE_MIN((size_t)k, LEDE_TERM_MAX - wlen);
+                memcpy(word + wlen, lowered, take);
+                wlen += take;
+                if (take < k)
+                    full = 1;
+            }
+            i += k;
+            if (k < 16)
+                break;
         }
-        int32_t cp;
+    int32_t cp;
         unsigned cls;
         int n = peek(t, i, &cp, &cls);
         if (n <= 0)
@@ -218,7 +300,7 @@ static int scan_word(tk *t, size_t *pi)
                 seg_cps++;
                 n_cps++;
             }
-            put_folded(t->word, &t->wlen, LEDE_TERM_MAX, &full, cp, 0);
+            put_folded(word, &wlen, LEDE_TERM_MAX, &full, cp, 0);
             i += (size_t)n;
             continue;
         }
@@ -237,7 +319,7 @@ static int scan_word(tk *t, size_t *pi)
                 i += (size_t)n + (size_t)nn;
                 goto done;
             }
-            put_folded(t->word, &t->wlen, LEDE_TERM_MAX, &full, '\'', 0);
+            put_folded(word, &wlen, LEDE_TERM_MAX, &full, '\'', 0);
             seg_cps = 0;
             last_digit = 0;
             i += (size_t)n;
@@ -245,7 +327,7 @@ static int scan_word(tk *t, size_t *pi)
         }
         if (cp == '.') {
             if (last_digit && digit_at(t, i + 1)) {
-                put_folded(t->word, &t->wlen, LEDE_TERM_MAX, &full, '.', 0);
+                put_folded(word, &wlen, LEDE_TERM_MAX, &full, '.', 0);
                 seg_cps = 0;
                 last_digit = 0;
                 i++;
@@ -286,6 +368,7 @@ done:
     if (digit)
         flags |= LEDE_TOKEN_NUMERIC;
     *pi = i;
+    t->wlen = wlen;
     t->last_initial = !abbrev && n_cps == 1 && first_upper > 0;
     return emit(t, start, end, flags);
 }

@@ -19,10 +19,12 @@ enum {
 };
 
 /*
- * Called for each token; tok->stem equals tok->word.  A non-zero return
- * stops tokenization and is returned by lede_tokenize.
+ * Called for each token; tok->stem equals tok->word.  The token is the
+ * tokenizer's scratch copy: the callback may change it (the analyzer sets
+ * the stem in place rather than copying it).  A non-zero return stops
+ * tokenization and is returned by lede_tokenize.
  */
-typedef int (*lede_tokenize_fn)(const lede_token *tok, unsigned sep, void *payload);
+typedef int (*lede_tokenize_fn)(lede_token *tok, unsigned sep, void *payload);
 
 /*
  * Tokenize text[0..len), numbering positions from first_pos.  Adds to
