@@ -78,6 +78,7 @@ struct cursor {
     int ordered;
     uint32_t ptf;   /* occurrences of the phrase in doc */
     uint32_t df;    /* smallest df of the words, for --explain */
+    cursor *pair[2]; /* a proximity clause's words' own keyword clauses, or NULL */
     /* composites */
     cursor **kids;
     size_t nkids;
@@ -493,9 +494,32 @@ static double cscore(cursor *c)
     }
 }
 
+/*
+ * A proximity pair's bound in document target, from what its words' keyword
+ * clauses already know there: nothing when either stem is absent (see
+ * phrase_probe); when the first word's clause sits on target, the pair
+ * occurs at most as often as that stem (every counted occurrence is one of
+ * the first word's), in a document of known length.  Otherwise the static
+ * bound.
+ */
+static double pair_bound(cursor *c, uint32_t target)
+{
+    for (size_t i = 0; i < 2; i++)
+        if (c->pair[i] && c->pair[i]->doc > target)
+            return 0.0;
+    cursor *t = c->pair[0];
+    if (!t || t->stale || t->doc != target)
+        return c->ub;
+    double b = c->weight * lede_bm25_weight(&c->q->bm, c->idf, lede_postings_tf(t->p),
+                                            lede_bm25_norm(&c->q->bm, doclen(c->q->s, target)));
+    return b < c->ub ? b : c->ub;
+}
+
 /* A tighter bound for a term inside the block holding target (or the static one). */
 static double block_bound(cursor *c, uint32_t target)
 {
+    if (c->kind == C_PHRASE && c->bonus)
+        return pair_bound(c, target);
     if (c->kind != C_TERM || c->where != LEDE_Q_ANYWHERE)
         return c->ub;
     if (lede_postings_shallow_seek(c->p, target) != LEDE_OK)
@@ -946,7 +970,9 @@ static cursor *build_bool(qctx *q, const lede_qnode *n, int positive)
            **not = malloc(cap * sizeof *not);
     size_t nm = 0, ns = 0, nn = 0;
     cursor *res = NULL;
-    if (!must || !should || !not) {
+    /* The keyword clause of each plain word among n->should, for proximity. */
+    cursor **kw = calloc(n->nshould + 1, sizeof *kw);
+    if (!must || !should || !not || !kw) {
         q->rc = LEDE_ENOMEM;
         goto cleanup;
     }
@@ -977,6 +1003,9 @@ static cursor *build_bool(qctx *q, const lede_qnode *n, int positive)
         cursor *c = build(q, k, positive);
         if (c)
             should[ns++] = c;
+        if (kw && c && c->kind == C_TERM && c->field == LEDE_FIELD_STEM &&
+            c->where == LEDE_Q_ANYWHERE && k->kind == LEDE_Q_TERM && k->plain)
+            kw[i] = c;
     }
     for (size_t i = 0; i < n->nnot && q->rc == LEDE_OK; i++) {
         if (n->not[i]->kind == LEDE_Q_DATE) {
@@ -1003,6 +1032,7 @@ static cursor *build_bool(qctx *q, const lede_qnode *n, int positive)
      */
     if (q->proximity > 0 && q->depth == 1 && positive && content >= LEDE_SEARCH_PROX_MIN_WORDS) {
         const lede_qnode *prev = NULL;
+        size_t prev_i = 0;
         size_t npairs = 0;
         for (size_t i = 0; i < n->nshould && q->rc == LEDE_OK; i++) {
             const lede_qnode *k = n->should[i];
@@ -1021,11 +1051,14 @@ static cursor *build_bool(qctx *q, const lede_qnode *n, int positive)
                     c->weight = q->proximity;
                     c->ub *= q->proximity;
                     c->bonus = 1;
+                    c->pair[0] = kw[prev_i];
+                    c->pair[1] = kw[i];
                     should[ns++] = c;
                     npairs++;
                 }
             }
             prev = k;
+            prev_i = i;
         }
         if (q->rc != LEDE_OK)
             goto cleanup;
@@ -1077,6 +1110,7 @@ cleanup:
     free(must);
     free(should);
     free(not);
+    free(kw);
     return res;
 }
 
@@ -1181,6 +1215,16 @@ static int phrase_probe(cursor *c, uint32_t cand, double *score)
 {
     *score = 0.0;
     c->stale = 1;
+    /*
+     * A proximity pair needs both words in cand, and a word is in a
+     * document exactly when its stem is (every token is indexed under
+     * both).  A keyword clause settled past cand (only ever moved to
+     * targets <= cand) says its stem is not there: nothing to read.  This
+     * spares the positions of long word lists in most candidates.
+     */
+    for (size_t i = 0; i < 2; i++)
+        if (c->pair[i] && c->pair[i]->doc > cand)
+            return LEDE_OK;
     for (size_t i = 0; i < c->nps; i++) {
         if (lede_postings_docid(c->ps[i]) < cand) {
             int rc = lede_postings_seek(c->ps[i], cand);
