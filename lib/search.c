@@ -597,12 +597,49 @@ typedef struct suggest {
     char best[LEDE_TERM_MAX + 1];
     uint32_t best_df;
     unsigned best_dist;
+    uint64_t mask;        /* byte classes (b % 64) present in word */
+    uint8_t count[256];   /* occurrences of each byte in word */
 } suggest;
+
+/*
+ * Whether term may lie within sg->max edits of the word, by letters alone:
+ * an edit adds at most one letter the word lacks and removes at most one it
+ * has (a transposition neither), so the larger of "letters of the word
+ * missing from term" and "letters of term missing from the word", counted
+ * with repeats, is at most the distance.  Most of a first-letter block is
+ * rejected here, without the quadratic distance.
+ */
+static int may_be_near(suggest *sg, const char *term, size_t len)
+{
+    const unsigned char *t = (const unsigned char *)term;
+    uint64_t tmask = 0;
+    for (size_t i = 0; i < len; i++)
+        tmask |= 1ull << (t[i] & 63);
+    if ((unsigned)__builtin_popcountll(sg->mask & ~tmask) > sg->max)
+        return 0; /* distinct letters of the word absent from term */
+    size_t missing = sg->len, extra = 0;
+    unsigned char used[LEDE_TERM_MAX];
+    size_t nused = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (sg->count[t[i]] > 0) {
+            sg->count[t[i]]--;
+            used[nused++] = t[i];
+            missing--;
+        } else {
+            extra++;
+        }
+    }
+    for (size_t i = 0; i < nused; i++)
+        sg->count[used[i]]++;
+    return missing <= sg->max && extra <= sg->max;
+}
 
 static int suggest_term(const char *term, size_t len, const lede_term_info *info, void *payload)
 {
     suggest *sg = payload;
     if (len > LEDE_TERM_MAX)
+        return 0;
+    if ((len > sg->len ? len - sg->len : sg->len - len) > sg->max || !may_be_near(sg, term, len))
         return 0;
     unsigned d = lede_search_edit_distance(sg->word, sg->len, term, len, sg->max);
     if (d == 0 || d > sg->max)
@@ -636,6 +673,12 @@ static void did_you_mean(qctx *q, const char *word)
         return;
     sg.max = sg.len <= 4 ? 1 : 2;
     sg.best_dist = UINT32_MAX;
+    for (size_t i = 0; i < sg.len; i++) {
+        unsigned char b = (unsigned char)word[i];
+        sg.mask |= 1ull << (b & 63);
+        if (sg.count[b] < UINT8_MAX)
+            sg.count[b]++;
+    }
     /* Typos rarely hit the first letter; scanning only its block keeps this fast. */
     lede_reader_terms(q->s->r, LEDE_FIELD_WORD, word, 1, suggest_term, &sg);
     char buf[512];
