@@ -502,11 +502,12 @@ static double cscore(cursor *c)
  * the first word's), in a document of known length.  Otherwise the static
  * bound.
  */
+static int pair_absent(const cursor *c, uint32_t cand);
+
 static double pair_bound(cursor *c, uint32_t target)
 {
-    for (size_t i = 0; i < 2; i++)
-        if (c->pair[i] && c->pair[i]->doc > target)
-            return 0.0;
+    if (pair_absent(c, target))
+        return 0.0;
     cursor *t = c->pair[0];
     if (!t || t->stale || t->doc != target)
         return c->ub;
@@ -1254,20 +1255,26 @@ static int by_ub(const void *a, const void *b)
  * occurrence past cand, checking positions in documents nobody asked about.
  * The cursor is left stale, so any later seek settles it properly.
  */
-static int phrase_probe(cursor *c, uint32_t cand, double *score)
+/*
+ * A proximity pair needs both words in cand, and a word is in a document
+ * exactly when its stem is (every token is indexed under both).  A keyword
+ * clause settled past cand (only ever moved to targets <= cand) says its
+ * stem is not there: nothing to read.  This spares the positions of long
+ * word lists in most candidates.
+ */
+static int pair_absent(const cursor *c, uint32_t cand)
+{
+    for (size_t i = 0; i < 2; i++)
+        if (c->pair[i] && c->pair[i]->doc > cand)
+            return 1;
+    return 0;
+}
+
+/* phrase_probe without the look at the pair's keyword clauses. */
+static int phrase_read(cursor *c, uint32_t cand, double *score)
 {
     *score = 0.0;
     c->stale = 1;
-    /*
-     * A proximity pair needs both words in cand, and a word is in a
-     * document exactly when its stem is (every token is indexed under
-     * both).  A keyword clause settled past cand (only ever moved to
-     * targets <= cand) says its stem is not there: nothing to read.  This
-     * spares the positions of long word lists in most candidates.
-     */
-    for (size_t i = 0; i < 2; i++)
-        if (c->pair[i] && c->pair[i]->doc > cand)
-            return LEDE_OK;
     for (size_t i = 0; i < c->nps; i++) {
         if (lede_postings_docid(c->ps[i]) < cand) {
             int rc = lede_postings_seek(c->ps[i], cand);
@@ -1284,13 +1291,49 @@ static int phrase_probe(cursor *c, uint32_t cand, double *score)
     return rc;
 }
 
-/* MaxScore over the optional clauses of a pure OR. */
+static int phrase_probe(cursor *c, uint32_t cand, double *score)
+{
+    if (pair_absent(c, cand)) {
+        *score = 0.0;
+        c->stale = 1;
+        return LEDE_OK;
+    }
+    return phrase_read(c, cand, score);
+}
+
+/* A document whose proximity bonuses are read after the scan. */
+typedef struct pending {
+    uint32_t doc;
+    uint32_t bonus; /* bit i: proximity clause c[i] may occur in doc */
+    double lb;      /* its score without the bonuses */
+    double ub;      /* and the most they can add */
+} pending;
+
+/*
+ * MaxScore over the optional clauses of a pure OR.
+ *
+ * Proximity clauses (bonuses) cost most per document: their words' lists
+ * with positions.  Reading them for every candidate while the k-th score is
+ * still low wastes most of that, so when there are any, the scan ranks by
+ * the score without them (a lower bound: the k-th of these is a threshold
+ * no worse than exact scores would give... only lower, so pruning stays
+ * safe) and keeps each document whose bound with bonuses beats that
+ * threshold.  After the scan, only those still able to reach the final
+ * threshold have their bonuses read, in doc id order, adding them in the
+ * order the clauses are sorted, so every score is the same sum as when the
+ * bonuses were read during the scan.  A document dropped on the way had k
+ * earlier documents (which win ties) at or above its bound, so it could
+ * not have been among the k best.
+ */
 static int run_maxscore(qctx *q, cursor *root, lede_topk *top, uint64_t *scored)
 {
     size_t n = root->nkids;
     cursor **c = malloc(n * sizeof *c);
     double *cum = malloc(n * sizeof *cum);
     int rc = LEDE_OK;
+    lede_topk lbheap = {0};
+    pending *pend = NULL;
+    size_t npend = 0, cappend = 0;
     if (!c || !cum) {
         rc = LEDE_ENOMEM;
         goto cleanup;
@@ -1310,7 +1353,14 @@ static int run_maxscore(qctx *q, cursor *root, lede_topk *top, uint64_t *scored)
     if (nbonus == n)
         nbonus = 0;
     size_t fe = nbonus; /* c[fe..n) are essential */
-    double theta = lede_topk_threshold(top);
+    int defer = nbonus > 0 && nbonus <= 32;
+    lede_topk *heap = top;
+    if (defer) {
+        if ((rc = lede_topk_init(&lbheap, top->k)) != LEDE_OK)
+            goto cleanup;
+        heap = &lbheap;
+    }
+    double theta = lede_topk_threshold(heap);
     for (;;) {
         while (fe < n && cum[fe] <= theta)
             fe++;
@@ -1328,12 +1378,22 @@ static int run_maxscore(qctx *q, cursor *root, lede_topk *top, uint64_t *scored)
                 if (c[i]->doc == cand)
                     score += cscore(c[i]);
             int dead = 0;
+            uint32_t bonus = 0;
+            double bonus_ub = 0.0;
             for (size_t i = fe; i-- > 0;) {
-                if (score + cum[i] <= theta) {
+                /* bonus_ub: the deferred bonuses' part of the bound (0 until then). */
+                if (score + bonus_ub + cum[i] <= theta) {
                     dead = 1;
                     break;
                 }
                 double bb = block_bound(c[i], cand);
+                if (defer && i < nbonus) {
+                    if (!pair_absent(c[i], cand)) {
+                        bonus |= 1u << i;
+                        bonus_ub += bb;
+                    }
+                    continue;
+                }
                 if (score + bb + (i ? cum[i - 1] : 0.0) <= theta)
                     continue; /* this block cannot help: look no further into it */
                 if (c[i]->kind == C_PHRASE) {
@@ -1350,17 +1410,52 @@ static int run_maxscore(qctx *q, cursor *root, lede_topk *top, uint64_t *scored)
             }
             if (!dead) {
                 (*scored)++;
-                if (lede_topk_push(top, cand, score))
-                    theta = lede_topk_threshold(top);
+                if (defer && score + bonus_ub > theta) {
+                    if (npend == cappend) {
+                        size_t cap = cappend ? 2 * cappend : 64;
+                        pending *v = realloc(pend, cap * sizeof *v);
+                        if (!v) {
+                            rc = LEDE_ENOMEM;
+                            goto cleanup;
+                        }
+                        pend = v;
+                        cappend = cap;
+                    }
+                    pend[npend++] = (pending){cand, bonus, score, score + bonus_ub};
+                }
+                if (lede_topk_push(heap, cand, score))
+                    theta = lede_topk_threshold(heap);
             }
         }
         for (size_t i = fe; i < n; i++)
             if (c[i]->doc == cand && (rc = cnext(c[i])) != LEDE_OK)
                 goto cleanup;
     }
+    if (defer) {
+        /* theta is now the k-th score without bonuses, the final threshold's floor. */
+        for (size_t j = 0; j < npend; j++) {
+            const pending *p = &pend[j];
+            /* Below the floor, or not above the k best read so far (earlier
+             * doc ids, which win ties): nothing to read. */
+            if (p->ub < theta || p->ub <= lede_topk_threshold(top))
+                continue;
+            double score = p->lb;
+            for (size_t i = nbonus; i-- > 0;) {
+                if (!(p->bonus & (1u << i)))
+                    continue;
+                double ps;
+                if ((rc = phrase_read(c[i], p->doc, &ps)) != LEDE_OK)
+                    goto cleanup;
+                score += ps;
+            }
+            lede_topk_push(top, p->doc, score);
+        }
+    }
 cleanup:
     free(c);
     free(cum);
+    free(pend);
+    lede_topk_clear(&lbheap);
     return rc;
 }
 

@@ -430,6 +430,101 @@ Test(search, pruned_top_k_equals_brute_force_on_reuters)
     model_free(&m);
 }
 
+/*
+ * Proximity clauses (four content words or more) are pruned and read late
+ * in MaxScore (lib/search.c, run_maxscore); counting every match scores
+ * each document in full instead.  Both must give the same top k.  The words
+ * are runs taken from documents, so their pairs do occur near each other.
+ */
+static void check_proximity_queries(const model *m, lede_reader *r, int nqueries, unsigned seed)
+{
+    lede_searcher *s;
+    char *err = NULL;
+    cr_assert_eq(lede_searcher_open(&s, r, &err), LEDE_OK, "%s", err ? err : "");
+    srand(seed);
+    static const size_t ks[] = {1, 3, 10};
+    int with_pairs = 0;
+    for (int qn = 0; qn < nqueries; qn++) {
+        const bdoc *d = &m->docs[(size_t)rand() % m->n];
+        if (d->nwords < 8)
+            continue;
+        size_t start = (size_t)rand() % (d->nwords - 7), nw = 4 + (size_t)(rand() % 4);
+        char query[1024] = "";
+        size_t used = 0;
+        for (size_t w = start; w < start + nw; w++) {
+            const char *word = d->words[w];
+            if (strpbrk(word, "*:\"()+-~") || strlen(word) > 60)
+                continue;
+            strcat(query, used++ ? " " : "");
+            strcat(query, word);
+        }
+        /* Now and then a common word, so that lists overlap more. */
+        if (qn % 3 == 0)
+            strcat(query, " said");
+        size_t k = ks[qn % 3];
+        lede_search_options o = LEDE_SEARCH_OPTIONS_INIT;
+        o.limit = k;
+        lede_results *pruned, *full;
+        cr_assert_eq(lede_search(&pruned, s, query, &o), LEDE_OK, "'%s': %s", query,
+                     lede_searcher_errmsg(s));
+        o.count_all = 1;
+        cr_assert_eq(lede_search(&full, s, query, &o), LEDE_OK, "'%s': %s", query,
+                     lede_searcher_errmsg(s));
+        cr_assert_eq(pruned->n, full->n, "'%s' k=%zu: %zu hits, every match scored: %zu", query,
+                     k, pruned->n, full->n);
+        for (size_t i = 0; i < pruned->n; i++) {
+            double a = pruned->hits[i].score, b = full->hits[i].score;
+            cr_assert(fabs(a - b) <= 1e-9 * fmax(1.0, b), "'%s' k=%zu rank %zu: %.12f vs %.12f",
+                      query, k, i, a, b);
+            /* A different document only where two scores tie. */
+            if (pruned->hits[i].docid != full->hits[i].docid)
+                cr_assert(i + 1 < pruned->n || fabs(a - b) <= 1e-9 * fmax(1.0, b));
+        }
+        if (used >= 4)
+            with_pairs++;
+        lede_results_free(pruned);
+        lede_results_free(full);
+    }
+    cr_assert_geq(with_pairs, nqueries / 2);
+    lede_searcher_close(s);
+}
+
+Test(search, pruned_top_k_with_proximity_equals_scoring_every_match)
+{
+    model m = {0};
+    index_corpus(&m, tmpdir);
+    lede_reader *r;
+    char *err = NULL;
+    cr_assert_eq(lede_reader_open(&r, tmpdir, &err), LEDE_OK, "%s", err ? err : "");
+    check_proximity_queries(&m, r, 300, 23);
+    lede_reader_close(r);
+    model_free(&m);
+}
+
+Test(search, pruned_top_k_with_proximity_equals_scoring_every_match_on_reuters)
+{
+    const char *shared = getenv("LEDE_SHARED_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/corpora/reuters21578/docs.jsonl", shared ? shared : "");
+    if (!shared || access(path, R_OK) != 0) {
+        cr_skip_test("skipped: no Reuters-21578 in LEDE_SHARED_DIR");
+    }
+    const char *san = getenv("LEDE_SANITIZE");
+    size_t max = san && strcmp(san, "1") == 0 ? 2000 : SIZE_MAX;
+    model m = {0};
+    lede_index *ix;
+    char *err = NULL;
+    cr_assert_eq(lede_index_open(&ix, tmpdir, NULL, &err), LEDE_OK, "%s", err ? err : "");
+    add_jsonl(&m, ix, path, max);
+    cr_assert_eq(lede_index_commit(ix), LEDE_OK);
+    lede_index_close(ix);
+    lede_reader *r;
+    cr_assert_eq(lede_reader_open(&r, tmpdir, &err), LEDE_OK, "%s", err ? err : "");
+    check_proximity_queries(&m, r, 300, 29);
+    lede_reader_close(r);
+    model_free(&m);
+}
+
 /* Query features checked on the corpus by what they must and must not return. */
 Test(search, query_features_select_the_right_documents)
 {
