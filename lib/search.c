@@ -1315,10 +1315,9 @@ typedef struct pending {
  * Proximity clauses (bonuses) cost most per document: their words' lists
  * with positions.  Reading them for every candidate while the k-th score is
  * still low wastes most of that, so when there are any, the scan ranks by
- * the score without them (a lower bound: the k-th of these is a threshold
- * no worse than exact scores would give... only lower, so pruning stays
- * safe) and keeps each document whose bound with bonuses beats that
- * threshold.  After the scan, only those still able to reach the final
+ * the score without them (a lower bound of the exact score, so the k-th of
+ * these is a lower, still safe, pruning threshold) and keeps each document
+ * whose bound with bonuses beats that threshold.  After the scan, only those still able to reach the final
  * threshold have their bonuses read, in doc id order, adding them in the
  * order the clauses are sorted, so every score is the same sum as when the
  * bonuses were read during the scan.  A document dropped on the way had k
