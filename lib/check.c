@@ -43,7 +43,99 @@ static void problem(checker *c, const char *where, const char *fmt, ...)
 
 static const char *const space_names[3] = {"stem", "word", "name"};
 
-/* Check one term's chunks; returns the number of chunks seen. */
+/* What check_term accumulates over a term's chunks. */
+typedef struct term_walk {
+    uint32_t *pos;
+    size_t poscap;
+    uint64_t nchunks, stored, df, cf;
+    uint32_t prev, last_key, last_n;
+} term_walk;
+
+/* Check one chunk (key doc id ck; 0 for an inline list); 0, or -1 when out of memory. */
+static int check_chunk(checker *c, int f, const char *term, int tl, const lede_terminfo_rec *ti,
+                       uint32_t ck, const void *post, size_t post_len, const void *posv,
+                       size_t pos_len, lede_chunk *ch, lede_buf *scratch, term_walk *w)
+{
+    const char *where = lede_store_db_name(ti->nchunks ? LEDE_DB_POST(f) : LEDE_DB_TERMS(f));
+    uint32_t docids[LEDE_BLOCK], tfs[LEDE_BLOCK], ttfs[LEDE_BLOCK];
+    if (lede_chunk_parse(ch, post, post_len, f != LEDE_FIELD_STEM ? posv : NULL, pos_len) !=
+            LEDE_OK ||
+        (f == LEDE_FIELD_STEM && pos_len != 0)) {
+        problem(c, where, "%s term \"%.*s\": chunk %u does not decode", space_names[f], tl, term,
+                ck);
+        return 0;
+    }
+    if (ck <= w->prev && w->nchunks > 1)
+        problem(c, where, "%s term \"%.*s\": chunk %u overlaps the previous one (last doc %u)",
+                space_names[f], tl, term, ck, w->prev);
+    w->last_key = ck;
+    w->last_n = ch->ndocs;
+    for (uint32_t b = 0; b < ch->nblocks; b++) {
+        const lede_block_meta *m = &ch->blocks[b];
+        if (lede_block_decode(ch, b, docids, tfs, ttfs) != LEDE_OK) {
+            problem(c, where, "%s term \"%.*s\": block %u of chunk %u does not decode",
+                    space_names[f], tl, term, b, ck);
+            continue;
+        }
+        if (docids[0] <= w->prev || docids[0] < ck)
+            problem(c, where, "%s term \"%.*s\": postings not sorted at doc %u", space_names[f],
+                    tl, term, docids[0]);
+        uint64_t npos = 0;
+        uint32_t max_tf = 0, max_ttf = 0;
+        for (uint32_t i = 0; i < m->n; i++) {
+            npos += tfs[i];
+            max_tf = LEDE_MAX(max_tf, tfs[i]);
+            max_ttf = LEDE_MAX(max_ttf, ttfs[i]);
+        }
+        if (max_tf != m->max_tf || max_ttf != m->max_title_tf)
+            problem(c, where, "%s term \"%.*s\": block %u of chunk %u has wrong maxima",
+                    space_names[f], tl, term, b, ck);
+        if (f != LEDE_FIELD_STEM) {
+            if (npos > lede_block_max_positions(ch, b)) {
+                problem(c, lede_store_db_name(ti->nchunks ? LEDE_DB_POS(f) : LEDE_DB_TERMS(f)),
+                        "%s term \"%.*s\": block %u of chunk %u has too few position bytes",
+                        space_names[f], tl, term, b, ck);
+            } else {
+                if (npos + 1 > w->poscap) {
+                    free(w->pos);
+                    w->poscap = (size_t)npos + 1;
+                    w->pos = malloc(w->poscap * sizeof *w->pos);
+                    if (!w->pos) {
+                        w->poscap = 0;
+                        problem(c, where, "out of memory checking positions");
+                        return -1;
+                    }
+                }
+                if (lede_block_decode_positions(ch, b, tfs, w->pos, scratch) != LEDE_OK)
+                    problem(c, lede_store_db_name(ti->nchunks ? LEDE_DB_POS(f) : LEDE_DB_TERMS(f)),
+                            "%s term \"%.*s\": positions of block %u of chunk %u do not decode",
+                            space_names[f], tl, term, b, ck);
+            }
+        }
+        for (uint32_t i = 0; i < m->n; i++) {
+            uint32_t d = docids[i];
+            w->stored++;
+            if (lede_reader_is_deleted(c->r, d))
+                continue;
+            if (d > c->max_docid || !c->live[d]) {
+                problem(c, where, "%s term \"%.*s\": posting for doc %u, which does not exist",
+                        space_names[f], tl, term, d);
+                continue;
+            }
+            uint32_t dlen = c->lens[d];
+            w->df++;
+            w->cf += tfs[i];
+            if (tfs[i] > ti->max_tf || ttfs[i] > ti->max_title_tf || dlen < ti->min_len ||
+                dlen < m->min_len)
+                problem(c, where, "%s term \"%.*s\": doc %u exceeds the term's bounds",
+                        space_names[f], tl, term, d);
+        }
+        w->prev = m->last_docid;
+    }
+    return 0;
+}
+
+/* Check one term's chunks, or its inline list; returns the number of chunks seen. */
 static uint64_t check_term(checker *c, int f, const char *term, size_t tlen,
                            const lede_terminfo_rec *ti, lede_cursor *cur, lede_buf *scratch,
                            uint64_t *live_df)
@@ -51,21 +143,21 @@ static uint64_t check_term(checker *c, int f, const char *term, size_t tlen,
     uint8_t key[LEDE_KEY_TERM_MAX + 8];
     lede_val k, v, pv;
     lede_chunk ch = {0};
-    uint32_t docids[LEDE_BLOCK], tfs[LEDE_BLOCK], ttfs[LEDE_BLOCK];
-    uint32_t *pos = NULL;
-    size_t poscap = 0;
+    term_walk w = {0};
     const char *where = lede_store_db_name(LEDE_DB_POST(f));
-    uint64_t nchunks = 0, stored = 0, df = 0, cf = 0;
-    uint32_t prev = 0, last_key = 0, last_n = 0;
     int tl = (int)LEDE_MIN(tlen, 200);
-
     size_t kl = lede_chunk_key(key, term, tlen, 0);
     int rc = lede_store_cursor_seek(cur, key, kl, &k, &v);
     for (; rc == LEDE_OK && !c->stop; rc = lede_store_cursor_next(cur, &k, &v)) {
         if (k.len != tlen + 5 || memcmp(k.data, key, tlen + 1) != 0)
             break;
         uint32_t ck = lede_get_u32be((const uint8_t *)k.data + tlen + 1);
-        nchunks++;
+        w.nchunks++;
+        if (ti->nchunks == 0) {
+            problem(c, where, "%s term \"%.*s\": chunk %u beside an inline list", space_names[f],
+                    tl, term, ck);
+            continue;
+        }
         pv.data = NULL;
         pv.len = 0;
         if (f != LEDE_FIELD_STEM &&
@@ -74,85 +166,36 @@ static uint64_t check_term(checker *c, int f, const char *term, size_t tlen,
                     term, ck);
             continue;
         }
-        if (lede_chunk_parse(&ch, v.data, v.len, f != LEDE_FIELD_STEM ? pv.data : NULL,
-                             pv.len) != LEDE_OK) {
-            problem(c, where, "%s term \"%.*s\": chunk %u does not decode", space_names[f], tl,
-                    term, ck);
-            continue;
-        }
-        if (ck <= prev && nchunks > 1)
-            problem(c, where, "%s term \"%.*s\": chunk %u overlaps the previous one (last doc %u)",
-                    space_names[f], tl, term, ck, prev);
-        last_key = ck;
-        last_n = ch.ndocs;
-        for (uint32_t b = 0; b < ch.nblocks; b++) {
-            const lede_block_meta *m = &ch.blocks[b];
-            if (lede_block_decode(&ch, b, docids, tfs, ttfs) != LEDE_OK) {
-                problem(c, where, "%s term \"%.*s\": block %u of chunk %u does not decode",
-                        space_names[f], tl, term, b, ck);
-                continue;
-            }
-            if (docids[0] <= prev || docids[0] < ck)
-                problem(c, where, "%s term \"%.*s\": postings not sorted at doc %u",
-                        space_names[f], tl, term, docids[0]);
-            size_t npos = 0;
-            for (uint32_t i = 0; i < m->n; i++)
-                npos += tfs[i];
-            if (f != LEDE_FIELD_STEM) {
-                if (npos + 1 > poscap) {
-                    free(pos);
-                    poscap = npos + 1;
-                    pos = malloc(poscap * sizeof *pos);
-                    if (!pos) {
-                        poscap = 0;
-                        problem(c, where, "out of memory checking positions");
-                        goto cleanup;
-                    }
-                }
-                if (lede_block_decode_positions(&ch, b, tfs, pos, scratch) != LEDE_OK)
-                    problem(c, lede_store_db_name(LEDE_DB_POS(f)),
-                            "%s term \"%.*s\": positions of block %u of chunk %u do not decode",
-                            space_names[f], tl, term, b, ck);
-            }
-            for (uint32_t i = 0; i < m->n; i++) {
-                uint32_t d = docids[i];
-                stored++;
-                if (lede_reader_is_deleted(c->r, d))
-                    continue;
-                if (d > c->max_docid || !c->live[d]) {
-                    problem(c, where, "%s term \"%.*s\": posting for doc %u, which does not exist",
-                            space_names[f], tl, term, d);
-                    continue;
-                }
-                uint32_t dlen = c->lens[d];
-                df++;
-                cf += tfs[i];
-                if (tfs[i] > ti->max_tf || ttfs[i] > ti->max_title_tf || dlen < ti->min_len ||
-                    dlen < m->min_len)
-                    problem(c, where, "%s term \"%.*s\": doc %u exceeds the term's bounds",
-                            space_names[f], tl, term, d);
-            }
-            prev = m->last_docid;
-        }
+        if (check_chunk(c, f, term, tl, ti, ck, v.data, v.len, pv.data, pv.len, &ch, scratch,
+                        &w) != 0)
+            goto cleanup;
     }
     if (rc != LEDE_OK && rc != LEDE_ITEROVER)
         problem(c, where, "cannot read the postings of \"%.*s\": %s", tl, term, lede_strerror(rc));
-    if (df != ti->df || cf != ti->cf)
+    if (ti->nchunks == 0 && ti->inl_post &&
+        check_chunk(c, f, term, tl, ti, 0, ti->inl_post, ti->inl_post_len, ti->inl_pos,
+                    ti->inl_pos_len, &ch, scratch, &w) != 0)
+        goto cleanup;
+    if (w.df != ti->df || w.cf != ti->cf)
         problem(c, lede_store_db_name(LEDE_DB_TERMS(f)),
                 "%s term \"%.*s\": df %u cf %llu recorded, but its postings give df %llu cf %llu",
                 space_names[f], tl, term, ti->df, (unsigned long long)ti->cf,
-                (unsigned long long)df, (unsigned long long)cf);
-    if (nchunks != ti->nchunks || stored != ti->npostings ||
-        (nchunks && (last_key != ti->last_chunk || last_n != ti->last_chunk_n)))
+                (unsigned long long)w.df, (unsigned long long)w.cf);
+    if (ti->nchunks == 0 && ti->npostings > LEDE_INLINE_MAX_POSTINGS)
+        problem(c, lede_store_db_name(LEDE_DB_TERMS(f)),
+                "%s term \"%.*s\": an inline list of %llu postings", space_names[f], tl, term,
+                (unsigned long long)ti->npostings);
+    if ((ti->nchunks && w.nchunks != ti->nchunks) || w.stored != ti->npostings ||
+        (ti->nchunks && (w.last_key != ti->last_chunk || w.last_n != ti->last_chunk_n)))
         problem(c, lede_store_db_name(LEDE_DB_TERMS(f)),
                 "%s term \"%.*s\": %u chunks / %llu postings recorded, %llu / %llu found",
                 space_names[f], tl, term, ti->nchunks, (unsigned long long)ti->npostings,
-                (unsigned long long)nchunks, (unsigned long long)stored);
+                (unsigned long long)w.nchunks, (unsigned long long)w.stored);
 cleanup:
-    *live_df = df;
-    free(pos);
+    *live_df = w.df;
+    free(w.pos);
     lede_chunk_release(&ch);
-    return nchunks;
+    return ti->nchunks ? w.nchunks : 0;
 }
 
 static void check_field(checker *c, int f, const lede_stats_rec *st)

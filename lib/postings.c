@@ -3,37 +3,45 @@
  * docs/FORMAT.md).  Owns the bytes of one chunk; it does not know about
  * LMDB keys, terms or deleted documents (store.c, writer.c, reader.c).
  *
- * Chunk value ("post"):
- *   varint ndocs, varint nblocks,
- *   per block: varint n, varint last_docid - previous block's last_docid,
+ * Chunk value ("post"), format 2:
+ *   varint ndocs                  (nblocks = ceil(ndocs / 128); every block
+ *                                  holds 128 postings but the last)
+ *   per block: varint last_docid - previous block's last_docid,
  *              varint max_tf, varint max_title_tf, varint min_len,
- *              varint doc_bytes, varint pos_bytes
- *   then the blocks' data, concatenated.  A block's data is three bit-packed
- *   arrays (a width byte w, then n values of w bits, little-endian, padded
- *   to a byte): doc id gaps - 1 (the first from the previous block's last
- *   doc id), tf - 1, and title tf only when max_title_tf > 0.  Bit-packing
- *   beats streamvbyte here (bench/bench_postings.c): gaps and tfs are small,
- *   and streamvbyte spends at least 10 bits on each.
- * Positions value ("pos"): per block, streamvbyte of the positions of each
- * posting in turn, the first of a posting absolute, the next ones as gaps.
+ *              varint doc_bytes, and varint pos_bytes only when the chunk
+ *              has positions
+ *   then the blocks' data, concatenated.  A block's data is up to three
+ *   bit-packed arrays (n values of w bits, little-endian, padded to a byte):
+ *     doc id gaps - 1 of its first n - 1 postings (the last one is implied
+ *       by last_docid), with a width byte before them; absent when n = 1;
+ *     tf - 1, width bits(max_tf - 1) taken from the header; absent when
+ *       max_tf = 1;
+ *     title tf, width bits(max_title_tf); absent when max_title_tf = 0.
+ *   Bit-packing beats streamvbyte here: gaps and tfs are small, and
+ *   streamvbyte spends at least 10 bits on each.
+ * Positions ("pos"), per block: a width byte w1 and the n first positions
+ * of the postings, w1 bits each; then, when sum(tf) > n, a width byte w2
+ * (at least 1) and the sum(tf) - n following positions as gaps from the
+ * previous one, w2 bits each.  A width of at least 1 bounds sum(tf) by
+ * n + 8 * pos_bytes, which lets a reader check a damaged tf before it
+ * allocates.
  */
 #include "postings.h"
 
 #include "varint.h"
 
 #include <stdlib.h>
-#include <streamvbyte.h>
 #include <string.h>
 
-/* Append n values packed in the fewest bits that hold the largest. */
-static void pack(lede_buf *out, const uint32_t *v, uint32_t n)
+static unsigned bits_of(uint32_t v)
 {
-    uint32_t all = 0;
-    for (uint32_t i = 0; i < n; i++)
-        all |= v[i];
-    unsigned w = all ? 32u - (unsigned)__builtin_clz(all) : 0;
+    return v ? 32u - (unsigned)__builtin_clz(v) : 0;
+}
+
+/* Append n values of w bits each (w large enough for every value). */
+static void pack_w(lede_buf *out, const uint32_t *v, uint32_t n, unsigned w)
+{
     size_t bytes = ((size_t)n * w + 7) / 8;
-    lede_buf_putc(out, (uint8_t)w);
     uint8_t *p = lede_buf_grow(out, bytes);
     if (!p || w == 0)
         return;
@@ -52,13 +60,21 @@ static void pack(lede_buf *out, const uint32_t *v, uint32_t n)
         *p = (uint8_t)acc;
 }
 
-/* Unpack n values from [*in, end); LEDE_ECORRUPT when they do not fit. */
-static int unpack(const uint8_t **in, const uint8_t *end, uint32_t *v, uint32_t n)
+/* Append a width byte (at least min_w) and n values packed in that many bits. */
+static void pack(lede_buf *out, const uint32_t *v, uint32_t n, unsigned min_w)
+{
+    uint32_t all = 0;
+    for (uint32_t i = 0; i < n; i++)
+        all |= v[i];
+    unsigned w = LEDE_MAX(bits_of(all), min_w);
+    lede_buf_putc(out, (uint8_t)w);
+    pack_w(out, v, n, w);
+}
+
+/* Unpack n values of w bits from [*in, end); LEDE_ECORRUPT when they do not fit. */
+static int unpack_w(const uint8_t **in, const uint8_t *end, uint32_t *v, uint32_t n, unsigned w)
 {
     const uint8_t *p = *in;
-    if (p >= end)
-        return LEDE_ECORRUPT;
-    unsigned w = *p++;
     size_t bytes = ((size_t)n * w + 7) / 8;
     if (w > 32 || bytes > (size_t)(end - p))
         return LEDE_ECORRUPT;
@@ -82,23 +98,18 @@ static int unpack(const uint8_t **in, const uint8_t *end, uint32_t *v, uint32_t 
     return LEDE_OK;
 }
 
-/* Decoding copies a section into a buffer this much longer than the data, so
- * that SIMD decoders reading whole 16-byte words never leave our memory. */
-#define SVB_PAD 64
-
-/* Size of a streamvbyte stream of n values starting at in, read from its
- * control bytes; LEDE_ECORRUPT when it does not fit in avail bytes. */
-static int svb_size(const uint8_t *in, size_t avail, uint32_t n, size_t *out)
+/* Unpack a width byte and n values; the width must be at least min_w. */
+static int unpack(const uint8_t **in, const uint8_t *end, uint32_t *v, uint32_t n, unsigned min_w)
 {
-    size_t ctrl = ((size_t)n + 3) / 4;
-    if (ctrl > avail)
+    if (*in >= end)
         return LEDE_ECORRUPT;
-    size_t data = 0;
-    for (uint32_t i = 0; i < n; i++)
-        data += (size_t)((in[i >> 2] >> (2 * (i & 3))) & 3) + 1;
-    if (data > avail - ctrl)
+    unsigned w = **in;
+    if (w < min_w)
         return LEDE_ECORRUPT;
-    *out = ctrl + data;
+    const uint8_t *p = *in + 1;
+    if (unpack_w(&p, end, v, n, w) != LEDE_OK)
+        return LEDE_ECORRUPT;
+    *in = p;
     return LEDE_OK;
 }
 
@@ -110,12 +121,11 @@ int lede_chunk_encode(lede_buf *post, lede_buf *pos, const lede_posting_arrays *
     size_t nblocks = (in->n + LEDE_BLOCK - 1) / LEDE_BLOCK;
     size_t posi = 0;
     uint32_t prev_last = 0;
-    lede_buf posb = LEDE_BUF_INIT;
+    lede_buf gaps = LEDE_BUF_INIT;
 
     if (in->n == 0 || in->n > UINT32_MAX)
         return LEDE_EINVAL;
     lede_buf_put_varint(post, in->n);
-    lede_buf_put_varint(post, nblocks);
     for (size_t b = 0; b < nblocks; b++) {
         size_t lo = b * LEDE_BLOCK;
         uint32_t n = (uint32_t)LEDE_MIN((size_t)LEDE_BLOCK, in->n - lo);
@@ -141,45 +151,57 @@ int lede_chunk_encode(lede_buf *post, lede_buf *pos, const lede_posting_arrays *
             tmp[i] = in->docids[lo + i] - base - 1;
             base = in->docids[lo + i];
         }
-        pack(&data, tmp, n);
-        for (uint32_t i = 0; i < n; i++)
-            tmp[i] = in->tfs[lo + i] - 1;
-        pack(&data, tmp, n);
+        if (n > 1)
+            pack(&data, tmp, n - 1, 0);
+        if (max_tf > 1) {
+            for (uint32_t i = 0; i < n; i++)
+                tmp[i] = in->tfs[lo + i] - 1;
+            pack_w(&data, tmp, n, bits_of(max_tf - 1));
+        }
         if (max_ttf > 0)
-            pack(&data, in->title_tfs + lo, n);
+            pack_w(&data, in->title_tfs + lo, n, bits_of(max_ttf));
         if (data.rc != LEDE_OK)
             goto nomem;
 
-        size_t pos_bytes = 0;
+        size_t pos_start = pos ? pos->len : 0;
         if (in->positions) {
-            if (npos > UINT32_MAX || lede_buf_reserve(&posb, npos * 4) != LEDE_OK ||
-                lede_buf_reserve(pos, streamvbyte_max_compressedbytes((uint32_t)npos)) != LEDE_OK)
+            if (npos > UINT32_MAX)
                 goto nomem;
-            uint32_t *gaps = (uint32_t *)(void *)posb.data;
-            size_t k = 0;
+            lede_buf_reset(&gaps);
+            uint32_t *g = (uint32_t *)(void *)lede_buf_grow(&gaps, (npos - n + 1) * sizeof *g);
+            if (!g)
+                goto nomem;
+            size_t k = 0, ng = 0;
             for (uint32_t i = 0; i < n; i++) {
                 uint32_t last = 0;
                 for (uint32_t j = 0; j < in->tfs[lo + i]; j++, k++) {
                     uint32_t p = in->positions[posi + k];
-                    if (j > 0 && p < last) {
-                        rc = LEDE_EINVAL;
-                        goto cleanup;
+                    if (j == 0) {
+                        tmp[i] = p;
+                    } else {
+                        if (p < last) {
+                            rc = LEDE_EINVAL;
+                            goto cleanup;
+                        }
+                        g[ng++] = p - last;
                     }
-                    gaps[k] = j == 0 ? p : p - last;
                     last = p;
                 }
             }
             posi += npos;
-            pos_bytes = streamvbyte_encode(gaps, (uint32_t)npos, pos->data + pos->len);
-            pos->len += pos_bytes;
+            pack(pos, tmp, n, 0);
+            if (ng > 0)
+                pack(pos, g, (uint32_t)ng, 1);
+            if (pos->rc != LEDE_OK)
+                goto nomem;
         }
-        lede_buf_put_varint(post, n);
         lede_buf_put_varint(post, prev - prev_last);
         lede_buf_put_varint(post, max_tf);
         lede_buf_put_varint(post, max_ttf);
         lede_buf_put_varint(post, min_len);
         lede_buf_put_varint(post, data.len - start);
-        lede_buf_put_varint(post, pos_bytes);
+        if (in->positions)
+            lede_buf_put_varint(post, pos->len - pos_start);
         prev_last = prev;
     }
     lede_buf_append(post, data.data, data.len);
@@ -189,7 +211,7 @@ nomem:
     rc = LEDE_ENOMEM;
 cleanup:
     lede_buf_free(&data);
-    lede_buf_free(&posb);
+    lede_buf_free(&gaps);
     return rc;
 }
 
@@ -199,9 +221,9 @@ int lede_chunk_parse(lede_chunk *c, const void *post, size_t len, const void *po
     lede_dec d;
     lede_dec_init(&d, post, len);
     uint32_t ndocs = lede_dec_u32(&d);
-    uint32_t nblocks = lede_dec_u32(&d);
-    if (d.rc != LEDE_OK || ndocs == 0 || nblocks != (ndocs + LEDE_BLOCK - 1) / LEDE_BLOCK ||
-        nblocks > len)
+    uint32_t nblocks = (uint32_t)(((uint64_t)ndocs + LEDE_BLOCK - 1) / LEDE_BLOCK);
+    /* Each block header takes at least five bytes. */
+    if (d.rc != LEDE_OK || ndocs == 0 || nblocks > len / 5)
         return LEDE_ECORRUPT;
     if (nblocks > c->cap) {
         lede_block_meta *nb = realloc(c->blocks, nblocks * sizeof *nb);
@@ -211,19 +233,18 @@ int lede_chunk_parse(lede_chunk *c, const void *post, size_t len, const void *po
         c->cap = nblocks;
     }
     uint32_t last = 0;
-    size_t doc_off = 0, pos_off = 0, total = 0;
+    size_t doc_off = 0, pos_off = 0;
     for (uint32_t b = 0; b < nblocks; b++) {
         lede_block_meta *m = &c->blocks[b];
-        m->n = lede_dec_u32(&d);
+        m->n = b + 1 < nblocks ? LEDE_BLOCK : ndocs - b * LEDE_BLOCK;
         uint32_t gap = lede_dec_u32(&d);
         m->max_tf = lede_dec_u32(&d);
         m->max_title_tf = lede_dec_u32(&d);
         m->min_len = lede_dec_u32(&d);
         m->doc_bytes = lede_dec_u32(&d);
-        m->pos_bytes = lede_dec_u32(&d);
-        if (d.rc != LEDE_OK || m->n == 0 || m->n > LEDE_BLOCK ||
-            (b + 1 < nblocks && m->n != LEDE_BLOCK) || gap < m->n ||
-            gap > UINT32_MAX - 1 - last || m->max_tf == 0 || m->max_title_tf > m->max_tf)
+        m->pos_bytes = pos ? lede_dec_u32(&d) : 0;
+        if (d.rc != LEDE_OK || gap < m->n || gap > UINT32_MAX - 1 - last || m->max_tf == 0 ||
+            m->max_title_tf > m->max_tf || (pos && m->pos_bytes == 0))
             return LEDE_ECORRUPT;
         m->first_base = last;
         last += gap;
@@ -232,10 +253,8 @@ int lede_chunk_parse(lede_chunk *c, const void *post, size_t len, const void *po
         m->pos_off = pos_off;
         doc_off += m->doc_bytes;
         pos_off += m->pos_bytes;
-        total += m->n;
     }
-    if (total != ndocs || doc_off != (size_t)(d.end - d.p) || (pos && pos_off != pos_len) ||
-        (!pos && pos_off != 0))
+    if (d.rc != LEDE_OK || doc_off != (size_t)(d.end - d.p) || (pos && pos_off != pos_len))
         return LEDE_ECORRUPT;
     c->data = d.p;
     c->data_len = doc_off;
@@ -263,10 +282,16 @@ int lede_block_decode(const lede_chunk *c, uint32_t b, uint32_t *docids, uint32_
     if (m->doc_off + m->doc_bytes > c->data_len)
         return LEDE_ECORRUPT;
     const uint8_t *p = c->data + m->doc_off, *end = p + m->doc_bytes;
-    if (unpack(&p, end, docids, m->n) != LEDE_OK || unpack(&p, end, tfs, m->n) != LEDE_OK)
+    if (m->n > 1 && unpack(&p, end, docids, m->n - 1, 0) != LEDE_OK)
         return LEDE_ECORRUPT;
+    if (m->max_tf > 1) {
+        if (unpack_w(&p, end, tfs, m->n, bits_of(m->max_tf - 1)) != LEDE_OK)
+            return LEDE_ECORRUPT;
+    } else {
+        memset(tfs, 0, m->n * sizeof *tfs);
+    }
     if (m->max_title_tf > 0) {
-        if (unpack(&p, end, title_tfs, m->n) != LEDE_OK)
+        if (unpack_w(&p, end, title_tfs, m->n, bits_of(m->max_title_tf)) != LEDE_OK)
             return LEDE_ECORRUPT;
     } else {
         memset(title_tfs, 0, m->n * sizeof *title_tfs);
@@ -275,49 +300,65 @@ int lede_block_decode(const lede_chunk *c, uint32_t b, uint32_t *docids, uint32_
         return LEDE_ECORRUPT;
     /* Prefix sums, checking that no gap wraps around and the metadata holds. */
     uint64_t prev = m->first_base;
-    for (uint32_t i = 0; i < m->n; i++) {
+    for (uint32_t i = 0; i + 1 < m->n; i++) {
         prev += (uint64_t)docids[i] + 1;
-        if (prev > m->last_docid || tfs[i] >= m->max_tf || title_tfs[i] > tfs[i] + 1 ||
-            title_tfs[i] > m->max_title_tf)
+        if (prev >= m->last_docid)
             return LEDE_ECORRUPT;
         docids[i] = (uint32_t)prev;
+    }
+    docids[m->n - 1] = m->last_docid;
+    for (uint32_t i = 0; i < m->n; i++) {
+        if (tfs[i] >= m->max_tf || title_tfs[i] > tfs[i] + 1 || title_tfs[i] > m->max_title_tf)
+            return LEDE_ECORRUPT;
         tfs[i] += 1;
     }
-    if (prev != m->last_docid)
-        return LEDE_ECORRUPT;
     return LEDE_OK;
+}
+
+uint64_t lede_block_max_positions(const lede_chunk *c, uint32_t b)
+{
+    if (b >= c->nblocks)
+        return 0;
+    const lede_block_meta *m = &c->blocks[b];
+    return (uint64_t)m->n + 8 * (uint64_t)m->pos_bytes;
 }
 
 int lede_block_decode_positions(const lede_chunk *c, uint32_t b, const uint32_t *tfs,
                                 uint32_t *out, lede_buf *scratch)
 {
+    uint32_t firsts[LEDE_BLOCK];
     if (b >= c->nblocks || !c->pos)
         return LEDE_ECORRUPT;
     const lede_block_meta *m = &c->blocks[b];
     uint64_t npos = 0;
     for (uint32_t i = 0; i < m->n; i++)
         npos += tfs[i];
-    if (npos > UINT32_MAX || m->pos_off + m->pos_bytes > c->pos_len)
+    if (npos > lede_block_max_positions(c, b) || m->pos_off + m->pos_bytes > c->pos_len)
         return LEDE_ECORRUPT;
-    lede_buf_reset(scratch);
-    uint8_t *tmp = lede_buf_grow(scratch, (size_t)m->pos_bytes + SVB_PAD);
-    if (!tmp)
-        return LEDE_ENOMEM;
-    memcpy(tmp, c->pos + m->pos_off, m->pos_bytes);
-    size_t sz;
-    if (svb_size(tmp, m->pos_bytes, (uint32_t)npos, &sz) != LEDE_OK || sz != m->pos_bytes)
+    const uint8_t *p = c->pos + m->pos_off, *end = p + m->pos_bytes;
+    if (unpack(&p, end, firsts, m->n, 0) != LEDE_OK)
         return LEDE_ECORRUPT;
-    streamvbyte_decode(tmp, out, (uint32_t)npos);
-    size_t k = 0;
+    uint32_t ng = (uint32_t)(npos - m->n);
+    uint32_t *g = NULL;
+    if (ng > 0) {
+        lede_buf_reset(scratch);
+        g = (uint32_t *)(void *)lede_buf_grow(scratch, (size_t)ng * sizeof *g);
+        if (!g)
+            return LEDE_ENOMEM;
+        if (unpack(&p, end, g, ng, 1) != LEDE_OK)
+            return LEDE_ECORRUPT;
+    }
+    if (p != end)
+        return LEDE_ECORRUPT;
+    size_t k = 0, gi = 0;
     for (uint32_t i = 0; i < m->n; i++) {
-        uint32_t last = 0;
-        for (uint32_t j = 0; j < tfs[i]; j++, k++) {
-            if (j > 0) {
-                if (out[k] > UINT32_MAX - last)
-                    return LEDE_ECORRUPT;
-                out[k] += last;
-            }
-            last = out[k];
+        uint32_t last = firsts[i];
+        out[k++] = last;
+        for (uint32_t j = 1; j < tfs[i]; j++) {
+            if (g[gi] > UINT32_MAX - last)
+                return LEDE_ECORRUPT;
+            last += g[gi++];
+            out[k++] = last;
         }
     }
     return LEDE_OK;

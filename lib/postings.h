@@ -5,9 +5,10 @@
  * A chunk holds the postings of one term for a run of documents, in blocks
  * of up to LEDE_BLOCK postings.  Each block carries metadata (last doc id,
  * largest tf and title tf, smallest document length) in the chunk header so
- * a cursor can skip it without decoding.  Doc ids are delta coded and the
- * gaps, tfs and title tfs go through libstreamvbyte; positions, when the
- * field has them, live in a separate value with the same block structure.
+ * a cursor can skip it without decoding.  Doc ids are delta coded; gaps,
+ * tfs, title tfs and positions are bit-packed per block.  Positions, when
+ * the field has them, live in a separate value (or after the chunk in an
+ * inline term record) with the same block structure.
  */
 #ifndef LEDE_POSTINGS_H
 #define LEDE_POSTINGS_H
@@ -62,7 +63,8 @@ int lede_chunk_encode(lede_buf *post, lede_buf *pos, const lede_posting_arrays *
 
 /**
  * Parse the header of a chunk value (and check that its blocks fit the
- * value and the positions value, when pos is not NULL).  LEDE_ECORRUPT.
+ * value and the positions value).  pos is NULL for a chunk encoded without
+ * positions (its block headers then have no pos_bytes).  LEDE_ECORRUPT.
  */
 int lede_chunk_parse(lede_chunk *c, const void *post, size_t len, const void *pos,
                      size_t pos_len);
@@ -76,6 +78,12 @@ void lede_chunk_release(lede_chunk *c);
  */
 int lede_block_decode(const lede_chunk *c, uint32_t b, uint32_t *docids, uint32_t *tfs,
                       uint32_t *title_tfs);
+/**
+ * The most positions block b's bytes can hold: a caller checks sum(tf)
+ * against it before allocating room for them (a damaged tf cannot then ask
+ * for gigabytes).
+ */
+uint64_t lede_block_max_positions(const lede_chunk *c, uint32_t b);
 /**
  * Decode block b's positions given its tfs: sum(tfs) values into out (room
  * for that many), absolute and ascending per posting.  scratch is reused.

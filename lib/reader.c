@@ -76,11 +76,26 @@ int lede_terminfo_decode(lede_terminfo_rec *out, const void *data, size_t len)
     out->max_tf = lede_dec_u32(&d);
     out->max_title_tf = lede_dec_u32(&d);
     out->min_len = lede_dec_u32(&d);
-    out->last_chunk = lede_dec_u32(&d);
-    out->last_chunk_n = lede_dec_u32(&d);
-    out->nchunks = lede_dec_u32(&d);
     out->npostings = lede_dec_varint(&d);
-    return d.rc == LEDE_OK && d.p == d.end ? LEDE_OK : LEDE_ECORRUPT;
+    out->nchunks = lede_dec_u32(&d);
+    out->last_chunk = out->last_chunk_n = 0;
+    out->inl_post = out->inl_pos = NULL;
+    out->inl_post_len = out->inl_pos_len = 0;
+    if (out->nchunks > 0) {
+        out->last_chunk = lede_dec_u32(&d);
+        out->last_chunk_n = lede_dec_u32(&d);
+        return d.rc == LEDE_OK && d.p == d.end ? LEDE_OK : LEDE_ECORRUPT;
+    }
+    /* Inline: the chunk's length and bytes; its positions fill the rest. */
+    uint64_t n = lede_dec_varint(&d);
+    if (d.rc != LEDE_OK || n > (uint64_t)(d.end - d.p) || (n == 0) != (out->npostings == 0))
+        return LEDE_ECORRUPT;
+    out->inl_post = n ? d.p : NULL;
+    out->inl_post_len = (size_t)n;
+    d.p += n;
+    out->inl_pos = d.p;
+    out->inl_pos_len = (size_t)(d.end - d.p);
+    return LEDE_OK;
 }
 
 int lede_docrec_decode(lede_docrec *out, const void *data, size_t len)
@@ -299,23 +314,32 @@ static void fill_info(lede_term_info *out, const lede_terminfo_rec *ti)
     out->min_len = ti->min_len;
 }
 
-int lede_reader_term(lede_reader *r, lede_field field, const char *term, size_t len,
-                     lede_term_info *out)
+/* The record of a live term (its inline list borrowed from the snapshot). */
+static int term_record(lede_reader *r, lede_field field, const char *term, size_t len,
+                       lede_terminfo_rec *ti)
 {
     lede_val v;
-    lede_terminfo_rec ti;
-    memset(out, 0, sizeof *out);
     if (!valid_field(field) || !term || len == 0 || len > LEDE_KEY_TERM_MAX)
         return len > LEDE_KEY_TERM_MAX ? LEDE_ENOTFOUND : LEDE_EINVAL;
     int rc = lede_store_get(r->t, LEDE_DB_TERMS(field), term, len, &v);
     if (rc != LEDE_OK)
         return rc;
-    if (lede_terminfo_decode(&ti, v.data, v.len) != LEDE_OK) {
+    if (lede_terminfo_decode(ti, v.data, v.len) != LEDE_OK ||
+        (field == LEDE_FIELD_STEM && ti->inl_pos_len != 0)) {
         set_msg(r, "damaged term record for \"%.*s\"", (int)len, term);
         return LEDE_ECORRUPT;
     }
-    if (ti.df == 0)
-        return LEDE_ENOTFOUND;
+    return ti->df == 0 ? LEDE_ENOTFOUND : LEDE_OK;
+}
+
+int lede_reader_term(lede_reader *r, lede_field field, const char *term, size_t len,
+                     lede_term_info *out)
+{
+    lede_terminfo_rec ti;
+    memset(out, 0, sizeof *out);
+    int rc = term_record(r, field, term, len, &ti);
+    if (rc != LEDE_OK)
+        return rc;
     fill_info(out, &ti);
     return LEDE_OK;
 }
@@ -511,11 +535,15 @@ int lede_reader_sizes(lede_reader *r, lede_index_sizes *out)
         default:
             out->other += bytes;
         }
+        if (db == LEDE_DB_DOCLENS)
+            out->doclens += bytes;
         if (db == LEDE_DB_WORD_POST || db == LEDE_DB_WORD_POS || db == LEDE_DB_WORD_TERMS)
             out->word_space += bytes;
         if (db == LEDE_DB_STEM_POST || db == LEDE_DB_STEM_TERMS)
             out->stem_space += bytes;
     }
+    out->inverted = out->terms + out->postings + out->positions + out->doclens;
+    out->stored = out->docs - out->doclens + out->text;
     out->file = lede_store_used(r->s);
     /* Pages LMDB keeps free for reuse are neither data nor overhead of a part. */
     uint64_t parts = out->postings + out->positions + out->terms + out->text + out->docs + out->other;
@@ -592,6 +620,12 @@ static int load_chunk(lede_postings *p, int rc, const lede_val *k, const lede_va
 static int next_chunk(lede_postings *p)
 {
     lede_val k, v;
+    if (!p->cur) {
+        /* An inline list is one chunk. */
+        p->docid = LEDE_DOCID_END;
+        p->chunk.nblocks = 0;
+        return LEDE_ITEROVER;
+    }
     int rc = lede_store_cursor_next(p->cur, &k, &v);
     return load_chunk(p, rc, &k, &v);
 }
@@ -643,10 +677,10 @@ static int settle(lede_postings *p)
 int lede_postings_open(lede_postings **out, lede_reader *r, lede_field field, const char *term,
                        size_t len)
 {
-    lede_term_info info;
+    lede_terminfo_rec ti;
     lede_val k, v;
     *out = NULL;
-    int rc = lede_reader_term(r, field, term, len, &info);
+    int rc = term_record(r, field, term, len, &ti);
     if (rc != LEDE_OK)
         return rc;
     lede_postings *p = calloc(1, sizeof *p);
@@ -656,10 +690,26 @@ int lede_postings_open(lede_postings **out, lede_reader *r, lede_field field, co
     p->field = field;
     p->plen = len + 1;
     size_t kl = lede_chunk_key(p->key, term, len, 0);
-    if ((rc = lede_store_cursor_open(&p->cur, r->t, LEDE_DB_POST(field))) != LEDE_OK)
-        goto fail;
-    rc = lede_store_cursor_seek(p->cur, p->key, kl, &k, &v);
-    rc = load_chunk(p, rc, &k, &v);
+    if (ti.nchunks == 0) {
+        /* The list is inline in the term record: no cursor. */
+        if (!ti.inl_post) {
+            rc = corrupt(p);
+            goto fail;
+        }
+        if (lede_chunk_parse(&p->chunk, ti.inl_post, ti.inl_post_len,
+                             field != LEDE_FIELD_STEM ? ti.inl_pos : NULL, ti.inl_pos_len) != LEDE_OK) {
+            rc = corrupt(p);
+            goto fail;
+        }
+        p->b = 0;
+        p->decoded = 0;
+        rc = LEDE_OK;
+    } else {
+        if ((rc = lede_store_cursor_open(&p->cur, r->t, LEDE_DB_POST(field))) != LEDE_OK)
+            goto fail;
+        rc = lede_store_cursor_seek(p->cur, p->key, kl, &k, &v);
+        rc = load_chunk(p, rc, &k, &v);
+    }
     if (rc == LEDE_OK)
         rc = settle(p);
     if (rc == LEDE_ITEROVER)
@@ -771,11 +821,10 @@ int lede_postings_positions(lede_postings *p, const uint32_t **out, uint32_t *n)
             total += p->tfs[i];
         }
         /*
-         * StreamVByte spends at least one data byte per value, so a block
-         * cannot hold more positions than it has bytes: checking that before
-         * allocating keeps a damaged tf from asking for gigabytes.
+         * A block's bytes bound how many positions it can hold: checking
+         * that before allocating keeps a damaged tf from asking for gigabytes.
          */
-        if (total > UINT32_MAX || total > m->pos_bytes)
+        if (total > UINT32_MAX || total > lede_block_max_positions(&p->chunk, p->b))
             return corrupt(p);
         p->posoff[m->n] = (uint32_t)total;
         if (total + 1 > p->poscap) {

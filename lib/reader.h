@@ -19,18 +19,30 @@ typedef struct lede_stats_rec {
     uint64_t ndeleted;    /**< doc ids in the deleted database */
 } lede_stats_rec;
 
-/** "<field>.terms" value: statistics of one term and where its last chunk is. */
+/**
+ * "<field>.terms" value: statistics of one term and where its postings are:
+ * either in nchunks chunks of "<field>.post" (and ".pos"), or, when nchunks
+ * is 0, inline in the record itself (one chunk and its positions).
+ */
 typedef struct lede_terminfo_rec {
     uint32_t df;          /**< live documents */
     uint64_t cf;          /**< live occurrences */
     uint32_t max_tf;      /**< upper bound over all postings ever written */
     uint32_t max_title_tf;
     uint32_t min_len;     /**< lower bound */
-    uint32_t last_chunk;  /**< key doc id of the term's last chunk */
-    uint32_t last_chunk_n;/**< postings in that chunk */
-    uint32_t nchunks;
+    uint32_t last_chunk;  /**< key doc id of the term's last chunk (0 when inline) */
+    uint32_t last_chunk_n;/**< postings in that chunk (0 when inline) */
+    uint32_t nchunks;     /**< chunks in "<field>.post"; 0: the list is inline */
     uint64_t npostings;   /**< postings stored, live or deleted */
+    const uint8_t *inl_post; /**< inline chunk (nchunks 0), borrowed; NULL when none */
+    size_t inl_post_len;
+    const uint8_t *inl_pos;  /**< its positions (the rest of the record), borrowed */
+    size_t inl_pos_len;
 } lede_terminfo_rec;
+
+/** Longest list kept inline in its term record, in postings and in bytes. */
+#define LEDE_INLINE_MAX_POSTINGS 128
+#define LEDE_INLINE_MAX_BYTES 1024
 
 /** "docs" value, decoded; strings borrowed from the value. */
 typedef struct lede_docrec {

@@ -11,8 +11,11 @@
  *   meta "stats"    varints: ndocs, total_len, max_docid, nterms[3],
  *                   npostings[3], ndeleted
  *   <f>.terms  term -> varints: df, cf, max_tf, max_title_tf, min_len,
- *                   last_chunk, last_chunk_n, nchunks, npostings
- *   <f>.post   term NUL docid(BE32) -> postings chunk (postings.c)
+ *                   npostings, nchunks, then when nchunks > 0 last_chunk,
+ *                   last_chunk_n; when nchunks = 0 the list inline: varint
+ *                   m, an m-byte chunk (postings.c), its positions
+ *   <f>.post   term NUL docid(BE32) -> postings chunk (postings.c), for
+ *                   lists too long to be inline
  *   <f>.pos    same key -> positions of that chunk (word and name only)
  *   docs       docid(BE32) -> str id, str title, str date, str path,
  *                   str meta_json, varint len, varint title_len,
@@ -946,10 +949,18 @@ void lede_terminfo_encode(lede_buf *out, const lede_terminfo_rec *ti)
     lede_buf_put_varint(out, ti->max_tf);
     lede_buf_put_varint(out, ti->max_title_tf);
     lede_buf_put_varint(out, ti->min_len);
-    lede_buf_put_varint(out, ti->last_chunk);
-    lede_buf_put_varint(out, ti->last_chunk_n);
-    lede_buf_put_varint(out, ti->nchunks);
     lede_buf_put_varint(out, ti->npostings);
+    lede_buf_put_varint(out, ti->nchunks);
+    if (ti->nchunks > 0) {
+        lede_buf_put_varint(out, ti->last_chunk);
+        lede_buf_put_varint(out, ti->last_chunk_n);
+        return;
+    }
+    lede_buf_put_varint(out, ti->inl_post_len);
+    if (ti->inl_post_len)
+        lede_buf_append(out, ti->inl_post, ti->inl_post_len);
+    if (ti->inl_pos_len)
+        lede_buf_append(out, ti->inl_pos, ti->inl_pos_len);
 }
 
 static int load_stats(lede_txn *t, lede_stats_rec *st)
@@ -1157,20 +1168,17 @@ static int sort_terms(fieldbuf *b, gterm **order)
     return LEDE_OK;
 }
 
-/* Read the (small) last chunk of a term back, dropping deleted documents. */
-static int load_last_chunk(lede_index *ix, lede_txn *t, int f, const uint8_t *key, size_t klen,
-                           plist *pl, uint64_t *dropped)
+/* Decode a chunk (post, and pos for word and name) into pl, dropping deleted
+ * documents.  The values may point into the map: they are copied here,
+ * before the caller writes anything. */
+static int load_chunk_values(lede_index *ix, lede_txn *t, int f, const void *post, size_t post_len,
+                             const void *posv_in, size_t pos_len, plist *pl, uint64_t *dropped)
 {
-    lede_val pv, qv = {NULL, 0};
     lede_chunk c = {0};
     uint32_t docids[LEDE_BLOCK], tfs[LEDE_BLOCK], ttfs[LEDE_BLOCK];
-    int rc = lede_store_get(t, LEDE_DB_POST(f), key, klen, &pv);
-    if (rc == LEDE_OK && f != LEDE_FIELD_STEM)
-        rc = lede_store_get(t, LEDE_DB_POS(f), key, klen, &qv);
-    if (rc != LEDE_OK)
-        return rc == LEDE_ENOTFOUND ? LEDE_ECORRUPT : rc;
-    if ((rc = lede_chunk_parse(&c, pv.data, pv.len, f != LEDE_FIELD_STEM ? qv.data : NULL,
-                               qv.len)) != LEDE_OK)
+    int rc;
+    if ((rc = lede_chunk_parse(&c, post, post_len, f != LEDE_FIELD_STEM ? posv_in : NULL,
+                               pos_len)) != LEDE_OK)
         goto cleanup;
     for (uint32_t b = 0; b < c.nblocks; b++) {
         if ((rc = lede_block_decode(&c, b, docids, tfs, ttfs)) != LEDE_OK)
@@ -1180,6 +1188,10 @@ static int load_last_chunk(lede_index *ix, lede_txn *t, int f, const uint8_t *ke
             npos += tfs[i];
         uint32_t *posv = NULL;
         if (f != LEDE_FIELD_STEM) {
+            if (npos > lede_block_max_positions(&c, b)) {
+                rc = LEDE_ECORRUPT;
+                goto cleanup;
+            }
             posv = malloc((npos + 1) * sizeof *posv);
             if (!posv || (rc = lede_block_decode_positions(&c, b, tfs, posv, &ix->scratch)) != LEDE_OK) {
                 free(posv);
@@ -1214,6 +1226,19 @@ static int load_last_chunk(lede_index *ix, lede_txn *t, int f, const uint8_t *ke
 cleanup:
     lede_chunk_release(&c);
     return rc;
+}
+
+/* Read the (small) last chunk of a term back, dropping deleted documents. */
+static int load_last_chunk(lede_index *ix, lede_txn *t, int f, const uint8_t *key, size_t klen,
+                           plist *pl, uint64_t *dropped)
+{
+    lede_val pv, qv = {NULL, 0};
+    int rc = lede_store_get(t, LEDE_DB_POST(f), key, klen, &pv);
+    if (rc == LEDE_OK && f != LEDE_FIELD_STEM)
+        rc = lede_store_get(t, LEDE_DB_POS(f), key, klen, &qv);
+    if (rc != LEDE_OK)
+        return rc == LEDE_ENOTFOUND ? LEDE_ECORRUPT : rc;
+    return load_chunk_values(ix, t, f, pv.data, pv.len, qv.data, qv.len, pl, dropped);
 }
 
 static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
@@ -1311,7 +1336,13 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
         }
 
         pl.n = pl.npos = 0;
-        if (ti.nchunks > 0 && ti.last_chunk_n < LEDE_BLOCK) {
+        if (ti.nchunks == 0 && ti.inl_post_len > 0) {
+            /* An inline list is rewritten with the new postings, like a small last chunk. */
+            if ((rc = load_chunk_values(ix, t, f, ti.inl_post, ti.inl_post_len, ti.inl_pos,
+                                        ti.inl_pos_len, &pl, &dropped)) != LEDE_OK)
+                goto cleanup;
+            ti.npostings -= dropped;
+        } else if (ti.nchunks > 0 && ti.last_chunk_n < LEDE_BLOCK) {
             /* Rewrite the term's small last chunk with the new postings, so
              * lists grown by small batches still have full blocks. */
             size_t kl = lede_chunk_key(key, term, e->len, ti.last_chunk);
@@ -1319,9 +1350,10 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
                 goto cleanup;
             chunk_key = ti.last_chunk;
             ti.nchunks--;
-            ti.npostings -= ti.last_chunk_n;
-            ti.npostings += ti.last_chunk_n - dropped;
+            ti.npostings -= dropped;
         }
+        ti.inl_post = ti.inl_pos = NULL;
+        ti.inl_post_len = ti.inl_pos_len = 0;
         for (uint32_t k = e->start; k < e->start + e->df; k++) {
             if (k + 8 < e->start + e->df)
                 __builtin_prefetch(&bpost[sorted[k + 8]]);
@@ -1338,10 +1370,35 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
                 pl.npos += bp->tf;
             }
         }
+        for (size_t k = 0; k < pl.n; k++) {
+            ti.max_tf = LEDE_MAX(ti.max_tf, pl.tfs[k]);
+            ti.max_title_tf = LEDE_MAX(ti.max_title_tf, pl.ttfs[k]);
+            ti.min_len = LEDE_MIN(ti.min_len, pl.lens[k]);
+        }
 
-        /* Write chunks of up to CHUNK_BLOCKS blocks. */
+        /* A short list of a term with no other chunk stays in the term record:
+         * one key instead of three, and no chunk headers. */
+        int in_record = 0;
+        lede_buf_reset(&post);
+        lede_buf_reset(&pos);
+        if (ti.nchunks == 0 && pl.n <= LEDE_INLINE_MAX_POSTINGS) {
+            lede_posting_arrays in = {pl.docids, pl.tfs, pl.ttfs, pl.lens,
+                                      f != LEDE_FIELD_STEM ? pl.pos : NULL, pl.n};
+            if (pl.n > 0 && (rc = lede_chunk_encode(&post, &pos, &in)) != LEDE_OK)
+                goto cleanup;
+            in_record = post.len + pos.len <= LEDE_INLINE_MAX_BYTES;
+        }
+        if (in_record) {
+            ti.inl_post = post.data;
+            ti.inl_post_len = post.len;
+            ti.inl_pos = pos.data;
+            ti.inl_pos_len = pos.len;
+            ti.last_chunk = ti.last_chunk_n = 0;
+        }
+
+        /* Otherwise write chunks of up to CHUNK_BLOCKS blocks. */
         size_t done = 0, posdone = 0;
-        while (done < pl.n) {
+        while (!in_record && done < pl.n) {
             size_t n = LEDE_MIN(pl.n - done, (size_t)CHUNK_BLOCKS * LEDE_BLOCK);
             size_t npos = 0;
             if (f != LEDE_FIELD_STEM)
@@ -1361,23 +1418,18 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
             if (f != LEDE_FIELD_STEM &&
                 (rc = put_buf_at(t, LEDE_DB_POS(f), key, kl, &pos, append)) != LEDE_OK)
                 goto cleanup;
-            for (size_t k = 0; k < n; k++) {
-                ti.max_tf = LEDE_MAX(ti.max_tf, pl.tfs[done + k]);
-                ti.max_title_tf = LEDE_MAX(ti.max_title_tf, pl.ttfs[done + k]);
-                ti.min_len = LEDE_MIN(ti.min_len, pl.lens[done + k]);
-            }
             ti.last_chunk = k0;
             ti.last_chunk_n = (uint32_t)n;
             ti.nchunks++;
             done += n;
             posdone += npos;
         }
-        if (pl.n == 0 && chunk_key) {
-            /* Every posting of the old chunk was deleted and none is new. */
+        if (chunk_key && (in_record || pl.n == 0)) {
+            /* The old last chunk moved into the record, or lost every posting. */
             size_t kl = lede_chunk_key(key, term, e->len, chunk_key);
-            lede_store_del(t, LEDE_DB_POST(f), key, kl);
-            if (f != LEDE_FIELD_STEM)
-                lede_store_del(t, LEDE_DB_POS(f), key, kl);
+            if ((rc = lede_store_del(t, LEDE_DB_POST(f), key, kl)) != LEDE_OK ||
+                (f != LEDE_FIELD_STEM && (rc = lede_store_del(t, LEDE_DB_POS(f), key, kl)) != LEDE_OK))
+                goto cleanup;
         }
         ti.df += e->df;
         ti.cf += e->cf;

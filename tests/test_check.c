@@ -94,12 +94,28 @@ Test(check, postings_of_a_missing_document_are_reported)
     cr_expect(strstr(f.text, "posting for doc 7, which does not exist") != NULL, "%s", f.text);
 }
 
-Test(check, a_damaged_chunk_is_reported)
+/* The record of stem term "the", decoded (its inline list copied to inl). */
+static lede_terminfo_rec the_record(uint8_t *inl, size_t cap)
 {
-    /* Overwrite the first chunk of "the" in the stem space with junk. */
-    uint8_t key[16];
-    size_t kl = lede_chunk_key(key, "the", 3, 1);
-    edit(LEDE_DB_STEM_POST, key, kl, "\x05\x01\x09", 3, 0);
+    lede_store *s = NULL;
+    lede_txn *t = NULL;
+    lede_val v;
+    lede_terminfo_rec ti;
+    cr_assert_eq(lede_store_open(&s, dir, 0, NULL), LEDE_OK);
+    cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
+    cr_assert_eq(lede_store_get(t, LEDE_DB_STEM_TERMS, "the", 3, &v), LEDE_OK);
+    cr_assert_eq(lede_terminfo_decode(&ti, v.data, v.len), LEDE_OK);
+    cr_assert_eq(ti.nchunks, 0, "a short list is kept inline");
+    cr_assert(ti.inl_post_len <= cap);
+    memcpy(inl, ti.inl_post, ti.inl_post_len);
+    ti.inl_post = inl;
+    lede_store_abort(t);
+    lede_store_close(s);
+    return ti;
+}
+
+static void expect_the_is_damaged(void)
+{
     found f = run_check(LEDE_ECORRUPT);
     cr_expect(strstr(f.text, "stem term \"the\"") != NULL, "%s", f.text);
     /* And a cursor over it fails cleanly. */
@@ -107,6 +123,38 @@ Test(check, a_damaged_chunk_is_reported)
     lede_postings *p = NULL;
     cr_expect_eq(lede_postings_open(&p, r, LEDE_FIELD_STEM, "the", 3), LEDE_ECORRUPT);
     lede_reader_close(r);
+}
+
+Test(check, a_damaged_chunk_is_reported)
+{
+    /* Move the list of "the" out of its record into one chunk of junk. */
+    uint8_t inl[4096];
+    lede_terminfo_rec ti = the_record(inl, sizeof inl);
+    ti.nchunks = 1;
+    ti.last_chunk = 1;
+    ti.last_chunk_n = (uint32_t)ti.npostings;
+    lede_buf val = LEDE_BUF_INIT;
+    lede_terminfo_encode(&val, &ti);
+    edit(LEDE_DB_STEM_TERMS, "the", 3, val.data, val.len, 0);
+    lede_buf_free(&val);
+    uint8_t key[16];
+    size_t kl = lede_chunk_key(key, "the", 3, 1);
+    edit(LEDE_DB_STEM_POST, key, kl, "\x05\x01\x09", 3, 0);
+    expect_the_is_damaged();
+}
+
+Test(check, a_damaged_inline_list_is_reported)
+{
+    /* Keep the record's statistics, replace its inline list with junk. */
+    uint8_t inl[4096];
+    lede_terminfo_rec ti = the_record(inl, sizeof inl);
+    ti.inl_post = (const uint8_t *)"\x05\x01\x09";
+    ti.inl_post_len = 3;
+    lede_buf val = LEDE_BUF_INIT;
+    lede_terminfo_encode(&val, &ti);
+    edit(LEDE_DB_STEM_TERMS, "the", 3, val.data, val.len, 0);
+    lede_buf_free(&val);
+    expect_the_is_damaged();
 }
 
 Test(check, missing_index_is_not_found)

@@ -191,3 +191,45 @@ Test(postings, small_gaps_and_tfs_take_few_bits)
     lede_buf_free(&pos);
     release(&g);
 }
+
+Test(postings, a_single_posting_takes_a_few_bytes)
+{
+    /* The last doc id of a block is in its header, and tf 1 needs no array:
+     * one posting of doc 1000000 is ndocs and the header, nothing more. */
+    uint32_t docid = 1000000, tf = 1, ttf = 0, len = 200, p = 150;
+    lede_buf post = LEDE_BUF_INIT, pos = LEDE_BUF_INIT;
+    lede_posting_arrays in = {&docid, &tf, &ttf, &len, &p, 1};
+    cr_assert_eq(lede_chunk_encode(&post, &pos, &in), LEDE_OK);
+    cr_expect_leq(post.len, 10, "%zu bytes", post.len);
+    cr_expect_leq(pos.len, 2, "%zu bytes", pos.len);
+    cr_expect_eq(decode_all(post.data, post.len, pos.data, pos.len), LEDE_OK);
+    lede_buf_free(&post);
+    lede_buf_free(&pos);
+}
+
+Test(postings, repeated_positions_round_trip_and_bound_the_count)
+{
+    /* Equal positions (gap 0) still take a bit each, so a block's bytes
+     * bound its positions; a tf larger than that bound is refused. */
+    uint32_t docids[2] = {3, 9}, tfs[2] = {40, 1}, ttfs[2] = {0, 0}, lens[2] = {50, 50};
+    uint32_t p[41];
+    for (int i = 0; i < 40; i++)
+        p[i] = 7;
+    p[40] = 2;
+    lede_buf post = LEDE_BUF_INIT, pos = LEDE_BUF_INIT, scratch = LEDE_BUF_INIT;
+    lede_posting_arrays in = {docids, tfs, ttfs, lens, p, 2};
+    cr_assert_eq(lede_chunk_encode(&post, &pos, &in), LEDE_OK);
+    lede_chunk c = {0};
+    cr_assert_eq(lede_chunk_parse(&c, post.data, post.len, pos.data, pos.len), LEDE_OK);
+    uint32_t d[LEDE_BLOCK], tf[LEDE_BLOCK], tt[LEDE_BLOCK], out[64];
+    cr_assert_eq(lede_block_decode(&c, 0, d, tf, tt), LEDE_OK);
+    cr_expect_geq(lede_block_max_positions(&c, 0), 41);
+    cr_assert_eq(lede_block_decode_positions(&c, 0, tf, out, &scratch), LEDE_OK);
+    cr_expect_eq(memcmp(out, p, sizeof p), 0);
+    uint32_t big[2] = {(uint32_t)lede_block_max_positions(&c, 0), 1};
+    cr_expect_eq(lede_block_decode_positions(&c, 0, big, out, &scratch), LEDE_ECORRUPT);
+    lede_chunk_release(&c);
+    lede_buf_free(&post);
+    lede_buf_free(&pos);
+    lede_buf_free(&scratch);
+}

@@ -2,6 +2,7 @@
  * indexes whatever the thread count; batches; lock; size limit. */
 #include "index_fixture.h"
 
+#include "reader.h"
 #include "store.h"
 
 static char *dir;
@@ -263,4 +264,86 @@ Test(writer, size_limit_fails_clearly_and_keeps_committed_batches)
     cr_expect_geq(st.ndocs, 5);
     lede_reader_close(r);
     fx_check(dir);
+}
+
+/* The stored record of a term: where its list is (inline or in chunks). */
+static lede_terminfo_rec term_rec(lede_field f, const char *term)
+{
+    lede_store *s = NULL;
+    lede_txn *t = NULL;
+    lede_val v;
+    lede_terminfo_rec ti;
+    cr_assert_eq(lede_store_open(&s, dir, 0, NULL), LEDE_OK);
+    cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
+    cr_assert_eq(lede_store_get(t, LEDE_DB_TERMS(f), term, strlen(term), &v), LEDE_OK);
+    cr_assert_eq(lede_terminfo_decode(&ti, v.data, v.len), LEDE_OK);
+    ti.inl_post = ti.inl_pos = NULL; /* borrowed from the closed snapshot */
+    lede_store_abort(t);
+    lede_store_close(s);
+    return ti;
+}
+
+Test(writer, short_lists_move_out_of_the_term_record_as_they_grow)
+{
+    /* 400 documents in batches of 25, each with "common" (every document),
+     * "rare" (every 40th) and its own word; every 7th of the first 100 is
+     * deleted along the way.  The record of "common" holds its list until it
+     * outgrows it, then chunks; counts stay exact throughout. */
+    lede_index_options o = LEDE_INDEX_OPTIONS_INIT;
+    lede_index *ix = NULL;
+    o.threads = 1;
+    cr_assert_eq(lede_index_open(&ix, dir, &o, NULL), LEDE_OK);
+    char id[32], body[256];
+    uint32_t live = 0, rare = 0;
+    int saw_inline = 0;
+    for (int i = 0; i < 400; i++) {
+        snprintf(id, sizeof id, "d%d", i);
+        snprintf(body, sizeof body, "common words here and common again, unique%d %s", i,
+                 i % 40 == 0 ? "rare" : "");
+        lede_doc d = LEDE_DOC_INIT;
+        d.id = id;
+        d.title = "title";
+        d.title_len = 5;
+        d.body = body;
+        d.body_len = strlen(body);
+        cr_assert_eq(lede_index_add(ix, &d), LEDE_OK, "%s", lede_index_errmsg(ix));
+        live++;
+        rare += i % 40 == 0;
+        if (i % 25 == 24) {
+            if (i < 100)
+                for (int k = i - 24; k <= i; k++)
+                    if (k % 7 == 0) {
+                        snprintf(id, sizeof id, "d%d", k);
+                        cr_assert_eq(lede_index_delete(ix, id), LEDE_OK);
+                        live--;
+                        rare -= k % 40 == 0;
+                    }
+            cr_assert_eq(lede_index_commit(ix), LEDE_OK, "%s", lede_index_errmsg(ix));
+            lede_terminfo_rec ti = term_rec(LEDE_FIELD_STEM, "common");
+            saw_inline |= ti.nchunks == 0;
+            cr_expect_eq(ti.df, live);
+            lede_reader *r = fx_reader(dir);
+            cr_expect_eq(walk_df(r, LEDE_FIELD_STEM, "common"), live);
+            cr_expect_eq(walk_df(r, LEDE_FIELD_WORD, "common"), live);
+            cr_expect_eq(walk_df(r, LEDE_FIELD_STEM, "rare"), rare);
+            lede_reader_close(r);
+            fx_check(dir);
+        }
+    }
+    lede_index_close(ix);
+    cr_expect(saw_inline, "\"common\" started inline");
+    cr_expect_gt(term_rec(LEDE_FIELD_STEM, "common").nchunks, 0, "and moved to chunks");
+    cr_expect_eq(term_rec(LEDE_FIELD_STEM, "rare").nchunks, 0, "\"rare\" stays inline");
+    /* Phrases still match across the inline and chunked lists. */
+    lede_reader *r = fx_reader(dir);
+    lede_postings *p = NULL;
+    cr_assert_eq(lede_postings_open(&p, r, LEDE_FIELD_WORD, "common", 6), LEDE_OK);
+    const uint32_t *pos;
+    uint32_t n;
+    cr_assert_eq(lede_postings_positions(p, &pos, &n), LEDE_OK);
+    cr_expect_eq(n, 2);
+    cr_expect_eq(pos[0], 1 + LEDE_TITLE_GAP);
+    cr_expect_eq(pos[1], 5 + LEDE_TITLE_GAP);
+    lede_postings_free(p);
+    lede_reader_close(r);
 }

@@ -234,6 +234,10 @@ typedef struct lede_index_sizes {
     uint64_t file;       /**< bytes of the data file in use */
     uint64_t word_space; /**< word.terms + word.post + word.pos */
     uint64_t stem_space; /**< stem.terms + stem.post */
+    /* Added with format 2, where short lists live in their term records. */
+    uint64_t doclens;    /**< document lengths (also counted in docs) */
+    uint64_t inverted;   /**< the inverted index: terms + postings + positions + doclens */
+    uint64_t stored;     /**< stored fields: document records, id map and text */
 } lede_index_sizes;
 
 int lede_reader_sizes(lede_reader *r, lede_index_sizes *out);
