@@ -309,7 +309,7 @@ static int is_query(const lede_ent_tok *t)
 /* Build the seen-word table: for each word that may be asked about (nq of
  * them, see is_query), whether it is capitalised mid-sentence and whether
  * it is written in lower case somewhere in the document.  The table holds
- * only those words, so it is small (a few per sentence start) and the pass
+ * only those words, so it is small (eight slots per sentence start) and the pass
  * over the document's tokens probes a table that stays in the L1 cache;
  * a table of every word of the document cost a cache miss per token.  It is
  * never cleared: a slot is in use only when it carries this document's
@@ -317,9 +317,9 @@ static int is_query(const lede_ent_tok *t)
  * a third of all analysis instructions.) */
 static int build_seen(lede_ent_spotter *sp, size_t nq)
 {
-    size_t need = 16;
-    while (need < nq * 2)
-        need *= 2;
+    size_t need = 64;
+    while (need < nq * 8)
+        need *= 2; /* sparse, so a probe nearly always ends at once */
     if (need > sp->seen_alloc) {
         free(sp->seen);
         sp->seen = calloc(need, sizeof(*sp->seen));
@@ -337,10 +337,16 @@ static int build_seen(lede_ent_spotter *sp, size_t nq)
     sp->seen_cap = need;
     if (nq == 0)
         return LEDE_OK;
+    /* A 1024-bit filter of the asked words' hashes (high bits; the table
+     * uses the low ones) lets the pass below skip nearly every other word
+     * without probing the table, whose probe loop mispredicts. */
+    uint64_t filter[16] = {0};
     for (size_t k = 0; k < sp->n; k++) {
         const lede_ent_tok *t = &sp->toks[k];
         if (!is_query(t))
             continue;
+        unsigned f = (unsigned)(t->hash >> 54);
+        filter[f >> 6] |= 1ull << (f & 63);
         lede_ent_slot *s = seen_slot(sp, t->hash);
         if (s->gen != sp->seen_gen) {
             s->hash = t->hash;
@@ -350,6 +356,9 @@ static int build_seen(lede_ent_spotter *sp, size_t nq)
     }
     for (size_t k = 0; k < sp->n; k++) {
         const lede_ent_tok *t = &sp->toks[k];
+        unsigned f = (unsigned)(t->hash >> 54);
+        if (!((filter[f >> 6] >> (f & 63)) & 1))
+            continue;
         unsigned bits = 0;
         if (is_cap(t) && !(t->flags & LEDE_TOKEN_SENTENCE_START))
             bits = SEEN_MIDCAP;

@@ -281,7 +281,14 @@ static int scan_word(tk *t, size_t *pi)
             if (k < 16)
                 break;
         }
-    int32_t cp;
+        /* Of the ASCII bytes that are not letters or digits, only an
+         * apostrophe, a dot or a comma can continue a word (below); any
+         * other, the space above all, ends it without decoding. */
+        if (i >= len)
+            break;
+        if (s[i] < 0x80 && s[i] != '\'' && s[i] != '.' && s[i] != ',')
+            break;
+        int32_t cp;
         unsigned cls;
         int n = peek(t, i, &cp, &cls);
         if (n <= 0)

@@ -2,7 +2,10 @@
  * analysis and entities in one pass. */
 #include <criterion/criterion.h>
 #include <lede.h>
+#include <dirent.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Render the tokens of text as "word/stem@pos ..." for comparison. */
@@ -125,4 +128,108 @@ Test(analyzer, analyze_doc_gives_tokens_and_entities_in_one_pass)
     cr_expect_eq(ents.n, 0);
     cr_expect_eq(lede_analyze(a, text, strlen(text), 0, stop_after_two, NULL, NULL), 42);
     lede_analyzer_free(a);
+}
+
+/*
+ * The analysis of the bundled corpus, summed up in one digest: every token
+ * (word, stem, position, byte offsets, flags) and every entity of the seed
+ * article and the 80 Wikinews articles, in file name order.  Any change to
+ * what the analyzer produces changes the digest; an optimisation must not.
+ * When a change of the rules is intended, the test prints the new digest
+ * and counts to record here (and bench_analyze --dump shows the difference
+ * token by token).
+ */
+/* Recorded from the analyzer as of da271f5 (before the throughput work). */
+#define DIGEST_TOKENS 30408
+#define DIGEST_ENTITIES 2970
+#define DIGEST_HASH 0x024c854f967ce6d4ull
+
+typedef struct digest {
+    uint64_t h;
+    size_t tokens;
+} digest;
+
+static void digest_bytes(digest *d, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        d->h = (d->h ^ (uint8_t)s[i]) * 1099511628211ull;
+}
+
+static int digest_token(const lede_token *t, void *payload)
+{
+    digest *d = payload;
+    char line[512];
+    int n = snprintf(line, sizeof(line), "%.*s\t%.*s\t%u\t%u\t%u\t%x\n", (int)t->word_len,
+                     t->word, (int)t->stem_len, t->stem, t->pos, t->start, t->end, t->flags);
+    digest_bytes(d, line, (size_t)n);
+    d->tokens++;
+    return 0;
+}
+
+static int name_order(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int digest_dir(lede_analyzer *a, const char *dir, digest *d, size_t *entities)
+{
+    struct dirent **names = NULL;
+    int n = scandir(dir, &names, NULL, name_order);
+    int files = 0;
+    cr_assert_geq(n, 0, "cannot list %s", dir);
+    for (int i = 0; i < n; i++) {
+        char path[4096];
+        size_t len = strlen(names[i]->d_name);
+        if (len < 4 || strcmp(names[i]->d_name + len - 4, ".txt") != 0) {
+            free(names[i]);
+            continue;
+        }
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+        free(names[i]);
+        FILE *f = fopen(path, "rb");
+        cr_assert_not_null(f, "%s", path);
+        static char text[1 << 20];
+        size_t tlen = fread(text, 1, sizeof(text), f);
+        fclose(f);
+        lede_entity_list ents = {0};
+        lede_analyze_stats st = {0};
+        cr_assert_eq(lede_analyze_doc(a, text, tlen, (uint32_t)files * 10, digest_token, d, &st,
+                                      &ents),
+                     LEDE_OK);
+        char line[512];
+        int m = snprintf(line, sizeof(line), "S %zu %zu %u\n", st.tokens, st.invalid_bytes,
+                         st.next_pos);
+        digest_bytes(d, line, (size_t)m);
+        for (size_t e = 0; e < ents.n; e++) {
+            m = snprintf(line, sizeof(line), "E %s\t%u\t%u\t%u\t%u\n", ents.items[e].name,
+                         ents.items[e].first_pos, ents.items[e].last_pos, ents.items[e].start,
+                         ents.items[e].end);
+            digest_bytes(d, line, (size_t)m);
+        }
+        *entities += ents.n;
+        lede_entity_list_clear(&ents);
+        files++;
+    }
+    free(names);
+    return files;
+}
+
+Test(analyzer, bundled_corpus_gives_the_recorded_tokens_and_entities)
+{
+    const char *src = getenv("LEDE_SOURCE_DIR") ? getenv("LEDE_SOURCE_DIR") : ".";
+    char dir[4096];
+    lede_analyzer *a = NULL;
+    digest d = {1469598103934665603ull, 0};
+    size_t entities = 0;
+    int files = 0;
+    cr_assert_eq(lede_analyzer_new(&a, "english"), LEDE_OK);
+    snprintf(dir, sizeof(dir), "%s/corpus/seed", src);
+    files += digest_dir(a, dir, &d, &entities);
+    snprintf(dir, sizeof(dir), "%s/corpus/wikinews", src);
+    files += digest_dir(a, dir, &d, &entities);
+    lede_analyzer_free(a);
+    cr_assert_eq(files, 81, "the seed article and 80 Wikinews articles");
+    cr_expect(d.tokens == DIGEST_TOKENS && entities == DIGEST_ENTITIES && d.h == DIGEST_HASH,
+              "analysis of corpus/ changed: %zu tokens, %zu entities, digest 0x%016llxull",
+              d.tokens, entities, (unsigned long long)d.h);
 }
