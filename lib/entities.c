@@ -164,6 +164,9 @@ static unsigned seen_bits(lede_ent_spotter *sp, const lede_ent_tok *t)
 void lede_entities_reset(lede_ent_spotter *sp)
 {
     sp->n = 0;
+    sp->ncaps = 0;
+    sp->n_allcaps = 0;
+    sp->n_lower = 0;
     sp->arena_len = 0;
     sp->oom = 0;
     if (sp->lex == NULL && lex_build(sp) != LEDE_OK)
@@ -176,12 +179,22 @@ int lede_entities_grow(lede_ent_spotter *sp, size_t word_len)
         return -1;
     if (sp->n == sp->cap) {
         size_t cap = sp->cap ? sp->cap * 2 : 256;
+        if (cap > UINT32_MAX) {
+            sp->oom = 1; /* token indexes in caps are 32-bit */
+            return -1;
+        }
         lede_ent_tok *t = realloc(sp->toks, cap * sizeof(*t));
         if (t == NULL) {
             sp->oom = 1;
             return -1;
         }
         sp->toks = t;
+        uint32_t *c = realloc(sp->caps, cap * sizeof(*c));
+        if (c == NULL) {
+            sp->oom = 1;
+            return -1;
+        }
+        sp->caps = c;
         sp->cap = cap;
     }
     size_t need = sp->arena_len + word_len + LEDE_ENT_SLACK;
@@ -209,6 +222,7 @@ int lede_entities_grow(lede_ent_spotter *sp, size_t word_len)
 void lede_entities_release(lede_ent_spotter *sp)
 {
     free(sp->toks);
+    free(sp->caps);
     free(sp->arena);
     free(sp->seen);
     free(sp->lex);
@@ -258,6 +272,22 @@ void lede_entity_list_clear(lede_entity_list *list)
     list->chunks = NULL;
     list->n = 0;
     list->cap = 0;
+}
+
+void lede_entity_list_reset(lede_entity_list *list)
+{
+    if (list == NULL)
+        return;
+    struct lede_entity_chunk *keep = list->chunks;
+    if (keep != NULL) {
+        for (struct lede_entity_chunk *c = keep->next, *next; c != NULL; c = next) {
+            next = c->next;
+            free(c);
+        }
+        keep->next = NULL;
+        keep->used = 0;
+    }
+    list->n = 0;
 }
 
 int lede_entity_list_push(lede_entity_list *list, const char *name, size_t len,
@@ -341,8 +371,8 @@ static int build_seen(lede_ent_spotter *sp, size_t nq)
      * uses the low ones) lets the pass below skip nearly every other word
      * without probing the table, whose probe loop mispredicts. */
     uint64_t filter[16] = {0};
-    for (size_t k = 0; k < sp->n; k++) {
-        const lede_ent_tok *t = &sp->toks[k];
+    for (size_t c = 0; c < sp->ncaps; c++) {
+        const lede_ent_tok *t = &sp->toks[sp->caps[c]];
         if (!is_query(t))
             continue;
         unsigned f = (unsigned)(t->hash >> 54);
@@ -456,32 +486,26 @@ int lede_entities_finish(lede_ent_spotter *sp, lede_entity_list *out)
 {
     int rc = LEDE_OK;
     const lede_ent_tok *t = sp->toks;
-    size_t n_allcaps = 0, n_lower = 0, nq = 0;
+    size_t n_allcaps = sp->n_allcaps, n_lower = sp->n_lower, nq = 0;
 
     if (sp->oom) {
         rc = LEDE_ENOMEM;
         goto cleanup;
     }
-    for (size_t k = 0; k < sp->n; k++) {
-        if (t[k].flags & LEDE_TOKEN_ALLCAPS)
-            n_allcaps++;
-        else if (is_lower_word(&t[k]))
-            n_lower++;
-        nq += is_query(&t[k]);
-    }
     if (n_allcaps * 2 > n_allcaps + n_lower)
         goto cleanup; /* mostly upper case: capitals say nothing */
+    for (size_t c = 0; c < sp->ncaps; c++)
+        nq += is_query(&t[sp->caps[c]]);
     rc = build_seen(sp, nq);
     if (rc != LEDE_OK)
         goto cleanup;
 
+    /* Runs start at capitalised tokens: walk their list, not every token. */
     size_t k = 0;
-    while (k < sp->n) {
-        if (!is_cap(&t[k])) {
-            k++;
-            continue;
-        }
-        size_t a = k, b = k;
+    for (size_t c = 0; c < sp->ncaps; c++) {
+        if (sp->caps[c] < k)
+            continue; /* inside the last run */
+        size_t a = sp->caps[c], b = a;
         while (b + 1 < sp->n && b - a + 1 < RUN_MAX && !(t[b].flags & LEDE_TOKEN_POSSESSIVE)) {
             const lede_ent_tok *nx = &t[b + 1];
             if (nx->sep != 0 || nx->pos != t[b].pos + 1)

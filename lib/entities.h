@@ -45,6 +45,10 @@ typedef struct lede_ent_lex {
 typedef struct lede_ent_spotter {
     lede_ent_tok *toks;
     size_t n, cap;
+    uint32_t *caps;   /* indexes in toks of the capitalised tokens (cap entries) */
+    size_t ncaps;
+    size_t n_allcaps; /* tokens flagged ALLCAPS */
+    size_t n_lower;   /* lower-case words (not capitalised, numeric or CJK) */
     char *arena;
     size_t arena_len, arena_cap;
     lede_ent_slot *seen;
@@ -78,12 +82,24 @@ static inline void lede_entities_add(lede_ent_spotter *sp, const lede_token *tok
         if (lede_entities_grow(sp, wlen) != 0)
             return;
     }
+    uint32_t flags = tok->flags;
+    /* Counted and listed here, without branches, so that finishing the
+     * document does not walk every token again testing flags (each test a
+     * branch the CPU cannot predict): the capitalised token's index is
+     * always written and kept only when the token is capitalised. */
+    unsigned cap = ((flags & (LEDE_TOKEN_CAPITALIZED | LEDE_TOKEN_ALLCAPS)) != 0) &
+                   ((flags & LEDE_TOKEN_CJK) == 0);
+    sp->caps[sp->ncaps] = (uint32_t)sp->n;
+    sp->ncaps += cap;
+    sp->n_allcaps += (flags & LEDE_TOKEN_ALLCAPS) != 0;
+    sp->n_lower += (flags & (LEDE_TOKEN_CAPITALIZED | LEDE_TOKEN_ALLCAPS | LEDE_TOKEN_NUMERIC |
+                             LEDE_TOKEN_CJK)) == 0;
     lede_ent_tok *t = &sp->toks[sp->n++];
     t->hash = hash;
     t->pos = tok->pos;
     t->start = tok->start;
     t->end = tok->end;
-    t->flags = tok->flags;
+    t->flags = flags;
     t->sep = sep;
     t->woff = (uint32_t)sp->arena_len;
     t->wlen = (uint32_t)wlen;

@@ -156,6 +156,12 @@ int lede_entities_spot(lede_analyzer *a, const char *text, size_t len, uint32_t 
 /** Free the names and the array; the list is empty and reusable afterwards. */
 void lede_entity_list_clear(lede_entity_list *list);
 /**
+ * Empty the list but keep its memory for the next document (the array and
+ * one block of names), so that a loop over documents does not allocate for
+ * each; lede_entity_list_clear still frees it all at the end.
+ */
+void lede_entity_list_reset(lede_entity_list *list);
+/**
  * Append an entity (name copied into the list's own storage).  Used by the
  * index reader to rebuild a document's stored list.  LEDE_ENOMEM.
  */
