@@ -173,6 +173,12 @@ void lede_stem_word_hashed(lede_stemmer *s, const char *w, size_t len, uint64_t 
     }
 }
 
+void lede_stem_prefetch(const lede_stemmer *s, uint64_t hash)
+{
+    if (s->sets != NULL)
+        __builtin_prefetch(&s->sets[hash & (STEM_CACHE_SETS - 1)]);
+}
+
 void lede_stem_counters(const lede_stemmer *s, size_t *hits, size_t *misses)
 {
     *hits = s->hits;

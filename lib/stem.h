@@ -85,6 +85,10 @@ void lede_stem_word(lede_stemmer *s, const char *w, size_t len, const char **out
 void lede_stem_word_hashed(lede_stemmer *s, const char *w, size_t len, uint64_t hash,
                            const char **out, size_t *out_len);
 
+/* Start loading the cache line where a word of this hash would be cached,
+ * so that its lookup a few words later does not wait for memory. */
+void lede_stem_prefetch(const lede_stemmer *s, uint64_t hash);
+
 /* Cache counters, for the benchmark. */
 void lede_stem_counters(const lede_stemmer *s, size_t *hits, size_t *misses);
 

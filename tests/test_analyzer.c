@@ -130,6 +130,32 @@ Test(analyzer, analyze_doc_gives_tokens_and_entities_in_one_pass)
     lede_analyzer_free(a);
 }
 
+Test(analyzer, stopping_early_counts_only_what_was_seen)
+{
+    /* fn stops at the second token: the counters cover the text up to it,
+     * with or without stemming and entities (the stemming path tokenizes a
+     * whole text before it calls fn, so it must recount). */
+    static const struct {
+        const char *lang;
+        int entities;
+    } cases[] = {{"english", 0}, {"english", 1}, {"none", 0}, {"none", 1}};
+    const char text[] = "Kim \xff Jong \xfe\xfd Un met \xff Putin";
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        lede_analyzer *a = NULL;
+        lede_entity_list ents = {0};
+        lede_analyze_stats st = {5, 7, 0}; /* counters add up */
+        cr_assert_eq(lede_analyzer_new(&a, cases[i].lang), LEDE_OK);
+        cr_expect_eq(lede_analyze_doc(a, text, sizeof(text) - 1, 0, stop_after_two, NULL, &st,
+                                      cases[i].entities ? &ents : NULL),
+                     42, "case %zu", i);
+        cr_expect_eq(st.tokens, 5 + 2, "case %zu", i);
+        cr_expect_eq(st.invalid_bytes, 7 + 1, "case %zu", i);
+        cr_expect_eq(st.next_pos, 2, "case %zu", i);
+        lede_entity_list_clear(&ents);
+        lede_analyzer_free(a);
+    }
+}
+
 /*
  * The analysis of the bundled corpus, summed up in one digest: every token
  * (word, stem, position, byte offsets, flags) and every entity of the seed

@@ -129,3 +129,38 @@ Test(entities, seed_article_has_the_expected_names)
     }
     lede_entity_list_clear(&list);
 }
+
+Test(entities, reset_list_is_empty_and_reusable)
+{
+    /* Many names, so the names need more than one block, then a reset and a
+     * second document: the list holds only the second document's names. */
+    static const struct {
+        const char *text;
+        size_t n;
+        const char *first;
+    } docs[] = {
+        {"Kim Jong Un met Vladimir Putin in Moscow.", 3, "kim jong un"},
+        {"Talks with Chinese Foreign Minister Wang Yi ended.", 1, "wang yi"},
+        {"", 0, NULL},
+        {"Xi Jinping visited Beijing.", 2, "xi jinping"},
+    };
+    lede_entity_list list = {0};
+    char big[64 * 1024];
+    size_t o = 0;
+    for (int i = 0; o + 64 < sizeof(big); i++)
+        o += (size_t)snprintf(big + o, sizeof(big) - o, "Zed%dname Q%dperson met. ", i, i);
+    cr_assert_eq(lede_entities_spot(an, big, o, 0, &list), LEDE_OK);
+    cr_assert_gt(list.n, 100);
+    for (size_t d = 0; d < sizeof(docs) / sizeof(docs[0]); d++) {
+        lede_entity_list_reset(&list);
+        cr_expect_eq(list.n, 0);
+        cr_assert_eq(lede_entities_spot(an, docs[d].text, strlen(docs[d].text), 0, &list),
+                     LEDE_OK);
+        cr_expect_eq(list.n, docs[d].n, "doc %zu", d);
+        if (docs[d].first != NULL && list.n > 0)
+            cr_expect_str_eq(list.items[0].name, docs[d].first, "doc %zu", d);
+    }
+    lede_entity_list_clear(&list);
+    lede_entity_list_reset(&list); /* a cleared list can be reset too */
+    cr_expect_eq(list.n, 0);
+}
