@@ -219,7 +219,7 @@ static void check_field(checker *c, int f, const lede_stats_rec *st)
             problem(c, where, "a term key of %zu bytes is invalid", k.len);
             continue;
         }
-        if (lede_terminfo_decode(&ti, v.data, v.len) != LEDE_OK) {
+        if (lede_terminfo_decode(&ti, f, v.data, v.len) != LEDE_OK) {
             problem(c, where, "%s term \"%.*s\": damaged record", space_names[f],
                     (int)LEDE_MIN(k.len, 200), (const char *)k.data);
             continue;

@@ -265,6 +265,31 @@ int lede_chunk_parse(lede_chunk *c, const void *post, size_t len, const void *po
     return LEDE_OK;
 }
 
+int lede_chunk_inline_info(const void *data, size_t len, int with_pos, lede_block_meta *m,
+                           size_t *post_len)
+{
+    lede_dec d;
+    lede_dec_init(&d, data, len);
+    uint32_t ndocs = lede_dec_u32(&d);
+    uint32_t gap = lede_dec_u32(&d);
+    m->max_tf = lede_dec_u32(&d);
+    m->max_title_tf = lede_dec_u32(&d);
+    m->min_len = lede_dec_u32(&d);
+    m->doc_bytes = lede_dec_u32(&d);
+    m->pos_bytes = with_pos ? lede_dec_u32(&d) : 0;
+    if (d.rc != LEDE_OK || ndocs == 0 || ndocs > LEDE_BLOCK || gap < ndocs || m->max_tf == 0 ||
+        m->max_title_tf > m->max_tf || (with_pos && m->pos_bytes == 0) ||
+        m->doc_bytes > (size_t)(d.end - d.p) ||
+        m->pos_bytes != (size_t)(d.end - d.p) - m->doc_bytes)
+        return LEDE_ECORRUPT;
+    m->n = ndocs;
+    m->first_base = 0;
+    m->last_docid = gap;
+    m->doc_off = m->pos_off = 0;
+    *post_len = (size_t)(d.p - (const uint8_t *)data) + m->doc_bytes;
+    return LEDE_OK;
+}
+
 void lede_chunk_release(lede_chunk *c)
 {
     if (!c)

@@ -68,6 +68,14 @@ int lede_chunk_encode(lede_buf *post, lede_buf *pos, const lede_posting_arrays *
  */
 int lede_chunk_parse(lede_chunk *c, const void *post, size_t len, const void *pos,
                      size_t pos_len);
+/**
+ * The metadata of a chunk of one block (an inline list) at the start of
+ * [data, data + len), followed by its positions (with_pos) to the end:
+ * *post_len gets the chunk's length.  Parses only the header, allocating
+ * nothing.  LEDE_ECORRUPT when it is not one block or the lengths disagree.
+ */
+int lede_chunk_inline_info(const void *data, size_t len, int with_pos, lede_block_meta *m,
+                           size_t *post_len);
 /** Free c->blocks. */
 void lede_chunk_release(lede_chunk *c);
 

@@ -67,34 +67,46 @@ int lede_stats_decode(lede_stats_rec *out, const void *data, size_t len)
     return d.rc == LEDE_OK && d.p == d.end ? LEDE_OK : LEDE_ECORRUPT;
 }
 
-int lede_terminfo_decode(lede_terminfo_rec *out, const void *data, size_t len)
+int lede_terminfo_decode(lede_terminfo_rec *out, int field, const void *data, size_t len)
 {
     lede_dec d;
     lede_dec_init(&d, data, len);
     out->df = lede_dec_u32(&d);
     out->cf = lede_dec_varint(&d);
-    out->max_tf = lede_dec_u32(&d);
-    out->max_title_tf = lede_dec_u32(&d);
-    out->min_len = lede_dec_u32(&d);
-    out->npostings = lede_dec_varint(&d);
     out->nchunks = lede_dec_u32(&d);
     out->last_chunk = out->last_chunk_n = 0;
     out->inl_post = out->inl_pos = NULL;
     out->inl_post_len = out->inl_pos_len = 0;
+    if (d.rc != LEDE_OK)
+        return LEDE_ECORRUPT;
     if (out->nchunks > 0) {
+        out->max_tf = lede_dec_u32(&d);
+        out->max_title_tf = lede_dec_u32(&d);
+        out->min_len = lede_dec_u32(&d);
+        out->npostings = lede_dec_varint(&d);
         out->last_chunk = lede_dec_u32(&d);
         out->last_chunk_n = lede_dec_u32(&d);
         return d.rc == LEDE_OK && d.p == d.end ? LEDE_OK : LEDE_ECORRUPT;
     }
-    /* Inline: the chunk's length and bytes; its positions fill the rest. */
-    uint64_t n = lede_dec_varint(&d);
-    if (d.rc != LEDE_OK || n > (uint64_t)(d.end - d.p) || (n == 0) != (out->npostings == 0))
+    out->max_tf = out->max_title_tf = 0;
+    out->min_len = UINT32_MAX;
+    out->npostings = 0;
+    if (d.p == d.end)
+        return out->df == 0 && out->cf == 0 ? LEDE_OK : LEDE_ECORRUPT; /* no postings at all */
+    /* Inline: one chunk of one block, whose header gives the bounds, then its positions. */
+    lede_block_meta m;
+    size_t post_len;
+    if (lede_chunk_inline_info(d.p, (size_t)(d.end - d.p), field != LEDE_FIELD_STEM, &m,
+                               &post_len) != LEDE_OK)
         return LEDE_ECORRUPT;
-    out->inl_post = n ? d.p : NULL;
-    out->inl_post_len = (size_t)n;
-    d.p += n;
-    out->inl_pos = d.p;
-    out->inl_pos_len = (size_t)(d.end - d.p);
+    out->max_tf = m.max_tf;
+    out->max_title_tf = m.max_title_tf;
+    out->min_len = m.min_len;
+    out->npostings = m.n;
+    out->inl_post = d.p;
+    out->inl_post_len = post_len;
+    out->inl_pos = d.p + post_len;
+    out->inl_pos_len = (size_t)(d.end - d.p) - post_len;
     return LEDE_OK;
 }
 
@@ -324,8 +336,7 @@ static int term_record(lede_reader *r, lede_field field, const char *term, size_
     int rc = lede_store_get(r->t, LEDE_DB_TERMS(field), term, len, &v);
     if (rc != LEDE_OK)
         return rc;
-    if (lede_terminfo_decode(ti, v.data, v.len) != LEDE_OK ||
-        (field == LEDE_FIELD_STEM && ti->inl_pos_len != 0)) {
+    if (lede_terminfo_decode(ti, field, v.data, v.len) != LEDE_OK) {
         set_msg(r, "damaged term record for \"%.*s\"", (int)len, term);
         return LEDE_ECORRUPT;
     }
@@ -360,7 +371,7 @@ int lede_reader_terms(lede_reader *r, lede_field field, const char *prefix, size
         if (prefix_len && (k.len < prefix_len || memcmp(k.data, prefix, prefix_len) != 0))
             break;
         lede_terminfo_rec ti;
-        if (lede_terminfo_decode(&ti, v.data, v.len) != LEDE_OK) {
+        if (lede_terminfo_decode(&ti, field, v.data, v.len) != LEDE_OK) {
             rc = LEDE_ECORRUPT;
             set_msg(r, "damaged term record for \"%.*s\"", (int)k.len, (const char *)k.data);
             break;

@@ -22,7 +22,9 @@ typedef struct lede_stats_rec {
 /**
  * "<field>.terms" value: statistics of one term and where its postings are:
  * either in nchunks chunks of "<field>.post" (and ".pos"), or, when nchunks
- * is 0, inline in the record itself (one chunk and its positions).
+ * is 0, inline in the record itself (one chunk of one block and its
+ * positions); max_tf, max_title_tf, min_len and npostings of an inline list
+ * are not stored but read from its block header.
  */
 typedef struct lede_terminfo_rec {
     uint32_t df;          /**< live documents */
@@ -56,7 +58,8 @@ typedef struct lede_docrec {
 } lede_docrec;
 
 int lede_stats_decode(lede_stats_rec *out, const void *data, size_t len);
-int lede_terminfo_decode(lede_terminfo_rec *out, const void *data, size_t len);
+/** field: the term's space (an inline list has positions in word and name). */
+int lede_terminfo_decode(lede_terminfo_rec *out, int field, const void *data, size_t len);
 int lede_docrec_decode(lede_docrec *out, const void *data, size_t len);
 /** Decode an encoded entity list, appending to out (names copied). */
 int lede_entities_decode(lede_entity_list *out, const uint8_t *data, size_t len);

@@ -10,10 +10,10 @@
  *   meta "language" the Snowball language name
  *   meta "stats"    varints: ndocs, total_len, max_docid, nterms[3],
  *                   npostings[3], ndeleted
- *   <f>.terms  term -> varints: df, cf, max_tf, max_title_tf, min_len,
- *                   npostings, nchunks, then when nchunks > 0 last_chunk,
- *                   last_chunk_n; when nchunks = 0 the list inline: varint
- *                   m, an m-byte chunk (postings.c), its positions
+ *   <f>.terms  term -> varints: df, cf, nchunks, then when nchunks > 0
+ *                   max_tf, max_title_tf, min_len, npostings, last_chunk,
+ *                   last_chunk_n; when nchunks = 0 the list inline: a
+ *                   chunk of one block (postings.c), then its positions
  *   <f>.post   term NUL docid(BE32) -> postings chunk (postings.c), for
  *                   lists too long to be inline
  *   <f>.pos    same key -> positions of that chunk (word and name only)
@@ -946,17 +946,17 @@ void lede_terminfo_encode(lede_buf *out, const lede_terminfo_rec *ti)
 {
     lede_buf_put_varint(out, ti->df);
     lede_buf_put_varint(out, ti->cf);
-    lede_buf_put_varint(out, ti->max_tf);
-    lede_buf_put_varint(out, ti->max_title_tf);
-    lede_buf_put_varint(out, ti->min_len);
-    lede_buf_put_varint(out, ti->npostings);
     lede_buf_put_varint(out, ti->nchunks);
     if (ti->nchunks > 0) {
+        lede_buf_put_varint(out, ti->max_tf);
+        lede_buf_put_varint(out, ti->max_title_tf);
+        lede_buf_put_varint(out, ti->min_len);
+        lede_buf_put_varint(out, ti->npostings);
         lede_buf_put_varint(out, ti->last_chunk);
         lede_buf_put_varint(out, ti->last_chunk_n);
         return;
     }
-    lede_buf_put_varint(out, ti->inl_post_len);
+    /* An inline list's chunk says how long it is and holds the bounds. */
     if (ti->inl_post_len)
         lede_buf_append(out, ti->inl_post, ti->inl_post_len);
     if (ti->inl_pos_len)
@@ -1319,7 +1319,7 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
             continue;
         rc = lede_store_get(t, LEDE_DB_TERMS(f), term, e->len, &v);
         if (rc == LEDE_OK)
-            rc = lede_terminfo_decode(&ti, v.data, v.len);
+            rc = lede_terminfo_decode(&ti, f, v.data, v.len);
         else if (rc == LEDE_ENOTFOUND) {
             rc = LEDE_OK;
             ti.min_len = UINT32_MAX;
@@ -1522,7 +1522,7 @@ static int delete_doc(lede_index *ix, lede_txn *t, uint32_t docid, lede_stats_re
             lede_terminfo_rec ti;
             rc = lede_store_get(t, LEDE_DB_TERMS(f), s, tl, &v);
             if (rc == LEDE_OK)
-                rc = lede_terminfo_decode(&ti, v.data, v.len);
+                rc = lede_terminfo_decode(&ti, f, v.data, v.len);
             if (rc == LEDE_ENOTFOUND || (rc == LEDE_OK && ti.df == 0)) {
                 rc = LEDE_ECORRUPT;
                 set_msg(ix, "cannot delete document %u: term \"%.*s\" is missing", docid,

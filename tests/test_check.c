@@ -104,7 +104,7 @@ static lede_terminfo_rec the_record(uint8_t *inl, size_t cap)
     cr_assert_eq(lede_store_open(&s, dir, 0, NULL), LEDE_OK);
     cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
     cr_assert_eq(lede_store_get(t, LEDE_DB_STEM_TERMS, "the", 3, &v), LEDE_OK);
-    cr_assert_eq(lede_terminfo_decode(&ti, v.data, v.len), LEDE_OK);
+    cr_assert_eq(lede_terminfo_decode(&ti, LEDE_FIELD_STEM, v.data, v.len), LEDE_OK);
     cr_assert_eq(ti.nchunks, 0, "a short list is kept inline");
     cr_assert(ti.inl_post_len <= cap);
     memcpy(inl, ti.inl_post, ti.inl_post_len);

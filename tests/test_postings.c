@@ -233,3 +233,39 @@ Test(postings, repeated_positions_round_trip_and_bound_the_count)
     lede_buf_free(&pos);
     lede_buf_free(&scratch);
 }
+
+Test(postings, an_inline_chunk_knows_its_length_and_bounds)
+{
+    gen g;
+    make(&g, 100, 30, 4, 1);
+    lede_buf post = LEDE_BUF_INIT, pos = LEDE_BUF_INIT;
+    lede_posting_arrays in = {g.docids, g.tfs, g.ttfs, g.lens, g.pos, g.n};
+    cr_assert_eq(lede_chunk_encode(&post, &pos, &in), LEDE_OK);
+    /* The chunk, then its positions, in one value. */
+    lede_buf_append(&post, pos.data, pos.len);
+    lede_buf_reset(&pos);
+    lede_block_meta m;
+    size_t post_len = 0;
+    cr_assert_eq(lede_chunk_inline_info(post.data, post.len, 1, &m, &post_len), LEDE_OK);
+    lede_chunk c = {0};
+    cr_assert_eq(lede_chunk_parse(&c, post.data, post_len, post.data + post_len,
+                                  post.len - post_len), LEDE_OK);
+    cr_expect_eq(m.n, 100);
+    cr_expect_eq(m.last_docid, g.docids[99]);
+    cr_expect_eq(m.max_tf, c.blocks[0].max_tf);
+    cr_expect_eq(m.min_len, c.blocks[0].min_len);
+    /* A byte more or less after it, or a second block, is refused. */
+    cr_expect_eq(lede_chunk_inline_info(post.data, post.len - 1, 1, &m, &post_len), LEDE_ECORRUPT);
+    lede_buf_putc(&post, 0);
+    cr_expect_eq(lede_chunk_inline_info(post.data, post.len, 1, &m, &post_len), LEDE_ECORRUPT);
+    lede_chunk_release(&c);
+    lede_buf_free(&post);
+    release(&g);
+    make(&g, 200, 30, 4, 0);
+    lede_posting_arrays in2 = {g.docids, g.tfs, g.ttfs, g.lens, NULL, g.n};
+    cr_assert_eq(lede_chunk_encode(&post, &pos, &in2), LEDE_OK);
+    cr_expect_eq(lede_chunk_inline_info(post.data, post.len, 0, &m, &post_len), LEDE_ECORRUPT);
+    lede_buf_free(&post);
+    lede_buf_free(&pos);
+    release(&g);
+}

@@ -276,7 +276,7 @@ static lede_terminfo_rec term_rec(lede_field f, const char *term)
     cr_assert_eq(lede_store_open(&s, dir, 0, NULL), LEDE_OK);
     cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
     cr_assert_eq(lede_store_get(t, LEDE_DB_TERMS(f), term, strlen(term), &v), LEDE_OK);
-    cr_assert_eq(lede_terminfo_decode(&ti, v.data, v.len), LEDE_OK);
+    cr_assert_eq(lede_terminfo_decode(&ti, f, v.data, v.len), LEDE_OK);
     ti.inl_post = ti.inl_pos = NULL; /* borrowed from the closed snapshot */
     lede_store_abort(t);
     lede_store_close(s);
