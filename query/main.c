@@ -68,6 +68,21 @@ static void error(const char *fmt, ...)
     va_end(ap);
 }
 
+/* A bad option or option value: the message, then where to read about them,
+ * as for an unknown option. */
+static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: error: ", prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+}
+
 enum {
     OPT_JSON = 256,
     OPT_TSV,
@@ -132,7 +147,7 @@ static int parse_size(const char *opt, const char *arg, size_t *out)
     errno = 0;
     unsigned long long v = strtoull(arg, &end, 10);
     if (errno || end == arg || *end || arg[0] == '-') {
-        error("%s expects a non-negative number, not '%s'", opt, arg);
+        usage_error("%s expects a non-negative number, not '%s'", opt, arg);
         return -1;
     }
     *out = (size_t)v;
@@ -145,7 +160,7 @@ static int parse_double(const char *opt, const char *arg, double *out)
     errno = 0;
     double v = strtod(arg, &end);
     if (errno || end == arg || *end || v < 0) {
-        error("%s expects a non-negative number, not '%s'", opt, arg);
+        usage_error("%s expects a non-negative number, not '%s'", opt, arg);
         return -1;
     }
     *out = v;
@@ -279,7 +294,7 @@ int main(int argc, char **argv)
             if (parse_size("--limit", optarg, &o.so.limit) != 0)
                 return 2;
             if (o.so.limit == 0) {
-                error("--limit must be at least 1");
+                usage_error("--limit must be at least 1");
                 return 2;
             }
             limit_set = 1;
@@ -320,14 +335,14 @@ int main(int argc, char **argv)
             else if (strcmp(optarg, "-date") == 0)
                 o.so.sort = LEDE_SORT_DATE_DESC;
             else {
-                error("--sort expects score, date or -date, not '%s'", optarg);
+                usage_error("--sort expects score, date or -date, not '%s'", optarg);
                 return 2;
             }
             break;
         case OPT_SINCE:
         case OPT_UNTIL:
             if (!valid_date(optarg)) {
-                error("%s expects a date like 2025, 2025-09 or 2025-09-30, not '%s'",
+                usage_error("%s expects a date like 2025, 2025-09 or 2025-09-30, not '%s'",
                       c == OPT_SINCE ? "--since" : "--until", optarg);
                 return 2;
             }
@@ -352,7 +367,7 @@ int main(int argc, char **argv)
             else if (strcmp(optarg, "text") == 0)
                 o.format = FMT_TEXT;
             else {
-                error("--format expects text, json, tsv or trec, not '%s'", optarg);
+                usage_error("--format expects text, json, tsv or trec, not '%s'", optarg);
                 return 2;
             }
             break;
@@ -367,7 +382,7 @@ int main(int argc, char **argv)
             else if (strcmp(optarg, "auto") == 0)
                 color_mode = 0;
             else {
-                error("--color expects auto, always or never, not '%s'", optarg);
+                usage_error("--color expects auto, always or never, not '%s'", optarg);
                 return 2;
             }
             break;
@@ -396,7 +411,7 @@ int main(int argc, char **argv)
             if (parse_double("--b", optarg, &o.so.b) != 0)
                 return 2;
             if (o.so.b > 1) {
-                error("--b must lie between 0 and 1, not '%s'", optarg);
+                usage_error("--b must lie between 0 and 1, not '%s'", optarg);
                 return 2;
             }
             break;
@@ -410,7 +425,7 @@ int main(int argc, char **argv)
             else if (strcmp(optarg, "plus1") == 0)
                 o.so.idf = LEDE_IDF_PLUS1;
             else {
-                error("--idf expects robertson or plus1, not '%s'", optarg);
+                usage_error("--idf expects robertson or plus1, not '%s'", optarg);
                 return 2;
             }
             break;
@@ -426,26 +441,24 @@ int main(int argc, char **argv)
                 return 2;
             break;
         case ':':
-            error("option '%s' needs a value", argv[optind - 1]);
-            fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+            usage_error("option '%s' needs a value", argv[optind - 1]);
             return 2;
         default:
             if (optopt)
-                error("unknown option '-%c'", optopt);
+                usage_error("unknown option '-%c'", optopt);
             else
-                error("unknown option '%s'", argv[optind - 1]);
-            fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+                usage_error("unknown option '%s'", argv[optind - 1]);
             return 2;
         }
     }
     if (o.nul && o.format != FMT_FILES) {
-        error("-0 goes with -l (--files-with-matches)");
+        usage_error("-0 goes with -l (--files-with-matches)");
         return 2;
     }
     if (hl) {
         const char *comma = strchr(hl, ',');
         if (!comma) {
-            error("--highlight expects OPEN,CLOSE (for example '[,]'), not '%s'", hl);
+            usage_error("--highlight expects OPEN,CLOSE (for example '[,]'), not '%s'", hl);
             return 2;
         }
         static char open[256];
@@ -496,7 +509,7 @@ int main(int argc, char **argv)
             strcat(query, argv[i]);
         }
     } else if (optind < argc) {
-        error("--batch reads queries from stdin; unexpected argument '%s'", argv[optind]);
+        usage_error("--batch reads queries from stdin; unexpected argument '%s'", argv[optind]);
         return 2;
     }
 
