@@ -79,6 +79,7 @@ struct cursor {
     uint32_t ptf;   /* occurrences of the phrase in doc */
     uint32_t df;    /* smallest df of the words, for --explain */
     cursor *pair[2]; /* a proximity clause's words' own keyword clauses, or NULL */
+    double maxtf;   /* a phrase's largest possible tf (its rarest word's max tf) */
     /* composites */
     cursor **kids;
     size_t nkids;
@@ -508,11 +509,16 @@ static double pair_bound(cursor *c, uint32_t target)
 {
     if (pair_absent(c, target))
         return 0.0;
-    cursor *t = c->pair[0];
-    if (!t || t->stale || t->doc != target)
+    if (!c->pair[0] || !c->pair[1])
         return c->ub;
-    double b = c->weight * lede_bm25_weight(&c->q->bm, c->idf, lede_postings_tf(t->p),
-                                            lede_bm25_norm(&c->q->bm, doclen(c->q->s, target)));
+    /* Unknown tf: the largest, in a document of target's own length. */
+    cursor *t = c->pair[0];
+    double tf = t->stale || t->doc != target ? c->maxtf : lede_postings_tf(t->p);
+    /* Padded like lede_bm25_bound, against rounding in the callers' sums. */
+    double b = c->weight *
+               lede_bm25_weight(&c->q->bm, c->idf, tf,
+                                lede_bm25_norm(&c->q->bm, doclen(c->q->s, target))) *
+               (1.0 + 1e-9);
     return b < c->ub ? b : c->ub;
 }
 
@@ -794,6 +800,7 @@ static cursor *open_phrase(qctx *q, char *const *words, size_t n, uint32_t slop,
         label_len += strlen(words[i]) + 1;
     }
     c->idf = idf;
+    c->maxtf = maxtf;
     c->ub = lede_bm25_bound(&q->bm, idf, maxtf, minlen);
     c->label = malloc(label_len);
     if (!c->label) {
