@@ -1815,6 +1815,13 @@ cleanup:
     return rc;
 }
 
+int lede_searcher_preload(lede_searcher *s)
+{
+    for (uint32_t d = 1; d < s->nlens; d++)
+        (void)doclen(s, d);
+    return LEDE_OK;
+}
+
 void lede_searcher_close(lede_searcher *s)
 {
     if (!s)

@@ -530,6 +530,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: error: %s\n", prog, msg ? msg : lede_strerror(rc));
         goto cleanup;
     }
+    /* Many queries to come: read the document lengths once, before the first. */
+    if (o.batch)
+        lede_searcher_preload(s);
     status = o.batch ? run_batch(&o, r, s) : run_query(&o, r, s, NULL, query);
     if (fflush(stdout) != 0 && status != 2) {
         fprintf(stderr, "%s: error: cannot write output: %s\n", prog, strerror(errno));

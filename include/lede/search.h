@@ -131,6 +131,13 @@ typedef struct lede_searcher lede_searcher;
  */
 int lede_searcher_open(lede_searcher **out, lede_reader *r, char **errmsg);
 void lede_searcher_close(lede_searcher *s);
+/**
+ * Read every document's length into the searcher's cache now, instead of
+ * as queries first reach each document: for a searcher that will answer
+ * many queries (lede-query --batch), so that no query pays for the first
+ * reads.  Returns LEDE_OK (an unreadable length stays for later, as before).
+ */
+int lede_searcher_preload(lede_searcher *s);
 
 /**
  * Run query.  LEDE_EINVAL for a syntax error: lede_searcher_errmsg says what
