@@ -986,6 +986,20 @@ static int json_string(char **out, cJSON *item, bool numbers_ok)
     return LEDE_EINVAL;
 }
 
+/* Like json_string without numbers, but the body, the largest string of a
+ * record, is taken from the parsed tree instead of copied.  The body is read
+ * after every other field the record gives, so nothing reads it afterwards
+ * but the metadata loop, which skips it (it is in used[]). */
+static int json_take_string(char **out, cJSON *item)
+{
+    if (item && cJSON_IsString(item) && !(item->type & cJSON_IsReference) && item->valuestring) {
+        *out = item->valuestring;
+        item->valuestring = NULL;
+        return LEDE_OK;
+    }
+    return json_string(out, item, false);
+}
+
 __attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errsize,
                                                           const char *fmt, ...)
 {
@@ -1073,7 +1087,7 @@ int lede_extract_json(lede_extracted *out, const char *line, size_t len,
     used[nused++] = date_name;
 
     if (fields->body) {
-        if (json_string(&out->body, json_field(root, fields->body), false)) {
+        if (json_take_string(&out->body, json_field(root, fields->body))) {
             set_err(err, errsize, "field \"%s\" must be a string", fields->body);
             goto cleanup;
         }
@@ -1083,7 +1097,7 @@ int lede_extract_json(lede_extracted *out, const char *line, size_t len,
             cJSON *item = json_field(root, body_names[i]);
             if (!item)
                 continue;
-            if (json_string(&out->body, item, false)) {
+            if (json_take_string(&out->body, item)) {
                 set_err(err, errsize, "field \"%s\" must be a string", body_names[i]);
                 goto cleanup;
             }
@@ -1106,7 +1120,8 @@ int lede_extract_json(lede_extracted *out, const char *line, size_t len,
     }
 
     /* Everything else is kept, in its original order, for JSON results. */
-    for (cJSON *item = root->child; item; item = item->next) {
+    for (cJSON *item = root->child, *next; item; item = next) {
+        next = item->next;
         bool skip = false;
         for (size_t i = 0; i < nused && !skip; i++)
             skip = item->string && strcmp(item->string, used[i]) == 0;
@@ -1114,10 +1129,9 @@ int lede_extract_json(lede_extracted *out, const char *line, size_t len,
             continue;
         if (!meta && !(meta = cJSON_CreateObject()))
             goto cleanup;
-        cJSON *copy = cJSON_Duplicate(item, true);
-        if (!copy)
-            goto cleanup;
-        cJSON_AddItemToObject(meta, item->string, copy);
+        /* Moved, not copied: the member keeps its key and value. */
+        cJSON_DetachItemViaPointer(root, item);
+        cJSON_AddItemToArray(meta, item);
     }
     if (meta && !(out->meta_json = cJSON_PrintUnformatted(meta)))
         goto cleanup;

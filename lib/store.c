@@ -40,6 +40,7 @@ struct lede_store {
     int refs;
     int txns;      /* open transactions of this process, guarded by registry_lock */
     int readonly;
+    uintptr_t map_lo, map_hi; /* the data file's mapping, 0 when unknown */
     struct lede_store *next;
 };
 
@@ -296,6 +297,7 @@ static void guard_track(lede_store *s, int on)
 {
     MDB_envinfo info;
     int slot = -1;
+    s->map_lo = s->map_hi = 0; /* the map may have moved */
     for (int i = 0; i < GUARD_SLOTS; i++)
         if (guard_maps[i].dir == s->dir)
             slot = i;
@@ -529,9 +531,13 @@ uint64_t lede_store_used(lede_store *s)
 
 void lede_store_release_pages(lede_store *s)
 {
-    uintptr_t lo, hi;
-    if (map_range(s, &lo, &hi) != 0)
+    /* The map moves only when it grows, which happens with no transaction
+     * open: look it up again then (map_lo reset by guard_track). */
+    if (!s->map_lo && map_range(s, &s->map_lo, &s->map_hi) != 0) {
+        s->map_lo = s->map_hi = 0;
         return;
+    }
+    uintptr_t lo = s->map_lo, hi = s->map_hi;
     /* The map is a shared read-only file mapping (no MDB_WRITEMAP): dropping
      * its pages loses nothing, even under open read transactions. */
     madvise((void *)lo, hi - lo, MADV_DONTNEED);
@@ -788,5 +794,19 @@ int lede_store_db_size(lede_txn *t, lede_db db, uint64_t *bytes, uint64_t *entri
         return map_err(t, err);
     *bytes = (uint64_t)st.ms_psize * (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages);
     *entries = st.ms_entries;
+    return LEDE_OK;
+}
+
+int lede_store_db_pages(lede_txn *t, lede_db db, lede_db_pages *out)
+{
+    MDB_stat st;
+    memset(out, 0, sizeof *out);
+    int err = mdb_stat(t->txn, t->s->dbi[db], &st);
+    if (err)
+        return map_err(t, err);
+    out->branch = st.ms_branch_pages;
+    out->leaf = st.ms_leaf_pages;
+    out->overflow = st.ms_overflow_pages;
+    out->psize = st.ms_psize;
     return LEDE_OK;
 }

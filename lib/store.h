@@ -78,9 +78,16 @@ int lede_store_grow(lede_store *s, uint64_t bytes);
 /**
  * Drop this process's mapping of the map's pages (MADV_DONTNEED): they stay
  * in the page cache and come back on the next access, but stop counting in
- * the writer's resident set.
+ * the writer's resident set.  Safe inside a write transaction: LMDB's dirty
+ * pages are its own memory, not the map's.
  */
 void lede_store_release_pages(lede_store *s);
+/** Pages of one database as transaction t sees it. */
+typedef struct lede_db_pages {
+    uint64_t branch, leaf, overflow;
+    uint32_t psize;
+} lede_db_pages;
+int lede_store_db_pages(lede_txn *t, lede_db db, lede_db_pages *out);
 /** Bytes used by the data file (last committed state). */
 uint64_t lede_store_used(lede_store *s);
 

@@ -46,6 +46,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -433,6 +434,12 @@ struct lede_index {
     /* ids touched by the batch: slot -> op index + 1 of the latest op */
     uint32_t *idslots;
     size_t nidslots, nids;
+    /* The LMDB side of a batch, learnt from the last one written (see
+     * note_write): bytes of new pages per byte buffered, and the pages of
+     * the index a batch rewrites whatever its size. */
+    double write_ratio;
+    size_t write_fixed;
+    size_t write_kept; /* LMDB keeps the largest batch's pages for the next */
     lede_buf scratch;
     struct vterm *vt; /* merge_doc's parsed vector */
     size_t nvt;
@@ -460,13 +467,21 @@ const char *lede_index_errmsg(const lede_index *ix)
     return ix ? ix->errmsg : "no index";
 }
 
+/*
+ * What the batch holds in memory.  The large arrays count by their length,
+ * not their capacity: they double by realloc, which for blocks this size
+ * moves pages (mremap) and leaves the new half untouched, hence not
+ * resident, until it is filled.  Documents not yet merged count three times
+ * their raw bytes: once merged, a byte of text is worth about two more of
+ * postings and positions.
+ */
 size_t lede_index_buffered(const lede_index *ix)
 {
-    size_t n = ix->pending_bytes + ix->doc_bytes + ix->capops * sizeof(wdoc *) +
+    size_t n = 3 * ix->pending_bytes + ix->doc_bytes + ix->capops * sizeof(wdoc *) +
                ix->nidslots * 4 + ix->batch_cap * 4;
     for (int f = 0; f < 3; f++) {
         const fieldbuf *b = &ix->fb[f];
-        n += b->cap * sizeof(gterm) + b->nslots * 8 + b->strs.cap + b->post.cap + b->pos.cap;
+        n += b->n * sizeof(gterm) + b->nslots * 8 + b->strs.len + b->post.len + b->pos.len;
     }
     return n;
 }
@@ -1308,6 +1323,8 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
         goto cleanup;
 
     for (size_t i = 0; i < b->n; i++) {
+        if ((i & 1023) == 1023)
+            lede_store_release_pages(ix->s); /* ispeed: RSS of the map pages read */
         gterm *e = order[i];
         const char *term = (const char *)b->strs.data + e->off;
         lede_terminfo_rec ti = {0};
@@ -1636,10 +1653,65 @@ cleanup:
     return rc;
 }
 
+/* Expected distinct pages hit by n updates spread over p pages:
+ * p(1 - e^(-n/p)), approximated by np/(n + p) (never above n or p). */
+static double pages_hit(double n, double p)
+{
+    return n + p > 0 ? n * p / (n + p) : 0;
+}
+
+/*
+ * LMDB keeps every page a write transaction dirties in memory until the
+ * commit (and keeps the memory afterwards for the next one), so a batch
+ * costs its buffers plus those pages.  Estimate them from the page counts
+ * of the databases before and after the batch: the new pages, plus the
+ * existing pages the batch's term, chunk and id updates rewrite, plus the
+ * branch pages above them.  Only page counts go in, never timings or the
+ * RSS, so the batches (and the index) stay the same whatever -j is.
+ */
+static void note_write(lede_index *ix, const lede_db_pages *before, const lede_db_pages *after,
+                       size_t buffered)
+{
+    double fresh = 0, fixed = 0;
+    uint32_t psize = after[0].psize ? after[0].psize : 4096;
+    for (int db = 0; db < LEDE_DB_COUNT; db++) {
+        uint64_t b = before[db].branch + before[db].leaf + before[db].overflow;
+        uint64_t a = after[db].branch + after[db].leaf + after[db].overflow;
+        if (a > b)
+            fresh += (double)(a - b);
+        fixed += (double)after[db].branch;
+    }
+    for (int f = 0; f < 3; f++) {
+        double n = (double)ix->fb[f].n;
+        fixed += pages_hit(n, (double)after[LEDE_DB_TERMS(f)].leaf);
+        fixed += pages_hit(n, (double)after[LEDE_DB_POST(f)].leaf);
+        if (f != LEDE_FIELD_STEM)
+            fixed += pages_hit(n, (double)after[LEDE_DB_POS(f)].leaf);
+    }
+    fixed += pages_hit((double)ix->nops, (double)after[LEDE_DB_IDS].leaf);
+    ix->write_ratio = buffered ? fresh * psize / (double)buffered : 1.0;
+    ix->write_fixed = (size_t)(fixed * psize);
+    /* LMDB frees a transaction's pages into a list of its own, reused by the
+     * next transactions and never given back: they stay resident beside the
+     * next batch's buffers. */
+    size_t dirty = (size_t)((fresh + fixed) * psize);
+    if (dirty > ix->write_kept)
+        ix->write_kept = dirty;
+}
+
+static void db_pages_all(lede_txn *t, lede_db_pages *out)
+{
+    for (int db = 0; db < LEDE_DB_COUNT; db++)
+        if (lede_store_db_pages(t, (lede_db)db, &out[db]) != LEDE_OK)
+            memset(&out[db], 0, sizeof out[db]);
+}
+
 int lede_index_commit(lede_index *ix)
 {
     int rc = analyze_pending(ix);
     lede_txn *t = NULL;
+    lede_db_pages before[LEDE_DB_COUNT], after[LEDE_DB_COUNT];
+    size_t buffered = lede_index_buffered(ix);
     if (rc != LEDE_OK)
         goto cleanup;
     if (ix->nops == 0)
@@ -1649,7 +1721,10 @@ int lede_index_commit(lede_index *ix)
             set_msg(ix, "cannot start a write transaction on %s: %s", ix->dir, lede_strerror(rc));
             goto cleanup;
         }
+        db_pages_all(t, before);
         rc = write_batch(ix, t);
+        if (rc == LEDE_OK)
+            db_pages_all(t, after);
         int err = lede_store_txn_error(t);
         if (rc == LEDE_OK) {
             rc = lede_store_commit(t);
@@ -1688,12 +1763,16 @@ int lede_index_commit(lede_index *ix)
         goto cleanup;
     }
     ix->committed_max = ix->next_docid;
+    note_write(ix, before, after, buffered);
     /* The pages of the map read during the batch count in this process's
      * RSS; drop them (they stay in the page cache) so the RSS stays near the
      * budget however large the index grows. */
     lede_store_release_pages(ix->s);
 cleanup:
     batch_reset(ix);
+    /* Give the batch's freed memory back: what malloc keeps spread between
+     * LMDB's pages is otherwise still resident when the next batch grows. */
+    malloc_trim(0);
     return rc;
 }
 
@@ -1791,6 +1870,7 @@ int lede_index_open(lede_index **out, const char *dir, const lede_index_options 
         goto cleanup;
     }
     ix->lockfd = -1;
+    ix->write_ratio = 1.0;
     ix->budget = opts && opts->memory_budget ? opts->memory_budget : DEFAULT_BUDGET;
     ix->max_size = opts ? opts->max_size : 0;
     ix->nthreads = opts && opts->threads > 0 ? opts->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
@@ -1883,10 +1963,18 @@ static int maybe_flush(lede_index *ix)
     int rc = LEDE_OK;
     if (ix->queued_bytes >= ANALYZE_BYTES || ix->nops - ix->ndispatched >= ANALYZE_DOCS)
         rc = pipeline_step(ix);
-    /* LMDB keeps the batch's dirty pages in memory too, about as large as
-     * what it writes: commit at half the budget to stay near it. */
-    if (rc == LEDE_OK && lede_index_buffered(ix) >= ix->budget / 2)
-        rc = lede_index_commit(ix);
+    /* The budget holds the batch's buffers and the pages LMDB will dirty
+     * writing them or keeps from earlier batches (note_write), less an
+     * eighth for what neither counts (the analyzers, malloc's slack); the
+     * first batch assumes as many pages as bytes buffered.  Below an eighth
+     * of the budget, batches would only get slower without saving memory. */
+    if (rc == LEDE_OK) {
+        size_t b = lede_index_buffered(ix);
+        double dirty = (double)b * ix->write_ratio + (double)ix->write_fixed;
+        double need = (double)b + LEDE_MAX(dirty, (double)ix->write_kept);
+        if (b >= ix->budget / 8 && need >= (double)(ix->budget - ix->budget / 8))
+            rc = lede_index_commit(ix);
+    }
     return rc;
 }
 
