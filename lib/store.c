@@ -196,6 +196,7 @@ cleanup:
 static struct {
     const char *volatile dir; /* the store's own copy; NULL: slot free */
     uintptr_t lo, hi;
+    uintptr_t map_lo, map_hi; /* the data file's mapping (map_range) */
 } guard_maps[GUARD_SLOTS];
 static const char *guard_prog;
 /*
@@ -232,7 +233,8 @@ static void guard_handler(int sig, siginfo_t *si, void *ctx)
     uintptr_t a = (uintptr_t)si->si_addr;
     for (int i = 0; i < GUARD_SLOTS; i++) {
         const char *dir = guard_maps[i].dir;
-        if (dir && a >= guard_maps[i].lo && a < guard_maps[i].hi)
+        if (dir && ((a >= guard_maps[i].lo && a < guard_maps[i].hi) ||
+                    (a >= guard_maps[i].map_lo && a < guard_maps[i].map_hi)))
             guard_die(dir, sig == SIGBUS ? "a page lies past the end of its data file"
                                          : "a page points outside the data file");
     }
@@ -314,6 +316,13 @@ static void guard_track(lede_store *s, int on)
     guard_maps[slot].dir = NULL;
     guard_maps[slot].lo = (uintptr_t)info.me_mapaddr;
     guard_maps[slot].hi = (uintptr_t)info.me_mapaddr + info.me_mapsize;
+    uintptr_t lo = 0, hi = 0;
+    if (map_range(s, &lo, &hi) == 0) {
+        guard_maps[slot].map_lo = lo;
+        guard_maps[slot].map_hi = hi;
+    } else {
+        guard_maps[slot].map_lo = guard_maps[slot].map_hi = 0;
+    }
     guard_maps[slot].dir = s->dir;
 }
 
