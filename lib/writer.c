@@ -113,6 +113,13 @@ static void worker_free(worker *w)
     memset(w, 0, sizeof *w);
 }
 
+/* The slot hash of a term: its plain XXH3 (which the batch reuses) mixed
+ * with the field, so a word and its identical stem start apart. */
+static inline uint64_t worker_mix(uint64_t h, int field)
+{
+    return h ^ ((uint64_t)field * 0x9E3779B97F4A7C15u);
+}
+
 static int worker_grow_slots(worker *w)
 {
     size_t ns = w->nslots ? w->nslots * 2 : 1024;
@@ -120,7 +127,7 @@ static int worker_grow_slots(worker *w)
     if (!s)
         return LEDE_ENOMEM;
     for (size_t i = 0; i < w->n; i++) {
-        size_t j = w->t[i].h & (ns - 1);
+        size_t j = worker_mix(w->t[i].h, w->t[i].field) & (ns - 1);
         while (s[j])
             j = (j + 1) & (ns - 1);
         s[j] = (uint32_t)i + 1;
@@ -135,10 +142,10 @@ static int worker_grow_slots(worker *w)
 /* Index of (field, term) in the document's table, added when new; -1 on ENOMEM. */
 static long worker_term(worker *w, int field, const char *s, size_t len)
 {
-    uint64_t h = XXH3_64bits_withSeed(s, len, (uint64_t)field + 1);
+    uint64_t h = XXH3_64bits(s, len);
     if ((w->n + 1) * 2 > w->nslots && worker_grow_slots(w) != LEDE_OK)
         return -1;
-    size_t j = h & (w->nslots - 1);
+    size_t j = worker_mix(h, field) & (w->nslots - 1);
     while (w->slots[j]) {
         lterm *e = &w->t[w->slots[j] - 1];
         if (e->h == h && e->field == field && e->len == len &&
@@ -219,6 +226,17 @@ static int add_entities(worker *w, size_t from)
     return LEDE_OK;
 }
 
+/* LEB128, as lede_buf_put_varint writes it; out has room for 5 bytes. */
+static inline uint8_t *put_varint(uint8_t *out, uint32_t v)
+{
+    while (v >= 0x80) {
+        *out++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *out++ = (uint8_t)v;
+    return out;
+}
+
 /*
  * Analyse title and body the one way both adding and deleting do: title at
  * positions 0.., body from title_len + LEDE_TITLE_GAP.  Appends the term
@@ -283,28 +301,42 @@ static int analyze_doc(worker *w, const char *title, size_t tlen, const char *bo
     for (size_t k = 0; k < w->nocc; k += 2)
         w->pos[w->t[w->occ[k]].pfill++] = w->occ[k + 1];
 
+    /* Written through a pointer into room reserved for the longest
+     * encoding: a call and a capacity check per varint cost more than the
+     * varints themselves. */
+    size_t room = 3 * 5;
+    for (size_t i = 0; i < w->n; i++)
+        room += 5 + (size_t)w->t[i].len + 8 + 5 + 5 +
+                (w->t[i].field != LEDE_FIELD_STEM ? (size_t)w->t[i].tf * 5 : 0);
+    if (lede_buf_reserve(terms, room) != LEDE_OK)
+        goto nomem;
+    uint8_t *out = terms->data + terms->len;
     for (int f = 0; f < 3; f++) {
-        lede_buf_put_varint(terms, w->nfield[f]);
+        out = put_varint(out, (uint32_t)w->nfield[f]);
         for (size_t i = 0; i < w->n; i++) {
             lterm *e = &w->t[i];
             if (e->field != f)
                 continue;
-            lede_buf_put_varint(terms, e->len);
-            lede_buf_append(terms, w->strs.data + e->off, e->len);
-            /* The batch's hash of the term, computed here on the worker's thread. */
-            lede_buf_put_u64le(terms, XXH3_64bits(w->strs.data + e->off, e->len));
-            lede_buf_put_varint(terms, e->tf);
-            lede_buf_put_varint(terms, e->ttf);
+            out = put_varint(out, e->len);
+            memcpy(out, w->strs.data + e->off, e->len);
+            out += e->len;
+            /* The batch's hash of the term, computed on the worker's thread. */
+            uint64_t h = e->h;
+            for (int k = 0; k < 8; k++)
+                *out++ = (uint8_t)(h >> (8 * k));
+            out = put_varint(out, e->tf);
+            out = put_varint(out, e->ttf);
             if (f != LEDE_FIELD_STEM) {
                 uint32_t last = 0;
                 for (uint32_t j = 0; j < e->tf; j++) {
                     uint32_t p = w->pos[e->pstart + j];
-                    lede_buf_put_varint(terms, j ? p - last : p);
+                    out = put_varint(out, j ? p - last : p);
                     last = p;
                 }
             }
         }
     }
+    terms->len = (size_t)(out - terms->data);
     if (ents_out) {
         /* Each distinct name once, then the occurrences as small deltas. */
         uint32_t nnames = 0, nocc = 0;
@@ -784,6 +816,28 @@ typedef struct vterm {
     uint32_t len, tf, ttf, pos_bytes;
 } vterm;
 
+/* Read a varint of at most 32 bits at *p (before end); non-zero when it is
+ * cut off or too long. */
+static inline int get_varint32(const uint8_t **p, const uint8_t *end, uint32_t *v)
+{
+    const uint8_t *q = *p;
+    uint32_t x = 0;
+    for (int shift = 0; shift < 35; shift += 7) {
+        if (q == end)
+            return -1;
+        uint8_t c = *q++;
+        if (shift == 28 && c > 0x0f)
+            return -1;
+        x |= (uint32_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) {
+            *v = x;
+            *p = q;
+            return 0;
+        }
+    }
+    return -1;
+}
+
 /* Append document d's term vector to the batch's postings.  The lookups in
  * the batch's term tables miss the cache; the terms are parsed first, with
  * their slots prefetched, so that the misses overlap. */
@@ -807,22 +861,33 @@ static int merge_doc(lede_index *ix, wdoc *d)
         while ((b->n + n + 1) * 2 > b->nslots)
             if (fieldbuf_grow(b) != LEDE_OK)
                 return LEDE_ENOMEM;
+        const uint8_t *p = dec.p, *end = dec.end;
         for (uint64_t i = 0; i < n; i++) {
             vterm *v = &ix->vt[i];
-            v->len = lede_dec_u32(&dec);
-            v->s = lede_dec_bytes(&dec, v->len);
-            v->h = lede_dec_u64le(&dec);
-            v->tf = lede_dec_u32(&dec);
-            v->ttf = lede_dec_u32(&dec);
-            v->pos = dec.p;
-            if (f != LEDE_FIELD_STEM)
-                for (uint32_t k = 0; k < v->tf; k++)
-                    lede_dec_varint(&dec);
-            if (dec.rc != LEDE_OK)
+            if (get_varint32(&p, end, &v->len) || (size_t)(end - p) < (size_t)v->len + 8)
                 return LEDE_ECORRUPT;
-            v->pos_bytes = (uint32_t)(dec.p - v->pos);
+            v->s = p;
+            p += v->len;
+            v->h = 0;
+            for (int k = 0; k < 8; k++)
+                v->h |= (uint64_t)p[k] << (8 * k);
+            p += 8;
+            if (get_varint32(&p, end, &v->tf) || get_varint32(&p, end, &v->ttf))
+                return LEDE_ECORRUPT;
+            v->pos = p;
+            if (f != LEDE_FIELD_STEM)
+                for (uint32_t k = 0; k < v->tf; k++) {
+                    /* Skip a varint: up to its last byte. */
+                    while (p < end && (*p & 0x80))
+                        p++;
+                    if (p == end)
+                        return LEDE_ECORRUPT;
+                    p++;
+                }
+            v->pos_bytes = (uint32_t)(p - v->pos);
             __builtin_prefetch(&b->slots[v->h & (b->nslots - 1)]);
         }
+        dec.p = p;
         for (uint64_t i = 0; i < n; i++) {
             const vterm *v = &ix->vt[i];
             if (i + 4 < n) {
@@ -839,11 +904,12 @@ static int merge_doc(lede_index *ix, wdoc *d)
             lede_buf_append(&b->post, &bp, sizeof bp);
             if (f != LEDE_FIELD_STEM) {
                 uint32_t *out = (uint32_t *)(void *)lede_buf_grow(&b->pos, (size_t)v->tf * 4);
-                lede_dec pd;
-                lede_dec_init(&pd, v->pos, v->pos_bytes);
+                const uint8_t *q = v->pos, *qend = v->pos + v->pos_bytes;
                 uint32_t last = 0;
                 for (uint32_t k = 0; out && k < v->tf; k++) {
-                    uint32_t g = lede_dec_u32(&pd);
+                    uint32_t g = 0;
+                    if (get_varint32(&q, qend, &g))
+                        return LEDE_ECORRUPT;
                     last = k ? last + g : g;
                     out[k] = last;
                 }
