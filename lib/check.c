@@ -292,8 +292,16 @@ static void check_docs(checker *c, const lede_stats_rec *st)
                 LEDE_OK ||
             iv.len != 4 || lede_get_u32be(iv.data) != d)
             problem(c, "ids", "document %u: id %s does not map back to it", d, rec.id);
-        if (lede_store_get(c->t, LEDE_DB_TEXT, k.data, 4, &tv) != LEDE_OK)
+        if (lede_store_get(c->t, LEDE_DB_TEXT, k.data, 4, &tv) != LEDE_OK) {
             problem(c, "text", "document %u (%s) has no stored text", d, rec.id);
+        } else {
+            /* Snippets decompress it: a frame that does not decode is damage. */
+            char *text = NULL;
+            int trc = lede_reader_text(c->r, d, &text, NULL);
+            if (trc == LEDE_ECORRUPT)
+                problem(c, "text", "document %u (%s): stored text does not decompress", d, rec.id);
+            free(text);
+        }
         lede_entity_list ents = {0};
         if (lede_entities_decode(&ents, rec.entities, rec.entities_len) != LEDE_OK)
             problem(c, "docs", "document %u (%s): damaged entity list", d, rec.id);

@@ -157,6 +157,16 @@ Test(check, a_damaged_inline_list_is_reported)
     expect_the_is_damaged();
 }
 
+Test(check, stored_text_that_does_not_decompress_is_reported)
+{
+    /* A zstd frame header announcing 100 bytes, then junk. */
+    uint8_t key[4];
+    lede_set_u32be(key, 3);
+    edit(LEDE_DB_TEXT, key, 4, "\x28\xb5\x2f\xfd\x20\x64\xff\xff\xff\xff", 10, 0);
+    found f = run_check(LEDE_ECORRUPT);
+    cr_expect(strstr(f.text, "document 3") && strstr(f.text, "does not decompress"), "%s", f.text);
+}
+
 Test(check, missing_index_is_not_found)
 {
     char *msg = NULL;
