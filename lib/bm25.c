@@ -34,18 +34,6 @@ double lede_bm25_idf(const lede_bm25 *p, uint64_t df)
     return idf < IDF_FLOOR ? IDF_FLOOR : idf;
 }
 
-double lede_bm25_norm(const lede_bm25 *p, uint32_t doclen)
-{
-    return p->k1 * (1.0 - p->b + p->b * (double)doclen / p->avglen);
-}
-
-double lede_bm25_weight(const lede_bm25 *p, double idf, double tf, double norm)
-{
-    if (tf <= 0.0)
-        return 0.0;
-    return idf * tf * (p->k1 + 1.0) / (tf + norm);
-}
-
 double lede_bm25_bound(const lede_bm25 *p, double idf, double max_tf, uint32_t min_len)
 {
     /*

@@ -21,10 +21,23 @@ void lede_bm25_init(lede_bm25 *p, double k1, double b, uint64_t ndocs, uint64_t 
                     int idf_mode);
 /** The idf of a term found in df documents. */
 double lede_bm25_idf(const lede_bm25 *p, uint64_t df);
+/*
+ * The two below run for every candidate document and clause, so they are
+ * inline (the searcher and this header are the only callers).
+ */
 /** Length normalisation K = k1·(1 − b + b·len/avglen). */
-double lede_bm25_norm(const lede_bm25 *p, uint32_t doclen);
+static inline double lede_bm25_norm(const lede_bm25 *p, uint32_t doclen)
+{
+    return p->k1 * (1.0 - p->b + p->b * (double)doclen / p->avglen);
+}
+
 /** One term's contribution: idf · tf·(k1+1) / (tf + K).  tf may be fractional. */
-double lede_bm25_weight(const lede_bm25 *p, double idf, double tf, double norm);
+static inline double lede_bm25_weight(const lede_bm25 *p, double idf, double tf, double norm)
+{
+    if (tf <= 0.0)
+        return 0.0;
+    return idf * tf * (p->k1 + 1.0) / (tf + norm);
+}
 /**
  * An upper bound of lede_bm25_weight over documents with tf <= max_tf and
  * length >= min_len (the formula grows with tf and falls with length).
