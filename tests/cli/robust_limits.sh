@@ -15,9 +15,10 @@
 set -u
 . "$LEDE_SOURCE_DIR/tests/robust/lib.sh"
 
-# prepare N — the collection: real articles with a marker word added to
-# every body, so one query lists every document in the index.
+# prepare N [COPIES] — the collection: real articles with a marker word added
+# to every body, so one query lists every document in the index.
 prepare() {
+    local copies=${2:-12}
     pick_corpus "$1"
     if [ "${CORPUS[0]}" = "$T/reuters.jsonl" ]; then
         sed 's/"body": "/"body": "zqall /' "$T/reuters.jsonl" >"$T/docs.jsonl"
@@ -26,7 +27,7 @@ prepare() {
         # cap that still leaves room for a first batch, so without the shared
         # data they are repeated, under distinct ids, until the cap bites.
         : >"$T/docs.jsonl"
-        for k in 0 1 2 3 4 5 6 7 8 9 10 11; do
+        for k in $(seq 0 $((copies - 1))); do
             sed "s/^{\"id\": \"\([^\"]*\)\"/{\"id\": \"\1-$k\"/; s/\"body\": \"/\"body\": \"zqall /" \
                 "$LEDE_SOURCE_DIR/corpus/wikinews.jsonl" >>"$T/docs.jsonl"
         done
@@ -55,7 +56,7 @@ whole_prefix() {
 if [ "${1:-}" = --inside-namespace ]; then
     # The ENOSPC half, run by the outer script in a private mount namespace.
     require_commands
-    prepare "$2"
+    prepare "$2" "${3:-12}"
     mkdir -p "$T/fs"
     mount -t tmpfs -o size=3m tmpfs "$T/fs" || { fail "mount a tmpfs"; finish; }
     CLEANUP_EXTRA='umount "$T/fs" 2>/dev/null'
@@ -77,15 +78,21 @@ if [ "${1:-}" = --inside-namespace ]; then
 fi
 
 require_commands
-N=2000
-[ "$SANITIZE" = 1 ] && N=1000
-prepare "$N"
-echo "collection: $CORPUS_NAME, marked"
-
-run 600 "$IDX_BIN" -i "$T/ref" -q --memory 1M "$T/docs.jsonl"
-expect_rc "reference index" 0 || finish
+# The collection must make an index of at least three times the smallest cap
+# (4 MiB), or the cap never bites: start small (the sanitizer build is slow)
+# and double it until the reference index is large enough.
+N=1000 COPIES=12
+for attempt in 1 2 3 4; do
+    prepare "$N" "$COPIES"
+    rm -rf "$T/ref"
+    run 600 "$IDX_BIN" -i "$T/ref" -q --memory 1M "$T/docs.jsonl"
+    expect_rc "reference index" 0 || finish
+    refsize=$(stat -c %s "$T/ref/data.mdb")
+    [ "$refsize" -ge $((3 * 4 * 1048576)) ] && break
+    N=$((N * 2)) COPIES=$((COPIES * 2))
+done
+echo "collection: $CORPUS_NAME, marked; reference index $refsize bytes"
 "$IDX_BIN" -i "$T/ref" --stats --json | grep -o '"documents":[0-9]*,"max_docid":[0-9]*,"total_length":[0-9]*' >"$T/ref.stats"
-refsize=$(stat -c %s "$T/ref/data.mdb")
 
 # 1. --max-size at about a third of what the collection needs, and room for
 # at least the first batch (about 2.5 MB), so something is committed.
@@ -121,7 +128,7 @@ fi
 if [ ${#ns[@]} = 0 ]; then
     note "skipped the ENOSPC half: cannot make a mount namespace to mount a small tmpfs"
 else
-    "${ns[@]}" bash "$0" --inside-namespace "$N" >"$T/ns.log" 2>&1
+    "${ns[@]}" bash "$0" --inside-namespace "$N" "$COPIES" >"$T/ns.log" 2>&1
     rc=$?
     sed 's/^/  [enospc] /' "$T/ns.log"
     if [ "$rc" = 0 ] && grep -q "passed, 0 failed" "$T/ns.log"; then
