@@ -888,6 +888,10 @@ static int merge_doc(lede_index *ix, wdoc *d)
             __builtin_prefetch(&b->slots[v->h & (b->nslots - 1)]);
         }
         dec.p = p;
+        /* The document's postings of this field, stored in place. */
+        bposting *bpo = n ? (bposting *)(void *)lede_buf_grow(&b->post, (size_t)n * sizeof *bpo) : NULL;
+        if (n && !bpo)
+            return LEDE_ENOMEM;
         for (uint64_t i = 0; i < n; i++) {
             const vterm *v = &ix->vt[i];
             if (i + 4 < n) {
@@ -900,8 +904,7 @@ static int merge_doc(lede_index *ix, wdoc *d)
             if (ti < 0)
                 return LEDE_ENOMEM;
             gterm *e = &b->t[ti];
-            bposting bp = {(uint32_t)ti, d->docid, v->tf, v->ttf};
-            lede_buf_append(&b->post, &bp, sizeof bp);
+            bpo[i] = (bposting){(uint32_t)ti, d->docid, v->tf, v->ttf};
             if (f != LEDE_FIELD_STEM) {
                 uint32_t *out = (uint32_t *)(void *)lede_buf_grow(&b->pos, (size_t)v->tf * 4);
                 const uint8_t *q = v->pos, *qend = v->pos + v->pos_bytes;
