@@ -78,7 +78,7 @@ static int relay_token(lede_token *tok, unsigned sep, void *payload)
     int stem = r->stem && !(tok->flags & (LEDE_TOKEN_NUMERIC | LEDE_TOKEN_CJK));
     if (stem || r->spot) {
         /* One hash per token serves both the stem cache and the spotter. */
-        uint64_t h = lede_term_hash(tok->word, tok->word_len);
+        uint64_t h = lede_term_hash_padded(tok->word, tok->word_len);
         if (r->spot)
             lede_entities_add(&r->a->spotter, tok, sep, h);
         if (stem)
@@ -93,7 +93,8 @@ static int relay_token(lede_token *tok, unsigned sep, void *payload)
 static int collect_token(lede_token *tok, unsigned sep, void *payload)
 {
     lede_ent_spotter *sp = payload;
-    lede_entities_add(sp, tok, sep, lede_term_hash(tok->word, tok->word_len));
+    /* The tokenizer's word buffer has the slack the padded hash reads. */
+    lede_entities_add(sp, tok, sep, lede_term_hash_padded(tok->word, tok->word_len));
     return 0;
 }
 
@@ -122,7 +123,7 @@ int lede_analyze(lede_analyzer *a, const char *text, size_t len, uint32_t first_
  *  - batch (stemming): the tokenizer first fills the spotter's token list
  *    with the whole text, then a second loop stems each token and hands it
  *    to fn.  Stemming a word means reading its stem cache line, which is
- *    usually not in the CPU cache (16,384 words in 256 KiB); in a batch the
+ *    usually not in the CPU cache (32,768 words in 512 KiB); in a batch the
  *    line of the token STEM_AHEAD places ahead is prefetched, so the wait
  *    overlaps with work instead of stalling every token.  The list is the
  *    one the spotter needs anyway, so the batch costs no extra copy when

@@ -82,6 +82,10 @@ static inline void lede_entities_add(lede_ent_spotter *sp, const lede_token *tok
         if (lede_entities_grow(sp, wlen) != 0)
             return;
     }
+    /* Locals: the word copy below is a char store, which the compiler
+     * must assume may change any field of sp. */
+    size_t n = sp->n, ncaps = sp->ncaps, arena_len = sp->arena_len;
+    char *dst = sp->arena + arena_len;
     uint32_t flags = tok->flags;
     /* Counted and listed here, without branches, so that finishing the
      * document does not walk every token again testing flags (each test a
@@ -89,25 +93,26 @@ static inline void lede_entities_add(lede_ent_spotter *sp, const lede_token *tok
      * always written and kept only when the token is capitalised. */
     unsigned cap = ((flags & (LEDE_TOKEN_CAPITALIZED | LEDE_TOKEN_ALLCAPS)) != 0) &
                    ((flags & LEDE_TOKEN_CJK) == 0);
-    sp->caps[sp->ncaps] = (uint32_t)sp->n;
-    sp->ncaps += cap;
+    sp->caps[ncaps] = (uint32_t)n;
+    sp->ncaps = ncaps + cap;
     sp->n_allcaps += (flags & LEDE_TOKEN_ALLCAPS) != 0;
     sp->n_lower += (flags & (LEDE_TOKEN_CAPITALIZED | LEDE_TOKEN_ALLCAPS | LEDE_TOKEN_NUMERIC |
                              LEDE_TOKEN_CJK)) == 0;
-    lede_ent_tok *t = &sp->toks[sp->n++];
+    lede_ent_tok *t = &sp->toks[n];
+    sp->n = n + 1;
+    sp->arena_len = arena_len + wlen;
     t->hash = hash;
     t->pos = tok->pos;
     t->start = tok->start;
     t->end = tok->end;
     t->flags = flags;
     t->sep = sep;
-    t->woff = (uint32_t)sp->arena_len;
+    t->woff = (uint32_t)arena_len;
     t->wlen = (uint32_t)wlen;
     if (wlen <= 16)
-        memcpy(sp->arena + sp->arena_len, tok->word, 16);
+        memcpy(dst, tok->word, 16);
     else
-        memcpy(sp->arena + sp->arena_len, tok->word, wlen);
-    sp->arena_len += wlen;
+        memcpy(dst, tok->word, wlen);
 }
 /* Spot the entities among the remembered tokens and append them to out. */
 int lede_entities_finish(lede_ent_spotter *sp, lede_entity_list *out);

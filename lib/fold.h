@@ -24,36 +24,37 @@ enum {
     LEDE_CH_LETTER = 1 << 11, /* a letter (L*) */
 };
 
-/* Class bits of an ASCII byte (c < 0x80): the tokenizer's fast path. */
+/* Class bits of an ASCII byte c (c < 0x80) as a constant expression, so
+ * that the table below is built by the compiler. */
+#define LEDE_ASCII_CLASS(c)                                                                  \
+    ((c) - 'a' < 26u   ? LEDE_CH_WORD | LEDE_CH_LETTER | LEDE_CH_LOWER                       \
+     : (c) - 'A' < 26u ? LEDE_CH_WORD | LEDE_CH_LETTER | LEDE_CH_UPPER                       \
+     : (c) - '0' < 10u ? LEDE_CH_WORD | LEDE_CH_DIGIT                                        \
+     : (c) == ' ' || (c) == '\t' || (c) == '\r' ? LEDE_CH_SPACE                              \
+     : (c) == '\n' || (c) == '\v' || (c) == '\f' ? LEDE_CH_SPACE | LEDE_CH_NEWLINE           \
+     : (c) == '\''                             ? LEDE_CH_APOS                                \
+     : (c) == '-' || (c) == '/'                ? LEDE_CH_JOIN                                \
+     : (c) == '.' || (c) == '!' || (c) == '?'  ? LEDE_CH_STOP                                \
+     : (c) < 0x20u || (c) == 0x7Fu             ? LEDE_CH_SPACE                               \
+                                               : 0u)
+
+#define LEDE_ASCII_CLASS4(c)                                                                 \
+    LEDE_ASCII_CLASS((c) + 0u), LEDE_ASCII_CLASS((c) + 1u), LEDE_ASCII_CLASS((c) + 2u),       \
+        LEDE_ASCII_CLASS((c) + 3u)
+#define LEDE_ASCII_CLASS16(c)                                                                \
+    LEDE_ASCII_CLASS4((c) + 0u), LEDE_ASCII_CLASS4((c) + 4u), LEDE_ASCII_CLASS4((c) + 8u),    \
+        LEDE_ASCII_CLASS4((c) + 12u)
+
+/* Class bits of an ASCII byte (c < 0x80): the tokenizer's fast path, one
+ * table load rather than a chain of tests. */
 static inline unsigned lede_fold_class_ascii(unsigned c)
 {
-    if (c - 'a' < 26u)
-        return LEDE_CH_WORD | LEDE_CH_LETTER | LEDE_CH_LOWER;
-    if (c - 'A' < 26u)
-        return LEDE_CH_WORD | LEDE_CH_LETTER | LEDE_CH_UPPER;
-    if (c - '0' < 10u)
-        return LEDE_CH_WORD | LEDE_CH_DIGIT;
-    switch (c) {
-    case ' ':
-    case '\t':
-    case '\r':
-        return LEDE_CH_SPACE;
-    case '\n':
-    case '\v':
-    case '\f':
-        return LEDE_CH_SPACE | LEDE_CH_NEWLINE;
-    case '\'':
-        return LEDE_CH_APOS;
-    case '-':
-    case '/':
-        return LEDE_CH_JOIN;
-    case '.':
-    case '!':
-    case '?':
-        return LEDE_CH_STOP;
-    default:
-        return c < 0x20 || c == 0x7F ? LEDE_CH_SPACE : 0;
-    }
+    static const uint16_t table[128] = {
+        LEDE_ASCII_CLASS16(0x00u), LEDE_ASCII_CLASS16(0x10u), LEDE_ASCII_CLASS16(0x20u),
+        LEDE_ASCII_CLASS16(0x30u), LEDE_ASCII_CLASS16(0x40u), LEDE_ASCII_CLASS16(0x50u),
+        LEDE_ASCII_CLASS16(0x60u), LEDE_ASCII_CLASS16(0x70u),
+    };
+    return table[c & 0x7F];
 }
 
 /* Class bits of code point cp (cp >= 0). */

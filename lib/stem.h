@@ -9,54 +9,73 @@
 #include <stdint.h>
 #include <string.h>
 
-/*
- * The n <= 8 bytes at p as a little-endian integer (p[0] lowest), read
- * without touching a byte outside p[0..n): two overlapping loads instead of
- * a loop over the bytes (the overlapping bytes are the same bytes, so OR-ing
- * them is exact).
- */
-static inline uint64_t lede_load_le(const unsigned char *p, size_t n)
+/* The 8 bytes at p as a little-endian integer. */
+static inline uint64_t lede_load64_le(const unsigned char *p)
 {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (n >= 4) {
-        uint32_t lo, hi;
-        memcpy(&lo, p, 4);
-        memcpy(&hi, p + n - 4, 4);
-        return (uint64_t)lo | (uint64_t)hi << (8 * (n - 4));
-    }
-    if (n == 0)
-        return 0;
-    return (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) | (uint64_t)p[n - 1] << (8 * (n - 1));
-#else
-    uint64_t v = 0;
-    for (size_t i = 0; i < n; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
 #endif
+    return v;
 }
 
 /*
  * A fast 64-bit hash of a short term, computed once per token and shared by
  * the stem cache and the entity spotter.  Inline because it runs for every
  * token; not for anything stored on disk (the index has its own hashes).
+ *
+ * This form reads 16 bytes at w when n < 16, so w must then have 16
+ * readable bytes: the tokenizer's word buffer does.  (A longer word is
+ * never read past its end.)  It has no branch that
+ * depends on the word's length (word lengths are too varied for the CPU to
+ * predict them), only selects.  lede_term_hash gives the same value for any
+ * w.
  */
-static inline uint64_t lede_term_hash(const char *w, size_t n)
+static inline uint64_t lede_term_hash_padded(const char *w, size_t n)
 {
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
+    static const uint64_t keep[9] = {
+        0, 0xFF, 0xFFFF, 0xFFFFFF, 0xFFFFFFFFull, 0xFFFFFFFFFFull, 0xFFFFFFFFFFFFull,
+        0xFFFFFFFFFFFFFFull, ~0ull,
+    };
     const unsigned char *p = (const unsigned char *)w;
-    while (n >= 8) {
-        uint64_t v = lede_load_le(p, 8);
-        h = (h ^ v) * 0xBF58476D1CE4E5B9ull;
-        h ^= h >> 31;
-        p += 8;
-        n -= 8;
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ (uint64_t)n;
+    if (n > 16) {
+        /* Long words: 8 bytes at a time up to the last 16. */
+        while (n > 16) {
+            h = (h ^ lede_load64_le(p)) * 0xBF58476D1CE4E5B9ull;
+            h ^= h >> 31;
+            p += 8;
+            n -= 8;
+        }
     }
-    uint64_t v = lede_load_le(p, n);
-    h = (h ^ v) * 0x94D049BB133111EBull;
+    /* Now n <= 16 (9..16 after the loop).  v0 is bytes [0, 8) and v1 bytes
+     * [8, n): read as the 8 bytes that end at n and shifted down, so that a
+     * long word is never read past its end. */
+    size_t n0 = n < 8 ? n : 8;
+    size_t n1 = n > 8 ? n - 8 : 0;
+    size_t off = n > 8 ? n - 8 : 8;
+    unsigned sh = n > 8 ? (unsigned)(8 * (16 - n)) : 0;
+    uint64_t v0 = lede_load64_le(p) & keep[n0];
+    uint64_t v1 = (lede_load64_le(p + off) >> sh) & keep[n1];
+    h = (h ^ v0) * 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 31;
+    h = (h ^ v1) * 0x94D049BB133111EBull;
     h ^= h >> 29;
     h *= 0xBF58476D1CE4E5B9ull;
     h ^= h >> 32;
     return h ? h : 1; /* 0 marks an empty slot in the callers' tables */
+}
+
+/* lede_term_hash_padded for any w: a word shorter than 16 bytes is first
+ * copied into a zeroed 16-byte buffer. */
+static inline uint64_t lede_term_hash(const char *w, size_t n)
+{
+    if (n >= 16)
+        return lede_term_hash_padded(w, n);
+    char buf[16] = {0};
+    memcpy(buf, w, n);
+    return lede_term_hash_padded(buf, n);
 }
 
 typedef struct lede_stemmer lede_stemmer;
