@@ -56,6 +56,7 @@ typedef struct lede_ent_spotter {
     size_t seen_alloc; /* slots allocated (the largest document so far) */
     uint32_t seen_gen; /* generation of this document's slots (never 0) */
     lede_ent_lex *lex; /* built on first use; LEX_SLOTS entries */
+    uint64_t lex_filter[64]; /* bit (hash >> 52) set for each lexicon word */
     int oom; /* an allocation failed while collecting; finish reports it */
 } lede_ent_spotter;
 
