@@ -156,11 +156,14 @@ int lede_analyze_doc(lede_analyzer *a, const char *text, size_t len, uint32_t fi
         }
         const lede_ent_tok *t = sp->toks;
         size_t n = sp->n, k;
+        const char *lines;
+        uint64_t mask;
+        lede_stem_cache_lines(a->stemmer, &lines, &mask);
         for (k = 0; k < LEDE_MIN(n, (size_t)STEM_AHEAD); k++)
-            lede_stem_prefetch(a->stemmer, t[k].hash);
+            lede_stem_prefetch_line(lines, mask, t[k].hash);
         for (k = 0; k < n; k++) {
             if (k + STEM_AHEAD < n)
-                lede_stem_prefetch(a->stemmer, t[k + STEM_AHEAD].hash);
+                lede_stem_prefetch_line(lines, mask, t[k + STEM_AHEAD].hash);
             lede_token tok;
             tok.word = sp->arena + t[k].woff;
             tok.word_len = t[k].wlen;

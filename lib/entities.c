@@ -128,8 +128,14 @@ static unsigned lex_kinds(const lede_ent_spotter *sp, const lede_ent_tok *t)
     const char *w = tok_word(sp, t);
     for (; sp->lex[k].hash != 0; k = (k + 1) & (LEX_SLOTS - 1)) {
         const lede_ent_lex *l = &sp->lex[k];
-        if (l->hash == t->hash && l->len == t->wlen && memcmp(l->word, w, t->wlen) == 0)
-            return l->kinds;
+        if (l->hash == t->hash && l->len == t->wlen) {
+            /* Lexicon words are short: compare inline, not through memcmp. */
+            size_t i = 0;
+            while (i < t->wlen && l->word[i] == w[i])
+                i++;
+            if (i == t->wlen)
+                return l->kinds;
+        }
     }
     return 0;
 }

@@ -178,10 +178,11 @@ void lede_stem_word_hashed(lede_stemmer *s, const char *w, size_t len, uint64_t 
     }
 }
 
-void lede_stem_prefetch(const lede_stemmer *s, uint64_t hash)
+void lede_stem_cache_lines(const lede_stemmer *s, const char **base, uint64_t *mask)
 {
-    if (s->sets != NULL)
-        __builtin_prefetch(&s->sets[hash & (STEM_CACHE_SETS - 1)]);
+    _Static_assert(sizeof(stem_set) == 64, "a set is one 64-byte line");
+    *base = (const char *)s->sets;
+    *mask = STEM_CACHE_SETS - 1;
 }
 
 void lede_stem_counters(const lede_stemmer *s, size_t *hits, size_t *misses)

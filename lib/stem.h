@@ -58,12 +58,13 @@ static inline uint64_t lede_term_hash_padded(const char *w, size_t n)
     unsigned sh = n > 8 ? (unsigned)(8 * (16 - n)) : 0;
     uint64_t v0 = lede_load64_le(p) & keep[n0];
     uint64_t v1 = (lede_load64_le(p + off) >> sh) & keep[n1];
-    h = (h ^ v0) * 0xBF58476D1CE4E5B9ull;
-    h ^= h >> 31;
-    h = (h ^ v1) * 0x94D049BB133111EBull;
-    h ^= h >> 29;
-    h *= 0xBF58476D1CE4E5B9ull;
+    /* The two halves are multiplied independently (the CPU overlaps the two
+     * multiplications), then mixed so that the low bits, which index the
+     * callers' tables, depend on every byte. */
+    h = ((h ^ v0) * 0xBF58476D1CE4E5B9ull) ^ ((v1 ^ 0x3C6EF372FE94F82Bull) * 0x94D049BB133111EBull);
     h ^= h >> 32;
+    h *= 0xD6E8FEB86659FD93ull;
+    h ^= h >> 29;
     return h ? h : 1; /* 0 marks an empty slot in the callers' tables */
 }
 
@@ -104,9 +105,19 @@ void lede_stem_word(lede_stemmer *s, const char *w, size_t len, const char **out
 void lede_stem_word_hashed(lede_stemmer *s, const char *w, size_t len, uint64_t hash,
                            const char **out, size_t *out_len);
 
-/* Start loading the cache line where a word of this hash would be cached,
- * so that its lookup a few words later does not wait for memory. */
-void lede_stem_prefetch(const lede_stemmer *s, uint64_t hash);
+/*
+ * Where the cache line of a word of a given hash lies, for prefetching it a
+ * few words before its lookup: base + (hash & mask) * 64.  *base is NULL
+ * when the stemmer has no cache (language "none").
+ */
+void lede_stem_cache_lines(const lede_stemmer *s, const char **base, uint64_t *mask);
+
+/* Start loading the line lede_stem_cache_lines locates for hash. */
+static inline void lede_stem_prefetch_line(const char *base, uint64_t mask, uint64_t hash)
+{
+    if (base != NULL)
+        __builtin_prefetch(base + (size_t)(hash & mask) * 64);
+}
 
 /* Cache counters, for the benchmark. */
 void lede_stem_counters(const lede_stemmer *s, size_t *hits, size_t *misses);
