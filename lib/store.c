@@ -41,6 +41,7 @@ struct lede_store {
     int txns;      /* open transactions of this process, guarded by registry_lock */
     int readonly;
     uintptr_t map_lo, map_hi; /* the data file's mapping, 0 when unknown */
+    int commit_err;           /* LMDB's or the system's code of the last commit */
     struct lede_store *next;
 };
 
@@ -644,8 +645,14 @@ int lede_store_commit(lede_txn *t)
                         ? LEDE_EFULL
                         : LEDE_EIO)
                  : LEDE_OK;
+    t->s->commit_err = err;
     txn_done(t);
     return rc;
+}
+
+int lede_store_commit_error(const lede_store *s)
+{
+    return s->commit_err;
 }
 
 void lede_store_abort(lede_txn *t)

@@ -97,6 +97,9 @@ int lede_store_begin(lede_txn **out, lede_store *s, int write);
  * disk is full (errno ENOSPC: see lede_store_txn_errno).
  */
 int lede_store_commit(lede_txn *t);
+/** The LMDB or system error code of this store's last commit (0: none):
+ * MDB_MAP_FULL there means the map, not the disk, is full. */
+int lede_store_commit_error(const lede_store *s);
 /** Abort and free; accepts NULL. */
 void lede_store_abort(lede_txn *t);
 /** The last LMDB or system error code seen in this transaction, for messages. */

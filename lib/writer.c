@@ -1798,8 +1798,13 @@ int lede_index_commit(lede_index *ix)
         if (rc == LEDE_OK) {
             rc = lede_store_commit(t);
             t = NULL;
-            if (rc == LEDE_EFULL)
-                err = ENOSPC; /* LMDB's commit reports MAP_FULL while writing pages */
+            if (rc == LEDE_EFULL) {
+                /* The commit's own pages (the free list) can fill the map
+                 * too: only a system error means the disk is full. */
+                err = lede_store_commit_error(ix->s);
+                if (!lede_store_is_map_full(err) && err < 0)
+                    err = ENOSPC;
+            }
         } else {
             lede_store_abort(t);
             t = NULL;
