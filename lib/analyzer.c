@@ -64,6 +64,11 @@ void lede_analyzer_free(lede_analyzer *a)
     free(a);
 }
 
+void lede_analyzer_warm(lede_analyzer *a)
+{
+    lede_stem_warm(a->stemmer);
+}
+
 void lede_analyzer_stem_counters(const lede_analyzer *a, size_t *hits, size_t *misses)
 {
     lede_stem_counters(a->stemmer, hits, misses);

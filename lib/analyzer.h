@@ -12,6 +12,9 @@
 /* Stem cache hits and misses since the analyzer was created. */
 void lede_analyzer_stem_counters(const lede_analyzer *a, size_t *hits, size_t *misses);
 
+/* Fault the stem cache's pages in now (lede_stem_warm), before first use. */
+void lede_analyzer_warm(lede_analyzer *a);
+
 /* The stop word list behind lede_stopword (static storage); *n gets its
  * length. */
 const char *const *lede_stopword_list(size_t *n);

@@ -389,6 +389,11 @@ int lede_reader_terms(lede_reader *r, lede_field field, const char *prefix, size
     return rc;
 }
 
+int lede_reader_prefault(lede_reader *r, uint64_t max_bytes)
+{
+    return lede_store_prefault(r->s, max_bytes);
+}
+
 uint32_t lede_reader_doclen(lede_reader *r, uint32_t docid)
 {
     uint32_t pg = docid / LEDE_DOCLEN_PAGE;

@@ -185,6 +185,12 @@ void lede_stem_cache_lines(const lede_stemmer *s, const char **base, uint64_t *m
     *mask = STEM_CACHE_SETS - 1;
 }
 
+void lede_stem_warm(lede_stemmer *s)
+{
+    if (s->sets)
+        memset(s->sets, 0, STEM_CACHE_SETS * sizeof(stem_set));
+}
+
 void lede_stem_counters(const lede_stemmer *s, size_t *hits, size_t *misses)
 {
     *hits = s->hits;

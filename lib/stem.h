@@ -122,4 +122,12 @@ static inline void lede_stem_prefetch_line(const char *base, uint64_t mask, uint
 /* Cache counters, for the benchmark. */
 void lede_stem_counters(const lede_stemmer *s, size_t *hits, size_t *misses);
 
+/*
+ * Touch every page of the (empty) cache now.  Its memory comes zeroed from
+ * mmap, so each page costs a page fault the first time a word lands on it:
+ * for a process about to answer many queries, pay those at once up front.
+ * Call before the first word is stemmed; it empties the cache.
+ */
+void lede_stem_warm(lede_stemmer *s);
+
 #endif /* LEDE_STEM_H */

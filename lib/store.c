@@ -553,6 +553,26 @@ void lede_store_release_pages(lede_store *s)
     madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
+/* MADV_POPULATE_READ is Linux 5.14; older headers lack the name. */
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+int lede_store_prefault(lede_store *s, uint64_t max_bytes)
+{
+    uint64_t used = lede_store_used(s);
+    if (used > max_bytes)
+        return LEDE_EINVAL;
+    if (!s->map_lo && map_range(s, &s->map_lo, &s->map_hi) != 0) {
+        s->map_lo = s->map_hi = 0;
+        return LEDE_EINVAL;
+    }
+    uintptr_t len = LEDE_MIN((uintptr_t)used, s->map_hi - s->map_lo);
+    /* One call maps every page of the file (from the page cache, reading
+     * what is not there yet); older kernels say EINVAL and nothing changes. */
+    return madvise((void *)s->map_lo, len, MADV_POPULATE_READ) == 0 ? LEDE_OK : LEDE_EINVAL;
+}
+
 int lede_store_grow(lede_store *s, uint64_t bytes)
 {
     int rc = LEDE_OK;

@@ -82,6 +82,10 @@ int lede_store_grow(lede_store *s, uint64_t bytes);
  * pages are its own memory, not the map's.
  */
 void lede_store_release_pages(lede_store *s);
+/* Map every page of s's data file into this process up front, when the file
+ * is at most max_bytes, so later reads take no page faults.  LEDE_EINVAL when
+ * the file is larger or the kernel cannot (before Linux 5.14). */
+int lede_store_prefault(lede_store *s, uint64_t max_bytes);
 /** Pages of one database as transaction t sees it. */
 typedef struct lede_db_pages {
     uint64_t branch, leaf, overflow;

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +274,26 @@ static int run_batch(const qopts *o, lede_reader *r, lede_searcher *s)
     return err ? 2 : any ? 0 : 1;
 }
 
+/*
+ * A process answering a batch of queries keeps the memory its queries
+ * allocate: buffers of up to 32 MiB come from the heap rather than from a
+ * fresh mmap each time, the heap is not trimmed between queries, and its
+ * first 8 MiB are touched now.  Page faults cost 5-20 us each on virtual
+ * machines; without this the first queries of a batch paid for dozens.
+ */
+static void warm_heap(void)
+{
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    enum { NBLOCKS = 128, BLOCK = 64 << 10 };
+    void *blocks[NBLOCKS];
+    for (int i = 0; i < NBLOCKS; i++)
+        if ((blocks[i] = malloc(BLOCK)) != NULL)
+            memset(blocks[i], 0, BLOCK);
+    for (int i = NBLOCKS; i-- > 0;)
+        free(blocks[i]);
+}
+
 int main(int argc, char **argv)
 {
     qopts o;
@@ -530,9 +551,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: error: %s\n", prog, msg ? msg : lede_strerror(rc));
         goto cleanup;
     }
-    /* Many queries to come: read the document lengths once, before the first. */
-    if (o.batch)
+    /* Many queries to come: read the document lengths, map the index and
+     * warm the allocator once, before the first. */
+    if (o.batch) {
         lede_searcher_preload(s);
+        warm_heap();
+    }
     status = o.batch ? run_batch(&o, r, s) : run_query(&o, r, s, NULL, query);
     if (fflush(stdout) != 0 && status != 2) {
         fprintf(stderr, "%s: error: cannot write output: %s\n", prog, strerror(errno));

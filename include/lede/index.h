@@ -148,6 +148,12 @@ int lede_reader_terms(lede_reader *r, lede_field field, const char *prefix, size
 /** Document length in tokens (title + body); 0 for a deleted or unknown id. */
 uint32_t lede_reader_doclen(lede_reader *r, uint32_t docid);
 
+/* Map the whole index into memory now, when it is at most max_bytes, so that
+ * the queries that follow take no page faults (a process answering many
+ * queries pays this once instead of on its first queries).  LEDE_EINVAL when
+ * the index is larger or the system cannot; nothing else changes then. */
+int lede_reader_prefault(lede_reader *r, uint64_t max_bytes);
+
 /** Stored fields of a document.  Strings borrowed, valid until lede_reader_close. */
 typedef struct lede_doc_info {
     uint32_t docid;

@@ -133,9 +133,11 @@ int lede_searcher_open(lede_searcher **out, lede_reader *r, char **errmsg);
 void lede_searcher_close(lede_searcher *s);
 /**
  * Read every document's length into the searcher's cache now, instead of
- * as queries first reach each document: for a searcher that will answer
- * many queries (lede-query --batch), so that no query pays for the first
- * reads.  Returns LEDE_OK (an unreadable length stays for later, as before).
+ * as queries first reach each document, and map the whole index when it is
+ * small next to memory (lede_reader_prefault): for a searcher that will
+ * answer many queries (lede-query --batch), so that no query pays for the
+ * first reads.  Returns LEDE_OK (an unreadable length stays for later, as
+ * before).
  */
 int lede_searcher_preload(lede_searcher *s);
 
