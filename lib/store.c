@@ -121,7 +121,15 @@ static int open_dbs(lede_store *s, int create, char **errmsg)
     }
     err = mdb_dbi_open(txn, db_names[LEDE_DB_META], write ? MDB_CREATE : 0, &s->dbi[LEDE_DB_META]);
     if (err == MDB_NOTFOUND) {
-        set_err(errmsg, "%s is not a lede index (no meta database)", s->dir);
+        MDB_envinfo info;
+        if (mdb_env_info(s->env, &info) == 0 && info.me_last_txnid == 0)
+            /* LMDB wrote its meta pages, but the writer was stopped before
+             * its first commit: nothing was ever stored, there is no index
+             * yet (the next lede-index creates it). */
+            set_err(errmsg, "no index in %s (its creation was interrupted; run lede-index again)",
+                    s->dir);
+        else
+            set_err(errmsg, "%s is not a lede index (no meta database)", s->dir);
         rc = LEDE_ENOTFOUND;
         goto cleanup;
     }

@@ -68,6 +68,12 @@ while [ "$killed" -lt "$KILLS" ] && [ "$i" -lt $((KILLS * 3)) ]; do
         continue
     fi
     run 300 "$IDX_BIN" -i "$T/ix" --check
+    # Killed after LMDB wrote its meta pages but before the first commit:
+    # still no index, and the tools say so.
+    if [ "$RC" = 2 ] && grep -q "creation was interrupted; run lede-index again" "$T/err"; then
+        note "run $i: $how, before the first commit: $(head -c 200 "$T/err")"
+        continue
+    fi
     expect_rc "run $i ${opts[*]}: $how: --check" 0
     run 120 "$Q_BIN" -i "$T/ix" -c oil
     expect_rc "run $i: lede-query answers ($(head -c 20 "$T/out" | tr -d '\n') hits)" 0 1
