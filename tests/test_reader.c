@@ -4,6 +4,8 @@
 
 #include "store.h"
 
+#include <lmdb.h>
+
 static char *dir;
 static lede_reader *r;
 
@@ -232,6 +234,33 @@ Test(reader, another_format_version_is_refused_with_both_versions)
     free(msg);
     lede_index *ix = NULL;
     cr_expect_eq(lede_index_open(&ix, dir, NULL, NULL), LEDE_EVERSION, "writers refuse it too");
+}
+
+/* A writer killed after LMDB wrote its two meta pages but before its first
+ * commit leaves an environment with nothing in it: no index yet, which the
+ * tools say, and which the next writer creates. */
+Test(reader, an_index_killed_before_its_first_commit_is_no_index_yet)
+{
+    char *empty = fx_tmpdir();
+    MDB_env *env = NULL;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    cr_assert_eq(mdb_env_set_maxdbs(env, 32), 0);
+    cr_assert_eq(mdb_env_open(env, empty, 0, 0644), 0);
+    mdb_env_close(env);
+    lede_reader *x = NULL;
+    char *msg = NULL;
+    cr_expect_eq(lede_reader_open(&x, empty, &msg), LEDE_ENOTFOUND);
+    cr_expect_null(x);
+    cr_assert_not_null(msg);
+    cr_expect(strstr(msg, "creation was interrupted") != NULL, "%s", msg);
+    free(msg);
+    lede_index *ix = NULL;
+    cr_assert_eq(lede_index_open(&ix, empty, NULL, NULL), LEDE_OK, "a writer creates it");
+    lede_index_close(ix);
+    x = fx_reader(empty);
+    cr_expect_not_null(x);
+    lede_reader_close(x);
+    fx_rmdir(empty);
 }
 
 Test(reader, sizes_split_the_index_into_parts)
