@@ -57,15 +57,22 @@ static const char usage_text[] =
 
 static const char *prog = "lede-query";
 
+static void verror(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+static void verror(const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s: error: ", prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 static void error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static void error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: error: ", prog);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    verror(fmt, ap);
     va_end(ap);
 }
 
@@ -77,9 +84,7 @@ static void usage_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "%s: error: ", prog);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    verror(fmt, ap);
     va_end(ap);
     fprintf(stderr, "Try '%s --help' for more information.\n", prog);
 }

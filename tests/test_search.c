@@ -404,7 +404,9 @@ Test(search, pruned_top_k_equals_brute_force_on_corpus)
     model_free(&m);
 }
 
-Test(search, pruned_top_k_equals_brute_force_on_reuters)
+/* Index Reuters-21578 from LEDE_SHARED_DIR into tmpdir and the model, and
+ * open a reader on it; skips the test when the collection is absent. */
+static lede_reader *index_reuters(model *m)
 {
     const char *shared = getenv("LEDE_SHARED_DIR");
     char path[1024];
@@ -415,15 +417,21 @@ Test(search, pruned_top_k_equals_brute_force_on_reuters)
     /* Sanitizer builds run ~10x slower: a slice of the collection still has real statistics. */
     const char *san = getenv("LEDE_SANITIZE");
     size_t max = san && strcmp(san, "1") == 0 ? 2000 : SIZE_MAX;
-    model m = {0};
     lede_index *ix;
     char *err = NULL;
     cr_assert_eq(lede_index_open(&ix, tmpdir, NULL, &err), LEDE_OK, "%s", err ? err : "");
-    add_jsonl(&m, ix, path, max);
+    add_jsonl(m, ix, path, max);
     cr_assert_eq(lede_index_commit(ix), LEDE_OK);
     lede_index_close(ix);
     lede_reader *r;
     cr_assert_eq(lede_reader_open(&r, tmpdir, &err), LEDE_OK, "%s", err ? err : "");
+    return r;
+}
+
+Test(search, pruned_top_k_equals_brute_force_on_reuters)
+{
+    model m = {0};
+    lede_reader *r = index_reuters(&m);
     resolve_docids(&m, r);
     check_random_queries(&m, r, 200, 5);
     lede_reader_close(r);
@@ -503,23 +511,8 @@ Test(search, pruned_top_k_with_proximity_equals_scoring_every_match)
 
 Test(search, pruned_top_k_with_proximity_equals_scoring_every_match_on_reuters)
 {
-    const char *shared = getenv("LEDE_SHARED_DIR");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/corpora/reuters21578/docs.jsonl", shared ? shared : "");
-    if (!shared || access(path, R_OK) != 0) {
-        cr_skip_test("skipped: no Reuters-21578 in LEDE_SHARED_DIR");
-    }
-    const char *san = getenv("LEDE_SANITIZE");
-    size_t max = san && strcmp(san, "1") == 0 ? 2000 : SIZE_MAX;
     model m = {0};
-    lede_index *ix;
-    char *err = NULL;
-    cr_assert_eq(lede_index_open(&ix, tmpdir, NULL, &err), LEDE_OK, "%s", err ? err : "");
-    add_jsonl(&m, ix, path, max);
-    cr_assert_eq(lede_index_commit(ix), LEDE_OK);
-    lede_index_close(ix);
-    lede_reader *r;
-    cr_assert_eq(lede_reader_open(&r, tmpdir, &err), LEDE_OK, "%s", err ? err : "");
+    lede_reader *r = index_reuters(&m);
     check_proximity_queries(&m, r, 300, 29);
     lede_reader_close(r);
     model_free(&m);
