@@ -302,18 +302,25 @@ void lede_entity_list_reset(lede_entity_list *list)
     list->n = 0;
 }
 
-int lede_entity_list_push(lede_entity_list *list, const char *name, size_t len,
-                          uint32_t first_pos, uint32_t last_pos, uint32_t start, uint32_t end)
+/* Room for one more entity in list and for its name of name_len bytes (NUL
+ * included); returns where the name goes, or NULL without memory. */
+static char *entity_room(lede_entity_list *list, size_t name_len)
 {
     if (list->n == list->cap) {
         size_t cap = list->cap ? list->cap * 2 : 16;
         lede_entity *items = realloc(list->items, cap * sizeof(*items));
         if (items == NULL)
-            return LEDE_ENOMEM;
+            return NULL;
         list->items = items;
         list->cap = cap;
     }
-    char *copy = name_alloc(list, len + 1);
+    return name_alloc(list, name_len);
+}
+
+int lede_entity_list_push(lede_entity_list *list, const char *name, size_t len,
+                          uint32_t first_pos, uint32_t last_pos, uint32_t start, uint32_t end)
+{
+    char *copy = entity_room(list, len + 1);
     if (copy == NULL)
         return LEDE_ENOMEM;
     memcpy(copy, name, len);
@@ -420,15 +427,7 @@ static int push_entity(lede_ent_spotter *sp, size_t a, size_t b, lede_entity_lis
     size_t len = 0;
     for (size_t k = a; k <= b; k++)
         len += sp->toks[k].wlen + (k > a);
-    if (out->n == out->cap) {
-        size_t cap = out->cap ? out->cap * 2 : 16;
-        lede_entity *items = realloc(out->items, cap * sizeof(*items));
-        if (items == NULL)
-            return LEDE_ENOMEM;
-        out->items = items;
-        out->cap = cap;
-    }
-    char *name = name_alloc(out, len + 1);
+    char *name = entity_room(out, len + 1);
     if (name == NULL)
         return LEDE_ENOMEM;
     size_t o = 0;

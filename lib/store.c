@@ -329,6 +329,9 @@ static void guard_track(lede_store *s, int on)
     if (map_range(s, &lo, &hi) == 0) {
         guard_maps[slot].map_lo = lo;
         guard_maps[slot].map_hi = hi;
+        /* The same range serves lede_store_release_pages and _prefault. */
+        s->map_lo = lo;
+        s->map_hi = hi;
     } else {
         guard_maps[slot].map_lo = guard_maps[slot].map_hi = 0;
     }
