@@ -1525,7 +1525,16 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
 
         if (e->len > LEDE_KEY_TERM_MAX)
             continue;
-        rc = lede_store_get(t, LEDE_DB_TERMS(f), term, e->len, &v);
+        int append = 0;
+        if (!have_last) {
+            append = 1;
+        } else {
+            int cmp = memcmp(term, last_key, LEDE_MIN(e->len, last_len));
+            append = cmp > 0 || (cmp == 0 && e->len > last_len);
+        }
+        /* A term after the last one stored is new: no need to look it up
+         * (on a first batch, none is looked up). */
+        rc = append ? LEDE_ENOTFOUND : lede_store_get(t, LEDE_DB_TERMS(f), term, e->len, &v);
         if (rc == LEDE_OK)
             rc = lede_terminfo_decode(&ti, f, v.data, v.len);
         else if (rc == LEDE_ENOTFOUND) {
@@ -1535,13 +1544,6 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
         if (rc != LEDE_OK)
             goto cleanup;
         uint32_t old_df = ti.df;
-        int append = 0;
-        if (!have_last) {
-            append = 1;
-        } else {
-            int cmp = memcmp(term, last_key, LEDE_MIN(e->len, last_len));
-            append = cmp > 0 || (cmp == 0 && e->len > last_len);
-        }
 
         pl.n = pl.npos = 0;
         if (ti.nchunks == 0 && ti.inl_post_len > 0) {
