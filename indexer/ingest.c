@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -300,49 +301,258 @@ static known_doc *known_line(run *r, uint64_t hash, const char *path)
     return NULL;
 }
 
+/*
+ * JSON Lines are read and parsed one line ahead of the writer by a thread of
+ * their own when lede-index may use several (-j other than 1): parsing was a
+ * quarter of the main thread's work, and the main thread (merging analysed
+ * documents into the batch, writing batches) is what bounds the run.  The
+ * lines still reach the library in file order, one at a time, so the index
+ * is the same either way.  A line whose hash is among the lines indexed
+ * already is not parsed ahead: the main thread decides, in order, whether it
+ * is unchanged, and parses it itself when it is not.
+ */
+#define JL_RING 256
+
+typedef struct jl_line {
+    char *buf;         /* getline's buffer, reused from line to line */
+    size_t cap;
+    ssize_t len;       /* without the line end; -1 at the end of the input */
+    size_t raw;        /* bytes read, line end included */
+    size_t lineno;
+    bool blank;
+    uint64_t hash;
+    bool parsed;       /* x, prc and err hold lede_extract_json's answer */
+    int prc;
+    lede_extracted x;
+    char err[256];
+} jl_line;
+
+typedef struct jl_reader {
+    run *r;
+    FILE *f;
+    size_t lineno;
+    int read_errno;    /* errno after the last read, which may be another thread's */
+    bool ahead;        /* parse on the reading thread */
+    /* The ring between the reading thread and the main thread. */
+    jl_line *ring;
+    size_t head, tail; /* next to consume, next to fill (both count up) */
+    bool stop, done;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t filled, freed;
+    /* cJSON notes the last parse error in a global: parses never overlap. */
+    pthread_mutex_t parse_lock;
+} jl_reader;
+
+static bool hash_known(const run *r, uint64_t hash)
+{
+    size_t lo = 0, hi = r->nby_hash;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->by_hash[mid].hash < hash)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->nby_hash && r->by_hash[lo].hash == hash;
+}
+
+static void jl_parse(jl_reader *jr, jl_line *l)
+{
+    if (jr->ahead)
+        pthread_mutex_lock(&jr->parse_lock);
+    l->prc = lede_extract_json(&l->x, l->buf, (size_t)l->len, &jr->r->opts->fields, l->err,
+                               sizeof l->err);
+    if (jr->ahead)
+        pthread_mutex_unlock(&jr->parse_lock);
+    l->parsed = true;
+}
+
+/* Read the next line into l; parse it when reading ahead and it is new. */
+static void jl_read(jl_reader *jr, jl_line *l)
+{
+    l->parsed = false;
+    errno = 0;
+    l->len = getline(&l->buf, &l->cap, jr->f);
+    if (l->len < 0) {
+        jr->read_errno = errno;
+        return;
+    }
+    l->lineno = ++jr->lineno;
+    l->raw = (size_t)l->len;
+    char *line = l->buf;
+    ssize_t len = l->len;
+    if (len && line[len - 1] == '\n')
+        line[--len] = '\0';
+    if (len && line[len - 1] == '\r')
+        line[--len] = '\0';
+    l->len = len;
+    size_t i = 0;
+    while (i < (size_t)len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    l->blank = i == (size_t)len; /* blank lines separate nothing; not records */
+    if (l->blank)
+        return;
+    l->hash = XXH64(line, (size_t)len, 0);
+    /* by_hash does not change during the run: reading it here is safe. */
+    if (jr->ahead && !hash_known(jr->r, l->hash))
+        jl_parse(jr, l);
+}
+
+static void *jl_main(void *arg)
+{
+    jl_reader *jr = arg;
+    pthread_mutex_lock(&jr->lock);
+    for (;;) {
+        while (!jr->stop && jr->tail - jr->head == JL_RING)
+            pthread_cond_wait(&jr->freed, &jr->lock);
+        if (jr->stop)
+            break;
+        jl_line *l = &jr->ring[jr->tail % JL_RING];
+        pthread_mutex_unlock(&jr->lock);
+        jl_read(jr, l);
+        pthread_mutex_lock(&jr->lock);
+        jr->tail++;
+        pthread_cond_signal(&jr->filled);
+        if (l->len < 0)
+            break;
+    }
+    jr->done = true;
+    pthread_mutex_unlock(&jr->lock);
+    return NULL;
+}
+
+/* Start reading ahead on a thread; false (and nothing started) when it cannot. */
+static bool jl_start(jl_reader *jr)
+{
+    jr->ring = calloc(JL_RING, sizeof *jr->ring);
+    if (!jr->ring)
+        return false;
+    pthread_mutex_init(&jr->lock, NULL);
+    pthread_mutex_init(&jr->parse_lock, NULL);
+    pthread_cond_init(&jr->filled, NULL);
+    pthread_cond_init(&jr->freed, NULL);
+    jr->ahead = true;
+    if (pthread_create(&jr->thread, NULL, jl_main, jr) != 0) {
+        jr->ahead = false;
+        pthread_mutex_destroy(&jr->lock);
+        pthread_mutex_destroy(&jr->parse_lock);
+        pthread_cond_destroy(&jr->filled);
+        pthread_cond_destroy(&jr->freed);
+        free(jr->ring);
+        jr->ring = NULL;
+        return false;
+    }
+    return true;
+}
+
+/* The next line, in file order (valid until jl_release). */
+static jl_line *jl_next(jl_reader *jr, jl_line *own)
+{
+    if (!jr->ahead) {
+        jl_read(jr, own);
+        return own;
+    }
+    pthread_mutex_lock(&jr->lock);
+    while (jr->tail == jr->head)
+        pthread_cond_wait(&jr->filled, &jr->lock);
+    jl_line *l = &jr->ring[jr->head % JL_RING];
+    pthread_mutex_unlock(&jr->lock);
+    return l;
+}
+
+static void jl_release(jl_reader *jr)
+{
+    if (!jr->ahead)
+        return;
+    pthread_mutex_lock(&jr->lock);
+    jr->head++;
+    pthread_cond_signal(&jr->freed);
+    pthread_mutex_unlock(&jr->lock);
+}
+
+/* Stop the reading thread (wherever it is) and free the ring. */
+static void jl_finish(jl_reader *jr)
+{
+    if (!jr->ahead)
+        return;
+    pthread_mutex_lock(&jr->lock);
+    jr->stop = true;
+    pthread_cond_signal(&jr->freed);
+    pthread_mutex_unlock(&jr->lock);
+    pthread_join(jr->thread, NULL);
+    for (size_t i = 0; i < JL_RING; i++) {
+        if (jr->ring[i].parsed)
+            lede_extracted_clear(&jr->ring[i].x);
+        free(jr->ring[i].buf);
+    }
+    free(jr->ring);
+    pthread_mutex_destroy(&jr->lock);
+    pthread_mutex_destroy(&jr->parse_lock);
+    pthread_cond_destroy(&jr->filled);
+    pthread_cond_destroy(&jr->freed);
+    jr->ahead = false;
+}
+
+static bool read_ahead_wanted(const run *r)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int threads = r->opts->threads > 0 ? r->opts->threads : (int)(cores > 0 ? cores : 1);
+    return threads > 1;
+}
+
 static int ingest_jsonl(run *r, FILE *f, const cli_input *in, const char *abspath)
 {
     int rc = LEDE_OK;
-    char *line = NULL;
-    size_t cap = 0, lineno = 0;
-    ssize_t len;
+    jl_reader jr = {.r = r, .f = f};
+    jl_line own = {0};
     const char *where = strcmp(in->path, "-") == 0 ? "<stdin>" : in->path;
-    char err[256];
 
-    while ((len = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        r->bytes_done += (uint64_t)len;
-        if (len && line[len - 1] == '\n')
-            line[--len] = '\0';
-        if (len && line[len - 1] == '\r')
-            line[--len] = '\0';
-        size_t i = 0;
-        while (i < (size_t)len && (line[i] == ' ' || line[i] == '\t'))
-            i++;
-        if (i == (size_t)len)
-            continue; /* blank lines separate nothing; not records */
-
-        uint64_t hash = XXH64(line, (size_t)len, 0);
+    if (read_ahead_wanted(r))
+        jl_start(&jr);
+    for (;;) {
+        jl_line *l = jl_next(&jr, &own);
+        if (l->len < 0)
+            break;
+        size_t lineno = l->lineno;
+        ssize_t len = l->len;
+        r->bytes_done += (uint64_t)l->raw;
+        if (l->blank) {
+            jl_release(&jr);
+            continue;
+        }
+        uint64_t hash = l->hash;
         known_doc *k = known_line(r, hash, abspath);
         if (k) {
+            if (l->parsed)
+                lede_extracted_clear(&l->x);
+            l->parsed = false;
+            jl_release(&jr);
             k->seen = true;
             r->c->unchanged++;
             tick(r);
             continue;
         }
-        lede_extracted x;
-        rc = lede_extract_json(&x, line, (size_t)len, &r->opts->fields, err, sizeof err);
+        if (!l->parsed)
+            jl_parse(&jr, l);
+        lede_extracted x = l->x;
+        l->parsed = false; /* x is this function's now */
+        rc = l->prc;
         if (rc == LEDE_ENOMEM) {
+            lede_extracted_clear(&x);
+            jl_release(&jr);
             cli_error("out of memory");
             r->fatal = true;
             break;
         }
         if (rc) {
-            cli_warn(where, lineno, "%s; line skipped", err);
+            cli_warn(where, lineno, "%s; line skipped", l->err);
+            jl_release(&jr);
             r->c->failed++;
             rc = LEDE_OK;
             continue;
         }
+        jl_release(&jr); /* the line's text is no longer needed */
         char *id = x.id;
         char *made = NULL;
         if (!id) {
@@ -365,11 +575,14 @@ static int ingest_jsonl(run *r, FILE *f, const cli_input *in, const char *abspat
             break;
         tick(r);
     }
+    jl_finish(&jr);
     if (!rc && ferror(f)) {
-        cli_warn(where, lineno + 1, "read error: %s", strerror(errno));
+        cli_warn(where, jr.lineno + 1, "read error: %s", strerror(jr.read_errno ? jr.read_errno : EIO));
         r->c->failed++;
     }
-    free(line);
+    if (own.parsed)
+        lede_extracted_clear(&own.x);
+    free(own.buf);
     return rc;
 }
 
