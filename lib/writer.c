@@ -227,23 +227,52 @@ static int add_entities(worker *w, size_t from)
     return LEDE_OK;
 }
 
-/* LEB128, as lede_buf_put_varint writes it; out has room for 5 bytes. */
-static inline uint8_t *put_varint(uint8_t *out, uint32_t v)
+/*
+ * A document's term vector, as analyze_doc leaves it in a buffer for the
+ * merge (or a delete) to read on another thread: a vhdr, the terms of each
+ * field in turn (vrec, fixed width), the positions (u32, absolute, each
+ * word and name term's contiguous and ascending), then the terms' bytes.
+ * Fixed-width records rather than varints: the vector lives only in memory,
+ * for a moment, and decoding varints was a tenth of the merge.
+ */
+typedef struct vhdr {
+    uint32_t n[3];     /* terms per field */
+    uint32_t npos;
+    uint32_t nstrs;    /* bytes of the terms */
+    uint32_t pad;      /* the records that follow are 8-byte aligned */
+} vhdr;
+
+typedef struct vrec {
+    uint64_t h;        /* XXH3 of the term, reused by the batch's table */
+    uint32_t off, len; /* the term's bytes, in the strings */
+    uint32_t tf, ttf;
+    uint32_t pos;      /* its first position (word and name) */
+    uint32_t pad;
+} vrec;
+
+/* The parts of a vector, checked against its length; non-zero when they do not fit. */
+static int vector_parts(const lede_buf *terms, const vhdr **hd, const vrec **recs,
+                        const uint32_t **pos, const uint8_t **strs)
 {
-    while (v >= 0x80) {
-        *out++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *out++ = (uint8_t)v;
-    return out;
+    if (terms->len < sizeof(vhdr))
+        return -1;
+    const vhdr *h = (const vhdr *)(const void *)terms->data;
+    uint64_t nrec = (uint64_t)h->n[0] + h->n[1] + h->n[2];
+    uint64_t need = sizeof *h + nrec * sizeof(vrec) + (uint64_t)h->npos * 4 + h->nstrs;
+    if (need != terms->len)
+        return -1;
+    *hd = h;
+    *recs = (const vrec *)(const void *)(terms->data + sizeof *h);
+    *pos = (const uint32_t *)(const void *)(terms->data + sizeof *h + nrec * sizeof(vrec));
+    *strs = terms->data + sizeof *h + nrec * sizeof(vrec) + (size_t)h->npos * 4;
+    return 0;
 }
 
 /*
  * Analyse title and body the one way both adding and deleting do: title at
- * positions 0.., body from title_len + LEDE_TITLE_GAP.  Appends the term
- * vector to terms (per field: varint count, then per term: varint length,
- * bytes, u64 hash, varint tf, varint title tf and, for word and name, tf
- * position gaps) and, when ents_out is not NULL, the body's encoded entity list.
+ * positions 0.., body from title_len + LEDE_TITLE_GAP.  Sets terms to the
+ * term vector (above) and, when ents_out is not NULL, appends the body's
+ * encoded entity list to it.
  */
 static int analyze_doc(worker *w, const char *title, size_t tlen, const char *body, size_t blen,
                        lede_buf *terms, lede_buf *ents_out, uint32_t *len_out,
@@ -302,42 +331,33 @@ static int analyze_doc(worker *w, const char *title, size_t tlen, const char *bo
     for (size_t k = 0; k < w->nocc; k += 2)
         w->pos[w->t[w->occ[k]].pfill++] = w->occ[k + 1];
 
-    /* Written through a pointer into room reserved for the longest
-     * encoding: a call and a capacity check per varint cost more than the
-     * varints themselves. */
-    size_t room = 3 * 5;
-    for (size_t i = 0; i < w->n; i++)
-        room += 5 + (size_t)w->t[i].len + 8 + 5 + 5 +
-                (w->t[i].field != LEDE_FIELD_STEM ? (size_t)w->t[i].tf * 5 : 0);
-    if (lede_buf_reserve(terms, room) != LEDE_OK)
+    /* The vector: records by field, then the positions and the strings as
+     * they are. */
+    size_t nrec = w->n;
+    size_t bytes = sizeof(vhdr) + nrec * sizeof(vrec) + (size_t)acc * 4 + w->strs.len;
+    lede_buf_reset(terms);
+    if (lede_buf_reserve(terms, bytes) != LEDE_OK)
         goto nomem;
-    uint8_t *out = terms->data + terms->len;
+    vhdr *hd = (vhdr *)(void *)terms->data;
+    memset(hd, 0, sizeof *hd);
+    for (int f = 0; f < 3; f++)
+        hd->n[f] = (uint32_t)w->nfield[f];
+    hd->npos = acc;
+    hd->nstrs = (uint32_t)w->strs.len;
+    vrec *r = (vrec *)(void *)(terms->data + sizeof *hd);
     for (int f = 0; f < 3; f++) {
-        out = put_varint(out, (uint32_t)w->nfield[f]);
         for (size_t i = 0; i < w->n; i++) {
-            lterm *e = &w->t[i];
+            const lterm *e = &w->t[i];
             if (e->field != f)
                 continue;
-            out = put_varint(out, e->len);
-            memcpy(out, w->strs.data + e->off, e->len);
-            out += e->len;
-            /* The batch's hash of the term, computed on the worker's thread. */
-            uint64_t h = e->h;
-            for (int k = 0; k < 8; k++)
-                *out++ = (uint8_t)(h >> (8 * k));
-            out = put_varint(out, e->tf);
-            out = put_varint(out, e->ttf);
-            if (f != LEDE_FIELD_STEM) {
-                uint32_t last = 0;
-                for (uint32_t j = 0; j < e->tf; j++) {
-                    uint32_t p = w->pos[e->pstart + j];
-                    out = put_varint(out, j ? p - last : p);
-                    last = p;
-                }
-            }
+            *r++ = (vrec){e->h, e->off, e->len, e->tf, e->ttf, e->pstart, 0};
         }
     }
-    terms->len = (size_t)(out - terms->data);
+    if (acc)
+        memcpy(r, w->pos, (size_t)acc * 4);
+    if (w->strs.len)
+        memcpy((uint8_t *)r + (size_t)acc * 4, w->strs.data, w->strs.len);
+    terms->len = bytes;
     if (ents_out) {
         /* Each distinct name once, then the occurrences as small deltas. */
         uint32_t nnames = 0, nocc = 0;
@@ -591,8 +611,6 @@ struct lede_index {
     size_t write_fixed;
     size_t write_kept; /* LMDB keeps the largest batch's pages for the next */
     lede_buf scratch;
-    struct vterm *vt; /* merge_doc's parsed vector */
-    size_t nvt;
     /* The analysis threads and their job: ops [nanalyzed, ndispatched). */
     size_t ndispatched, queued_bytes;
     int pool_ready, nthreads_started, pstop;
@@ -680,9 +698,6 @@ static void batch_reset(lede_index *ix)
     ix->nidslots = ix->nids = 0;
     ix->next_docid = ix->committed_max;
     lede_buf_free(&ix->scratch);
-    free(ix->vt);
-    ix->vt = NULL;
-    ix->nvt = 0;
 }
 
 /* The slot of id in the batch's id table (empty when absent). */
@@ -923,124 +938,63 @@ static long fieldbuf_term(fieldbuf *b, const uint8_t *s, size_t len, uint64_t h)
     return (long)b->n++;
 }
 
-/* One term of a document's vector, parsed. */
-typedef struct vterm {
-    const uint8_t *s;
-    const uint8_t *pos;
-    uint64_t h;
-    uint32_t len, tf, ttf, pos_bytes;
-} vterm;
-
-/* Read a varint of at most 32 bits at *p (before end); non-zero when it is
- * cut off or too long. */
-static inline int get_varint32(const uint8_t **p, const uint8_t *end, uint32_t *v)
-{
-    const uint8_t *q = *p;
-    uint32_t x = 0;
-    for (int shift = 0; shift < 35; shift += 7) {
-        if (q == end)
-            return -1;
-        uint8_t c = *q++;
-        if (shift == 28 && c > 0x0f)
-            return -1;
-        x |= (uint32_t)(c & 0x7f) << shift;
-        if (!(c & 0x80)) {
-            *v = x;
-            *p = q;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 /* Append document d's term vector to the batch's postings.  The lookups in
- * the batch's term tables miss the cache; the terms are parsed first, with
- * their slots prefetched, so that the misses overlap. */
+ * the batch's term tables miss the cache: the slots of a field's terms are
+ * prefetched first, so that the misses overlap. */
 static int merge_doc(lede_index *ix, wdoc *d)
 {
-    lede_dec dec;
-    lede_dec_init(&dec, d->terms.data, d->terms.len);
+    const vhdr *hd;
+    const vrec *recs;
+    const uint32_t *vpos;
+    const uint8_t *strs;
+    if (vector_parts(&d->terms, &hd, &recs, &vpos, &strs) != 0)
+        return LEDE_ECORRUPT;
     for (int f = 0; f < 3; f++) {
         fieldbuf *b = &ix->fb[f];
-        uint64_t n = lede_dec_varint(&dec);
-        if (dec.rc != LEDE_OK || n > d->terms.len)
-            return LEDE_ECORRUPT;
-        if (n > ix->nvt) {
-            vterm *nv = realloc(ix->vt, n * sizeof *nv);
-            if (!nv)
-                return LEDE_ENOMEM;
-            ix->vt = nv;
-            ix->nvt = n;
-        }
+        size_t n = hd->n[f];
+        const vrec *vr = recs;
+        recs += n;
         /* Room for the new terms now, so the slots prefetched stay valid. */
         while ((b->n + n + 1) * 2 > b->nslots)
             if (fieldbuf_grow(b) != LEDE_OK)
                 return LEDE_ENOMEM;
-        const uint8_t *p = dec.p, *end = dec.end;
-        for (uint64_t i = 0; i < n; i++) {
-            vterm *v = &ix->vt[i];
-            if (get_varint32(&p, end, &v->len) || (size_t)(end - p) < (size_t)v->len + 8)
+        for (size_t i = 0; i < n; i++) {
+            const vrec *v = &vr[i];
+            if ((uint64_t)v->off + v->len > hd->nstrs ||
+                (f != LEDE_FIELD_STEM && (uint64_t)v->pos + v->tf > hd->npos))
                 return LEDE_ECORRUPT;
-            v->s = p;
-            p += v->len;
-            v->h = 0;
-            for (int k = 0; k < 8; k++)
-                v->h |= (uint64_t)p[k] << (8 * k);
-            p += 8;
-            if (get_varint32(&p, end, &v->tf) || get_varint32(&p, end, &v->ttf))
-                return LEDE_ECORRUPT;
-            v->pos = p;
-            if (f != LEDE_FIELD_STEM)
-                for (uint32_t k = 0; k < v->tf; k++) {
-                    /* Skip a varint: up to its last byte. */
-                    while (p < end && (*p & 0x80))
-                        p++;
-                    if (p == end)
-                        return LEDE_ECORRUPT;
-                    p++;
-                }
-            v->pos_bytes = (uint32_t)(p - v->pos);
             __builtin_prefetch(&b->slots[v->h & (b->nslots - 1)]);
         }
-        dec.p = p;
         /* The document's postings of this field, stored in place. */
-        bposting *bpo = n ? (bposting *)(void *)bigbuf_grow(&b->post, (size_t)n * sizeof *bpo) : NULL;
+        bposting *bpo = n ? (bposting *)(void *)bigbuf_grow(&b->post, n * sizeof *bpo) : NULL;
         if (n && !bpo)
             return LEDE_ENOMEM;
-        for (uint64_t i = 0; i < n; i++) {
-            const vterm *v = &ix->vt[i];
+        for (size_t i = 0; i < n; i++) {
+            const vrec *v = &vr[i];
             if (i + 4 < n) {
                 /* The slot of a later term is in cache by now: fetch its term. */
-                uint64_t sv = b->slots[ix->vt[i + 4].h & (b->nslots - 1)];
+                uint64_t sv = b->slots[vr[i + 4].h & (b->nslots - 1)];
                 if (sv)
                     __builtin_prefetch(&b->t[(sv & 0xffffffffu) - 1]);
             }
-            long ti = fieldbuf_term(b, v->s, v->len, v->h);
+            long ti = fieldbuf_term(b, strs + v->off, v->len, v->h);
             if (ti < 0)
                 return LEDE_ENOMEM;
             gterm *e = &b->t[ti];
             bpo[i] = (bposting){(uint32_t)ti, d->docid, v->tf, v->ttf};
             if (f != LEDE_FIELD_STEM) {
                 uint32_t *out = (uint32_t *)(void *)bigbuf_grow(&b->pos, (size_t)v->tf * 4);
-                const uint8_t *q = v->pos, *qend = v->pos + v->pos_bytes;
-                uint32_t last = 0;
-                for (uint32_t k = 0; out && k < v->tf; k++) {
-                    uint32_t g = 0;
-                    if (get_varint32(&q, qend, &g))
-                        return LEDE_ECORRUPT;
-                    last = k ? last + g : g;
-                    out[k] = last;
-                }
+                if (!out)
+                    return LEDE_ENOMEM;
+                memcpy(out, vpos + v->pos, (size_t)v->tf * 4);
             }
-            if (b->post.rc != LEDE_OK || b->pos.rc != LEDE_OK)
-                return LEDE_ENOMEM;
             e->df++;
             e->cf += v->tf;
             e->max_tf = LEDE_MAX(e->max_tf, v->tf);
             e->max_ttf = LEDE_MAX(e->max_ttf, v->ttf);
         }
     }
-    return dec.rc;
+    return LEDE_OK;
 }
 
 /* Merge analysed ops [from, to) into the batch, in order. */
@@ -1564,19 +1518,24 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
         }
         ti.inl_post = ti.inl_pos = NULL;
         ti.inl_post_len = ti.inl_pos_len = 0;
+        /* The term's postings and positions number df and cf. */
+        if ((rc = plist_room(&pl, e->df, f != LEDE_FIELD_STEM ? (size_t)e->cf : 0)) != LEDE_OK)
+            goto cleanup;
         for (uint32_t k = e->start; k < e->start + e->df; k++) {
             if (k + 8 < e->start + e->df)
                 __builtin_prefetch(&bpost[sorted[k + 8]]);
             const bposting *bp = &bpost[sorted[k]];
-            if ((rc = plist_room(&pl, 1, f != LEDE_FIELD_STEM ? bp->tf : 0)) != LEDE_OK)
-                goto cleanup;
             pl.docids[pl.n] = bp->docid;
             pl.tfs[pl.n] = bp->tf;
             pl.ttfs[pl.n] = bp->ttf;
             pl.lens[pl.n] = ix->batch_lens[bp->docid - ix->committed_max - 1];
             pl.n++;
             if (f != LEDE_FIELD_STEM) {
-                memcpy(pl.pos + pl.npos, bpos + posoff[sorted[k]], bp->tf * sizeof *bpos);
+                const uint32_t *src = bpos + posoff[sorted[k]];
+                uint32_t *dst = pl.pos + pl.npos;
+                /* Mostly one or two positions: a loop beats memcpy's call. */
+                for (uint32_t q = 0; q < bp->tf; q++)
+                    dst[q] = src[q];
                 pl.npos += bp->tf;
             }
         }
@@ -1714,20 +1673,26 @@ static int delete_doc(lede_index *ix, lede_txn *t, uint32_t docid, lede_stats_re
     if (rc != LEDE_OK)
         goto cleanup;
 
-    lede_dec d;
-    lede_dec_init(&d, terms.data, terms.len);
+    const vhdr *hd;
+    const vrec *recs;
+    const uint32_t *vpos;
+    const uint8_t *strs;
+    if (vector_parts(&terms, &hd, &recs, &vpos, &strs) != 0) {
+        rc = LEDE_ECORRUPT;
+        goto cleanup;
+    }
+    (void)vpos;
     for (int f = 0; f < 3 && rc == LEDE_OK; f++) {
-        uint64_t n = lede_dec_varint(&d);
-        for (uint64_t i = 0; i < n && d.rc == LEDE_OK; i++) {
-            uint32_t tl = lede_dec_u32(&d);
-            const uint8_t *s = lede_dec_bytes(&d, tl);
-            lede_dec_u64le(&d); /* hash */
-            uint32_t tf = lede_dec_u32(&d);
-            lede_dec_varint(&d);
-            if (f != LEDE_FIELD_STEM)
-                for (uint32_t k = 0; k < tf; k++)
-                    lede_dec_varint(&d);
-            if (d.rc != LEDE_OK || tl > LEDE_KEY_TERM_MAX)
+        uint32_t n = hd->n[f];
+        for (uint32_t i = 0; i < n; i++) {
+            const vrec *vr = recs++;
+            uint32_t tl = vr->len, tf = vr->tf;
+            const uint8_t *s = strs + vr->off;
+            if ((uint64_t)vr->off + tl > hd->nstrs) {
+                rc = LEDE_ECORRUPT;
+                break;
+            }
+            if (tl > LEDE_KEY_TERM_MAX)
                 continue;
             lede_terminfo_rec ti;
             rc = lede_store_get(t, LEDE_DB_TERMS(f), s, tl, &v);
@@ -1751,8 +1716,6 @@ static int delete_doc(lede_index *ix, lede_txn *t, uint32_t docid, lede_stats_re
                 break;
         }
     }
-    if (rc == LEDE_OK && d.rc != LEDE_OK)
-        rc = LEDE_ECORRUPT;
     if (rc != LEDE_OK)
         goto cleanup;
     if ((rc = lede_store_del(t, LEDE_DB_DOCS, key, 4)) != LEDE_OK ||
