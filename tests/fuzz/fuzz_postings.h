@@ -10,8 +10,9 @@
  *         with LEDE_ECORRUPT or yields blocks that fit the value; each block
  *         then decodes or fails cleanly, and what decodes is sorted and
  *         within its metadata.  Positions are decoded the way a careful
- *         caller does: only when the block's position bytes could hold
- *         sum(tf) values (each takes at least one byte).
+ *         caller does: only when sum(tf) is within the bound the block's
+ *         position bytes set (lede_block_max_positions), so the output
+ *         buffer is never larger than the input could fill.
  *   odd:  round trip.  The rest is turned into a valid postings list (gaps,
  *         tfs, title tfs, positions), encoded, parsed and decoded; the
  *         decoded list must equal the input exactly.
@@ -60,7 +61,7 @@ static void fuzz_postings_decode(const uint8_t *data, size_t size, bool with_pos
                 npos += tfs[i];
             }
             FUZZ_CHECK(prev == m->last_docid);
-            if (!with_pos || npos > m->pos_bytes)
+            if (!with_pos || npos > lede_block_max_positions(&c, b))
                 continue;
             uint32_t *out = malloc((size_t)(npos ? npos : 1) * sizeof *out);
             FUZZ_CHECK(out != NULL);
