@@ -169,7 +169,7 @@ static int load_known(known_map *m, const char *dir, bool *exists, char *languag
     snprintf(language, language_size, "%s", st.language);
     for (uint64_t id = 0; id <= st.max_docid; id++) {
         lede_doc_info info;
-        rc = lede_reader_doc(r, (uint32_t)id, &info);
+        rc = lede_reader_doc_brief(r, (uint32_t)id, &info);
         if (rc == LEDE_ENOTFOUND)
             continue;
         if (rc) {

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
 
 typedef struct checker {
     lede_reader *r;
@@ -27,6 +28,7 @@ typedef struct checker {
     uint8_t *live;
     uint32_t *lens;
     uint32_t max_docid;
+    ZSTD_DCtx *dctx;
 } checker;
 
 static void problem(checker *c, const char *where, const char *fmt, ...)
@@ -302,10 +304,33 @@ static void check_docs(checker *c, const lede_stats_rec *st)
                 problem(c, "text", "document %u (%s): stored text does not decompress", d, rec.id);
             free(text);
         }
-        lede_entity_list ents = {0};
-        if (lede_entities_decode(&ents, rec.entities, rec.entities_len) != LEDE_OK)
-            problem(c, "docs", "document %u (%s): damaged entity list", d, rec.id);
-        lede_entity_list_clear(&ents);
+        if (rec.path_ref && !lede_reader_path(c->r, rec.path_ref))
+            problem(c, "paths", "document %u (%s): its path %u is missing or damaged", d, rec.id,
+                    rec.path_ref);
+        /* The compressed rest of the record: title, meta, entity list. */
+        const void *dd = NULL;
+        char *cold = NULL;
+        size_t cold_len = 0;
+        lede_doccold dc;
+        int crc = lede_reader_ddict(c->r, LEDE_ZDICT_DOCS, &dd);
+        if (crc == LEDE_ECORRUPT)
+            problem(c, "meta", "the dictionary %s is damaged", lede_zdict_key(LEDE_ZDICT_DOCS));
+        if (crc == LEDE_OK && !c->dctx && !(c->dctx = ZSTD_createDCtx()))
+            crc = LEDE_ENOMEM;
+        if (crc == LEDE_OK)
+            crc = lede_zframe_decode(c->dctx, dd, rec.cold, rec.cold_len, &cold, &cold_len);
+        if (crc == LEDE_OK && lede_doccold_decode(&dc, cold, cold_len) != LEDE_OK)
+            crc = LEDE_ECORRUPT;
+        if (crc == LEDE_ECORRUPT) {
+            problem(c, "docs", "document %u (%s): its title, meta and entities do not decompress",
+                    d, rec.id);
+        } else if (crc == LEDE_OK) {
+            lede_entity_list ents = {0};
+            if (lede_entities_decode(&ents, dc.entities, dc.entities_len) != LEDE_OK)
+                problem(c, "docs", "document %u (%s): damaged entity list", d, rec.id);
+            lede_entity_list_clear(&ents);
+        }
+        free(cold);
     }
     lede_store_cursor_close(cur);
     if (c->stop)
@@ -361,6 +386,7 @@ int lede_index_check(const char *dir, lede_check_fn fn, void *payload, uint64_t 
         check_field(&c, f, &st);
     free(c.live);
     free(c.lens);
+    ZSTD_freeDCtx(c.dctx);
     lede_reader_close(c.r);
     if (nproblems)
         *nproblems = c.problems;

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
+/* ZSTD_createDDict_byReference (experimental API, exported by libzstd). */
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 struct lede_reader {
@@ -28,7 +30,22 @@ struct lede_reader {
     size_t deleted_bytes;
     uint32_t page_no;  /* doclens page cache */
     const uint8_t *page;
+    /* zstd: one context, and the dictionaries (loaded on first use, by
+     * reference to the map, which the read transaction keeps in place). */
+    ZSTD_DCtx *dctx;
+    ZSTD_DDict *ddict[2];
+    int ddict_loaded[2];
+    /* The decompressed parts of the document records lede_reader_doc handed
+     * out, by doc id: its strings must stay valid until lede_reader_close. */
+    struct cold_ent *cold;
+    size_t ncold, capcold;
 };
+
+typedef struct cold_ent {
+    uint32_t docid; /* 0: empty slot */
+    char *data;
+    size_t len;
+} cold_ent;
 
 static void set_msg(lede_reader *r, const char *fmt, ...)
 {
@@ -115,19 +132,61 @@ int lede_docrec_decode(lede_docrec *out, const void *data, size_t len)
     lede_dec d;
     lede_dec_init(&d, data, len);
     out->id = lede_dec_str(&d, &out->id_len);
-    out->title = lede_dec_str(&d, &out->title_bytes);
     out->date = lede_dec_str(&d, NULL);
-    out->path = lede_dec_str(&d, NULL);
-    out->meta_json = lede_dec_str(&d, NULL);
+    out->path_ref = lede_dec_u32(&d);
+    out->path = out->path_ref ? NULL : lede_dec_str(&d, NULL);
     out->len = lede_dec_u32(&d);
     out->title_len = lede_dec_u32(&d);
     out->mtime = lede_unzigzag(lede_dec_varint(&d));
     out->size = lede_dec_varint(&d);
     out->hash = lede_dec_u64le(&d);
-    uint64_t n = lede_dec_varint(&d);
-    out->entities = d.rc == LEDE_OK && n <= (uint64_t)(d.end - d.p) ? lede_dec_bytes(&d, (size_t)n) : NULL;
-    out->entities_len = (size_t)n;
-    return d.rc == LEDE_OK && out->entities && d.p == d.end ? LEDE_OK : LEDE_ECORRUPT;
+    out->cold = d.p;
+    out->cold_len = (size_t)(d.end - d.p);
+    return d.rc == LEDE_OK && out->cold_len > 0 ? LEDE_OK : LEDE_ECORRUPT;
+}
+
+int lede_doccold_decode(lede_doccold *out, const void *data, size_t len)
+{
+    lede_dec d;
+    lede_dec_init(&d, data, len);
+    out->title = lede_dec_str(&d, &out->title_bytes);
+    out->meta_json = lede_dec_str(&d, NULL);
+    out->entities = d.p;
+    out->entities_len = (size_t)(d.end - d.p);
+    return d.rc;
+}
+
+const char *lede_zdict_key(int k)
+{
+    return k == LEDE_ZDICT_TEXT ? "zdict.text" : "zdict.docs";
+}
+
+int lede_zframe_decode(void *dctx, const void *ddict, const void *src, size_t len, char **out,
+                       size_t *out_len)
+{
+    *out = NULL;
+    if (out_len)
+        *out_len = 0;
+    unsigned long long sz = ZSTD_getFrameContentSize(src, len);
+    if (sz == ZSTD_CONTENTSIZE_ERROR || sz == ZSTD_CONTENTSIZE_UNKNOWN || sz >= ((size_t)1 << 40))
+        return LEDE_ECORRUPT;
+    unsigned id = ZSTD_getDictID_fromFrame(src, len);
+    if (id != 0 && (!ddict || ZSTD_getDictID_fromDDict(ddict) != id))
+        return LEDE_ECORRUPT;
+    char *buf = malloc((size_t)sz + 1);
+    if (!buf)
+        return LEDE_ENOMEM;
+    size_t z = ZSTD_decompress_usingDDict(dctx, buf, (size_t)sz + 1, src, len,
+                                          id ? (const ZSTD_DDict *)ddict : NULL);
+    if (ZSTD_isError(z) || z != sz) {
+        free(buf);
+        return LEDE_ECORRUPT;
+    }
+    buf[z] = 0;
+    *out = buf;
+    if (out_len)
+        *out_len = z;
+    return LEDE_OK;
 }
 
 int lede_entities_decode(lede_entity_list *out, const uint8_t *data, size_t len)
@@ -288,6 +347,12 @@ void lede_reader_close(lede_reader *r)
     lede_store_abort(r->t);
     lede_store_close(r->s);
     free(r->deleted);
+    for (size_t i = 0; i < r->capcold; i++)
+        free(r->cold[i].data);
+    free(r->cold);
+    for (int k = 0; k < 2; k++)
+        ZSTD_freeDDict(r->ddict[k]);
+    ZSTD_freeDCtx(r->dctx);
     free(r);
 }
 
@@ -428,24 +493,150 @@ static int get_docrec(lede_reader *r, uint32_t docid, lede_docrec *rec)
     return LEDE_OK;
 }
 
-int lede_reader_doc(lede_reader *r, uint32_t docid, lede_doc_info *out)
+const char *lede_reader_path(lede_reader *r, uint32_t ref)
 {
-    lede_docrec rec;
+    uint8_t key[4];
+    lede_val v;
+    lede_set_u32be(key, ref);
+    if (lede_store_get(r->t, LEDE_DB_PATHS, key, 4, &v) != LEDE_OK || v.len == 0)
+        return NULL;
+    const char *p = v.data;
+    /* The path and a NUL, which must be its only one. */
+    return memchr(p, 0, v.len) == p + v.len - 1 ? p : NULL;
+}
+
+static int reader_dctx(lede_reader *r)
+{
+    if (!r->dctx && !(r->dctx = ZSTD_createDCtx()))
+        return LEDE_ENOMEM;
+    return LEDE_OK;
+}
+
+int lede_reader_ddict(lede_reader *r, int k, const void **out)
+{
+    lede_val v;
+    *out = NULL;
+    if (!r->ddict_loaded[k]) {
+        const char *key = lede_zdict_key(k);
+        int rc = lede_store_get(r->t, LEDE_DB_META, key, strlen(key), &v);
+        if (rc == LEDE_OK) {
+            /* By reference: the map stays in place while the reader's
+             * transaction is open, which outlives the dictionary. */
+            r->ddict[k] = ZSTD_createDDict_byReference(v.data, v.len);
+            if (!r->ddict[k] || ZSTD_getDictID_fromDDict(r->ddict[k]) != LEDE_ZDICT_ID(k)) {
+                ZSTD_freeDDict(r->ddict[k]);
+                r->ddict[k] = NULL;
+                set_msg(r, "damaged compression dictionary %s", key);
+                return LEDE_ECORRUPT;
+            }
+        } else if (rc != LEDE_ENOTFOUND) {
+            return rc;
+        }
+        r->ddict_loaded[k] = 1;
+    }
+    *out = r->ddict[k];
+    return LEDE_OK;
+}
+
+/* The decompressed rest of docid's record, kept until the reader closes. */
+static int get_cold(lede_reader *r, uint32_t docid, const lede_docrec *rec, lede_doccold *out)
+{
+    size_t j = 0;
+    if (r->capcold) {
+        j = (docid * 2654435761u) & (r->capcold - 1);
+        while (r->cold[j].docid && r->cold[j].docid != docid)
+            j = (j + 1) & (r->capcold - 1);
+    }
+    if (!r->capcold || !r->cold[j].docid) {
+        if ((r->ncold + 1) * 2 > r->capcold) {
+            size_t nc = r->capcold ? r->capcold * 2 : 64;
+            cold_ent *nt = calloc(nc, sizeof *nt);
+            if (!nt)
+                return LEDE_ENOMEM;
+            for (size_t i = 0; i < r->capcold; i++) {
+                if (!r->cold[i].docid)
+                    continue;
+                size_t h = (r->cold[i].docid * 2654435761u) & (nc - 1);
+                while (nt[h].docid)
+                    h = (h + 1) & (nc - 1);
+                nt[h] = r->cold[i];
+            }
+            free(r->cold);
+            r->cold = nt;
+            r->capcold = nc;
+            j = (docid * 2654435761u) & (nc - 1);
+            while (r->cold[j].docid)
+                j = (j + 1) & (nc - 1);
+        }
+        const void *dd;
+        char *data;
+        size_t len;
+        int rc = reader_dctx(r);
+        if (rc == LEDE_OK)
+            rc = lede_reader_ddict(r, LEDE_ZDICT_DOCS, &dd);
+        if (rc == LEDE_OK)
+            rc = lede_zframe_decode(r->dctx, dd, rec->cold, rec->cold_len, &data, &len);
+        if (rc != LEDE_OK) {
+            if (rc == LEDE_ECORRUPT)
+                set_msg(r, "damaged record for document %u", docid);
+            return rc;
+        }
+        r->cold[j].docid = docid;
+        r->cold[j].data = data;
+        r->cold[j].len = len;
+        r->ncold++;
+    }
+    if (lede_doccold_decode(out, r->cold[j].data, r->cold[j].len) != LEDE_OK) {
+        set_msg(r, "damaged record for document %u", docid);
+        return LEDE_ECORRUPT;
+    }
+    return LEDE_OK;
+}
+
+/* The fields stored plainly; title and meta_json "". */
+static int doc_brief(lede_reader *r, uint32_t docid, lede_doc_info *out, lede_docrec *rec)
+{
     memset(out, 0, sizeof *out);
-    int rc = get_docrec(r, docid, &rec);
+    int rc = get_docrec(r, docid, rec);
     if (rc != LEDE_OK)
         return rc;
     out->docid = docid;
-    out->id = rec.id;
-    out->title = rec.title;
-    out->date = rec.date;
-    out->path = rec.path;
-    out->meta_json = rec.meta_json;
-    out->len = rec.len;
-    out->title_len = rec.title_len;
-    out->mtime = rec.mtime;
-    out->size = rec.size;
-    out->hash = rec.hash;
+    out->id = rec->id;
+    out->title = "";
+    out->date = rec->date;
+    out->path = rec->path_ref ? lede_reader_path(r, rec->path_ref) : rec->path;
+    if (!out->path) {
+        set_msg(r, "damaged record for document %u: path %u is missing", docid, rec->path_ref);
+        return LEDE_ECORRUPT;
+    }
+    out->meta_json = "";
+    out->len = rec->len;
+    out->title_len = rec->title_len;
+    out->mtime = rec->mtime;
+    out->size = rec->size;
+    out->hash = rec->hash;
+    return LEDE_OK;
+}
+
+int lede_reader_doc_brief(lede_reader *r, uint32_t docid, lede_doc_info *out)
+{
+    lede_docrec rec;
+    return doc_brief(r, docid, out, &rec);
+}
+
+int lede_reader_doc(lede_reader *r, uint32_t docid, lede_doc_info *out)
+{
+    lede_docrec rec;
+    lede_doccold cold;
+    int rc = doc_brief(r, docid, out, &rec);
+    if (rc == LEDE_OK)
+        rc = get_cold(r, docid, &rec, &cold);
+    if (rc != LEDE_OK) {
+        memset(out, 0, sizeof *out);
+        return rc;
+    }
+    out->title = cold.title;
+    out->meta_json = cold.meta_json;
     return LEDE_OK;
 }
 
@@ -476,6 +667,7 @@ int lede_reader_text(lede_reader *r, uint32_t docid, char **text_out, size_t *le
 {
     uint8_t key[4];
     lede_val v;
+    const void *dd;
     *text_out = NULL;
     if (len_out)
         *len_out = 0;
@@ -483,34 +675,24 @@ int lede_reader_text(lede_reader *r, uint32_t docid, char **text_out, size_t *le
     int rc = lede_store_get(r->t, LEDE_DB_TEXT, key, 4, &v);
     if (rc != LEDE_OK)
         return rc;
-    unsigned long long sz = ZSTD_getFrameContentSize(v.data, v.len);
-    if (sz == ZSTD_CONTENTSIZE_ERROR || sz == ZSTD_CONTENTSIZE_UNKNOWN || sz >= ((size_t)1 << 40)) {
+    if ((rc = reader_dctx(r)) != LEDE_OK || (rc = lede_reader_ddict(r, LEDE_ZDICT_TEXT, &dd)) != LEDE_OK)
+        return rc;
+    rc = lede_zframe_decode(r->dctx, dd, v.data, v.len, text_out, len_out);
+    if (rc == LEDE_ECORRUPT)
         set_msg(r, "damaged stored text for document %u", docid);
-        return LEDE_ECORRUPT;
-    }
-    char *text = malloc((size_t)sz + 1);
-    if (!text)
-        return LEDE_ENOMEM;
-    size_t z = ZSTD_decompress(text, (size_t)sz + 1, v.data, v.len);
-    if (ZSTD_isError(z) || z != sz) {
-        free(text);
-        set_msg(r, "damaged stored text for document %u", docid);
-        return LEDE_ECORRUPT;
-    }
-    text[z] = 0;
-    *text_out = text;
-    if (len_out)
-        *len_out = z;
-    return LEDE_OK;
+    return rc;
 }
 
 int lede_reader_entities(lede_reader *r, uint32_t docid, lede_entity_list *out)
 {
     lede_docrec rec;
+    lede_doccold cold;
     int rc = get_docrec(r, docid, &rec);
+    if (rc == LEDE_OK)
+        rc = get_cold(r, docid, &rec, &cold);
     if (rc != LEDE_OK)
         return rc;
-    rc = lede_entities_decode(out, rec.entities, rec.entities_len);
+    rc = lede_entities_decode(out, cold.entities, cold.entities_len);
     if (rc == LEDE_ECORRUPT)
         set_msg(r, "damaged entity list for document %u", docid);
     return rc;
@@ -546,6 +728,7 @@ int lede_reader_sizes(lede_reader *r, lede_index_sizes *out)
         case LEDE_DB_DOCS:
         case LEDE_DB_IDS:
         case LEDE_DB_DOCLENS:
+        case LEDE_DB_PATHS:
             out->docs += bytes;
             break;
         default:

@@ -46,21 +46,59 @@ typedef struct lede_terminfo_rec {
 #define LEDE_INLINE_MAX_POSTINGS 128
 #define LEDE_INLINE_MAX_BYTES 1024
 
-/** "docs" value, decoded; strings borrowed from the value. */
+/**
+ * "docs" value, decoded (format 3): the fields read per candidate document
+ * (filters, incremental indexing) stored plainly, then the rest (title,
+ * meta JSON, entity list) in one zstd frame, decoded by lede_doccold_decode
+ * once decompressed.  Strings borrowed from the value.
+ */
 typedef struct lede_docrec {
-    const char *id, *title, *date, *path, *meta_json;
-    size_t id_len, title_bytes;
+    const char *id, *date;
+    size_t id_len;
+    uint32_t path_ref;       /**< 0: path inline; else its key in "paths" */
+    const char *path;        /**< the inline path ("" when none); NULL when path_ref */
     uint32_t len, title_len;
     int64_t mtime;
     uint64_t size, hash;
+    const uint8_t *cold;     /**< the zstd frame of the rest */
+    size_t cold_len;
+} lede_docrec;
+
+/** The decompressed rest of a document record; borrowed from its bytes. */
+typedef struct lede_doccold {
+    const char *title, *meta_json;
+    size_t title_bytes;
     const uint8_t *entities; /**< encoded entity list (see writer.c) */
     size_t entities_len;
-} lede_docrec;
+} lede_doccold;
+
+/*
+ * zstd dictionaries (format 3): trained by the writer from the first
+ * documents of an index and stored in meta, one for the text frames and one
+ * for the compressed part of the document records.  A frame names its
+ * dictionary in its header (dictID 0: none, frames written before there was
+ * one).
+ */
+#define LEDE_ZDICT_TEXT 0
+#define LEDE_ZDICT_DOCS 1
+/** meta key of dictionary k, and the dictID its frames carry. */
+const char *lede_zdict_key(int k);
+#define LEDE_ZDICT_ID(k) ((unsigned)(k) + 1)
+
+/**
+ * Decompress one frame: src must name no dictionary or dictionary ddict's
+ * (ddict may be NULL when the index has none).  *out gets the bytes and a
+ * NUL after them (caller frees); LEDE_ECORRUPT when the frame is damaged or
+ * names a dictionary that is not ddict.  dctx is the caller's context.
+ */
+int lede_zframe_decode(void *dctx, const void *ddict, const void *src, size_t len, char **out,
+                       size_t *out_len);
 
 int lede_stats_decode(lede_stats_rec *out, const void *data, size_t len);
 /** field: the term's space (an inline list has positions in word and name). */
 int lede_terminfo_decode(lede_terminfo_rec *out, int field, const void *data, size_t len);
 int lede_docrec_decode(lede_docrec *out, const void *data, size_t len);
+int lede_doccold_decode(lede_doccold *out, const void *data, size_t len);
 /** Decode an encoded entity list, appending to out (names copied). */
 int lede_entities_decode(lede_entity_list *out, const uint8_t *data, size_t len);
 
@@ -79,6 +117,11 @@ size_t lede_id_key(uint8_t *out, const char *id, size_t len);
 
 /** The reader's store transaction, for check.c. */
 lede_txn *lede_reader_txn(lede_reader *r);
+/** The path stored in "paths" under ref, NULL when there is none. */
+const char *lede_reader_path(lede_reader *r, uint32_t ref);
+/** The reader's dictionary k (LEDE_ZDICT_*) as a ZSTD_DDict, loaded on first
+ * use; NULL when the index has none.  LEDE_ECORRUPT when it does not load. */
+int lede_reader_ddict(lede_reader *r, int k, const void **out);
 /** Non-zero when docid was deleted (the reader's snapshot). */
 int lede_reader_is_deleted(lede_reader *r, uint32_t docid);
 

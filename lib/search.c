@@ -241,7 +241,7 @@ static int phrase_count(cursor *c, uint32_t *out)
     uint32_t lo_pos = 0, hi_pos = UINT32_MAX;
     if (c->where != LEDE_Q_ANYWHERE) {
         lede_doc_info info;
-        int rc = lede_reader_doc(c->q->s->r, c->doc, &info);
+        int rc = lede_reader_doc_brief(c->q->s->r, c->doc, &info);
         if (rc != LEDE_OK)
             return rc == LEDE_ENOTFOUND ? LEDE_OK : rc;
         if (c->where == LEDE_Q_TITLE)
@@ -1236,7 +1236,7 @@ static int date_ok(qctx *q, uint32_t docid, const char **date_out)
     if (q->ndates == 0 && !date_out)
         return 1;
     lede_doc_info info;
-    if (lede_reader_doc(q->s->r, docid, &info) != LEDE_OK)
+    if (lede_reader_doc_brief(q->s->r, docid, &info) != LEDE_OK)
         return 0;
     if (date_out)
         *date_out = info.date;

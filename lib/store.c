@@ -28,7 +28,7 @@
 static const char *const db_names[LEDE_DB_COUNT] = {
     "meta",     "stem.terms", "word.terms", "name.terms", "stem.post", "word.post",
     "name.post", "stem.pos",  "word.pos",   "name.pos",   "docs",      "text",
-    "ids",      "doclens",    "deleted",
+    "ids",      "doclens",    "deleted",    "paths",
 };
 
 struct lede_store {

@@ -14,7 +14,7 @@
 #include "common.h"
 
 /** Version of the byte format (docs/FORMAT.md); kept in meta under "format". */
-#define LEDE_FORMAT_VERSION 2
+#define LEDE_FORMAT_VERSION 3
 
 /** The named databases (docs/FORMAT.md describes each key and value). */
 typedef enum lede_db {
@@ -33,6 +33,7 @@ typedef enum lede_db {
     LEDE_DB_IDS,
     LEDE_DB_DOCLENS,
     LEDE_DB_DELETED,
+    LEDE_DB_PATHS, /* source paths shared by several documents (format 3) */
     LEDE_DB_COUNT
 } lede_db;
 

@@ -17,17 +17,21 @@
  *   <f>.post   term NUL docid(BE32) -> postings chunk (postings.c), for
  *                   lists too long to be inline
  *   <f>.pos    same key -> positions of that chunk (word and name only)
- *   docs       docid(BE32) -> str id, str title, str date, str path,
- *                   str meta_json, varint len, varint title_len,
- *                   varint zigzag(mtime), varint size, u64 LE hash,
- *                   varint n, entity list (n bytes)
+ *   meta "zdict.text", "zdict.docs"  zstd dictionaries (dictID 1 and 2),
+ *                   trained from the first documents; absent when too few
+ *   docs       docid(BE32) -> str id, str date, varint path_ref, str path
+ *                   (only when path_ref is 0), varint len, varint title_len,
+ *                   varint zigzag(mtime), varint size, u64 LE hash, then to
+ *                   the end one zstd frame (dictionary 2 or none) of:
+ *                   str title, str meta_json, entity list (to the end)
  *              (str = varint length, bytes, NUL)
  *              entity list = varint nnames, nnames x str name (in order of
  *                   first appearance), varint count, then per occurrence:
  *                   varint name index, varint zigzag(first_pos - previous
  *                   first_pos), varint last_pos - first_pos, varint
  *                   zigzag(start - previous start), varint end - start
- *   text       docid(BE32) -> zstd frame of the body
+ *   paths      path_ref(BE32) -> path, NUL: paths shared by documents
+ *   text       docid(BE32) -> zstd frame of the body (dictionary 1 or none)
  *   ids        external id (cut at 400 bytes + xxh64 when longer) -> docid(BE32)
  *   doclens    page(BE32) = docid / 1024 -> 1024 u32 LE lengths (0: none)
  *   deleted    docid(BE32) -> empty
@@ -57,6 +61,10 @@
 #include <unistd.h>
 #include <xxhash.h>
 #include <zstd.h>
+/* ZDICT_trainFromBuffer_fastCover with fixed parameters: the stable
+ * ZDICT_trainFromBuffer searches them and takes several times as long. */
+#define ZDICT_STATIC_LINKING_ONLY
+#include <zdict.h>
 
 #define DEFAULT_BUDGET ((size_t)256 << 20)
 /* Documents analysed together before their results are merged. */
@@ -65,6 +73,14 @@
 /* Longest chunk written, in blocks; only a term's last chunk may be partial. */
 #define CHUNK_BLOCKS 64
 #define ZSTD_LEVEL 3
+/* Dictionaries: trained from the first job of documents a run analyses when
+ * the index has none yet, from at least this many documents and bytes;
+ * each body contributes its first ZDICT_SAMPLE bytes (a dictionary matters
+ * most to the start of a frame). */
+#define ZDICT_MIN_DOCS 16
+#define ZDICT_MIN_BYTES ((size_t)4 << 10)
+#define ZDICT_SAMPLE 4096
+static const size_t zdict_max[2] = {(size_t)32 << 10, (size_t)16 << 10};
 
 /* ------------------------------------------------------------------ */
 /* Per-thread analysis of one document into a term vector               */
@@ -99,6 +115,8 @@ typedef struct worker {
     ZSTD_CCtx *cctx;
     ZSTD_DCtx *dctx;
     struct encoder *enc; /* flush_field's scratch when this thread encodes terms */
+    ZSTD_CDict *const *cdict; /* the index's, by LEDE_ZDICT_*; NULL entries: none */
+    lede_buf cold;            /* the uncompressed rest of a document record */
 } worker;
 
 static void encoder_free(struct encoder *en);
@@ -115,6 +133,7 @@ static void worker_free(worker *w)
     ZSTD_freeCCtx(w->cctx);
     ZSTD_freeDCtx(w->dctx);
     encoder_free(w->enc);
+    lede_buf_free(&w->cold);
     memset(w, 0, sizeof *w);
 }
 
@@ -548,7 +567,8 @@ typedef struct wdoc {
     int64_t mtime;
     uint64_t size, hash;
     lede_buf terms;
-    lede_buf ents;
+    lede_buf ents;   /* the entity list, then (analyze_one) the zstd frame of
+                      * the record's compressed part: title, meta, entities */
     lede_buf ztext;
     uint32_t len, title_len, docid;
     int is_delete;
@@ -616,6 +636,14 @@ struct lede_index {
     size_t write_kept; /* LMDB keeps the largest batch's pages for the next */
     int trim_pending;  /* malloc_trim before the next batch grows */
     lede_buf scratch;
+    /* zstd dictionaries (LEDE_ZDICT_*): the bytes, as stored in meta, and
+     * compiled; zdecided once the run knows whether it has them (loaded,
+     * trained from its first documents, or none); zstored once committed. */
+    uint8_t *zdict[2];
+    size_t zdict_len[2];
+    ZSTD_CDict *cdict[2];
+    ZSTD_DDict *ddict[2];
+    int zdecided, zstored;
     /* The analysis threads and their job: ops [nanalyzed, ndispatched). */
     size_t ndispatched, queued_bytes;
     int pool_ready, nthreads_started, pstop;
@@ -776,28 +804,149 @@ static int push_op(lede_index *ix, wdoc *d)
 /* Analysis on threads, merge in document order                        */
 /* ------------------------------------------------------------------ */
 
+/* Compress src into out: one frame with the content size, through dictionary
+ * cdict when there is one (its id in the frame header). */
+static int zcompress(worker *w, const ZSTD_CDict *cdict, lede_buf *out, const void *src, size_t n)
+{
+    size_t bound = ZSTD_compressBound(n);
+    lede_buf_reset(out);
+    if (lede_buf_reserve(out, bound) != LEDE_OK)
+        return LEDE_ENOMEM;
+    size_t z = cdict ? ZSTD_compress_usingCDict(w->cctx, out->data, bound, src, n, cdict)
+                     : ZSTD_compressCCtx(w->cctx, out->data, bound, src, n, ZSTD_LEVEL);
+    if (ZSTD_isError(z))
+        return LEDE_ERROR;
+    out->len = z;
+    uint8_t *shrunk = realloc(out->data, z ? z : 1);
+    if (shrunk) {
+        out->data = shrunk;
+        out->cap = z ? z : 1;
+    }
+    return LEDE_OK;
+}
+
+/* The uncompressed rest of a document record: str title, str meta, then the
+ * entity list to the end (docs/FORMAT.md). */
+static void cold_part(lede_buf *out, const wdoc *d, const lede_buf *ents)
+{
+    lede_buf_reset(out);
+    lede_buf_put_str(out, d->title ? d->title : "", d->title_bytes);
+    lede_buf_put_str(out, d->meta ? d->meta : "", d->meta_len);
+    if (ents)
+        lede_buf_append(out, ents->data, ents->len);
+}
+
 static void analyze_one(worker *w, wdoc *d)
 {
     d->rc = analyze_doc(w, d->title, d->title_bytes, d->body, d->body_len, &d->terms, &d->ents,
                         &d->len, &d->title_len);
     if (d->rc != LEDE_OK)
         return;
-    size_t bound = ZSTD_compressBound(d->body_len);
-    if (lede_buf_reserve(&d->ztext, bound) != LEDE_OK) {
+    cold_part(&w->cold, d, &d->ents);
+    if (w->cold.rc != LEDE_OK) {
         d->rc = LEDE_ENOMEM;
         return;
     }
-    size_t z = ZSTD_compressCCtx(w->cctx, d->ztext.data, bound, d->body, d->body_len, ZSTD_LEVEL);
-    if (ZSTD_isError(z)) {
-        d->rc = LEDE_ERROR;
+    if ((d->rc = zcompress(w, w->cdict[LEDE_ZDICT_DOCS], &d->ents, w->cold.data, w->cold.len)) !=
+        LEDE_OK)
         return;
+    d->rc = zcompress(w, w->cdict[LEDE_ZDICT_TEXT], &d->ztext, d->body, d->body_len);
+}
+
+/*
+ * Train the dictionaries from ops [from, to) (the first job of documents a
+ * run analyses, before any is compressed) when the index has none: the text
+ * one from the start of each body, the record one from each title and meta
+ * (the entity lists come out of the analysis, too late).  Too few
+ * documents: no dictionary, and their frames carry dictID 0.  The
+ * dictionaries depend only on the documents, never on -j.
+ */
+static int train_dicts(lede_index *ix, size_t from, size_t to)
+{
+    lede_buf samples = LEDE_BUF_INIT, one = LEDE_BUF_INIT;
+    size_t *sizes = malloc((to - from + 1) * sizeof *sizes);
+    int rc = LEDE_OK;
+    ix->zdecided = 1;
+    if (!sizes)
+        return LEDE_ENOMEM;
+    for (int k = 0; k < 2 && rc == LEDE_OK; k++) {
+        size_t n = 0;
+        lede_buf_reset(&samples);
+        for (size_t i = from; i < to; i++) {
+            const wdoc *d = ix->ops[i];
+            if (d->is_delete)
+                continue;
+            if (k == LEDE_ZDICT_TEXT) {
+                sizes[n] = LEDE_MIN(d->body_len, (size_t)ZDICT_SAMPLE);
+                lede_buf_append(&samples, d->body, sizes[n]);
+            } else {
+                cold_part(&one, d, NULL);
+                sizes[n] = one.len;
+                lede_buf_append(&samples, one.data, one.len);
+            }
+            n += sizes[n] > 0;
+        }
+        if (samples.rc != LEDE_OK || one.rc != LEDE_OK) {
+            rc = LEDE_ENOMEM;
+            break;
+        }
+        if (n < ZDICT_MIN_DOCS || samples.len < ZDICT_MIN_BYTES)
+            continue;
+        size_t cap = LEDE_MIN(zdict_max[k], samples.len / 4);
+        uint8_t *dict = malloc(cap);
+        if (!dict) {
+            rc = LEDE_ENOMEM;
+            break;
+        }
+        ZDICT_fastCover_params_t p;
+        memset(&p, 0, sizeof p);
+        p.k = 200;
+        p.d = 8;
+        p.f = 16;
+        p.accel = 1;
+        p.splitPoint = 1.0;
+        p.zParams.compressionLevel = ZSTD_LEVEL;
+        p.zParams.dictID = LEDE_ZDICT_ID(k);
+        size_t len = ZDICT_trainFromBuffer_fastCover(dict, cap, samples.data, sizes, (unsigned)n, p);
+        if (ZDICT_isError(len)) {
+            free(dict); /* samples too alike or too few: do without */
+            continue;
+        }
+        ix->cdict[k] = ZSTD_createCDict(dict, len, ZSTD_LEVEL);
+        ix->ddict[k] = ZSTD_createDDict(dict, len);
+        ix->zdict[k] = dict;
+        ix->zdict_len[k] = len;
+        if (!ix->cdict[k] || !ix->ddict[k])
+            rc = LEDE_ENOMEM;
     }
-    d->ztext.len = z;
-    uint8_t *shrunk = realloc(d->ztext.data, z ? z : 1);
-    if (shrunk) {
-        d->ztext.data = shrunk;
-        d->ztext.cap = z ? z : 1;
+    free(sizes);
+    lede_buf_free(&samples);
+    lede_buf_free(&one);
+    return rc;
+}
+
+/* Load the index's dictionaries, if it has them. */
+static int load_dicts(lede_index *ix, lede_txn *t)
+{
+    for (int k = 0; k < 2; k++) {
+        const char *key = lede_zdict_key(k);
+        lede_val v;
+        int rc = lede_store_get(t, LEDE_DB_META, key, strlen(key), &v);
+        if (rc == LEDE_ENOTFOUND)
+            continue;
+        if (rc != LEDE_OK)
+            return rc;
+        ix->zdecided = ix->zstored = 1; /* fixed once written */
+        if (!(ix->zdict[k] = malloc(v.len ? v.len : 1)))
+            return LEDE_ENOMEM;
+        memcpy(ix->zdict[k], v.data, v.len);
+        ix->zdict_len[k] = v.len;
+        ix->cdict[k] = ZSTD_createCDict(ix->zdict[k], v.len, ZSTD_LEVEL);
+        ix->ddict[k] = ZSTD_createDDict(ix->zdict[k], v.len);
+        if (!ix->cdict[k] || !ix->ddict[k] || ZSTD_getDictID_fromDDict(ix->ddict[k]) != LEDE_ZDICT_ID(k))
+            return LEDE_ECORRUPT;
     }
+    return LEDE_OK;
 }
 
 static void encode_window(lede_index *ix, worker *w, size_t i);
@@ -1078,6 +1227,12 @@ static int pipeline_step(lede_index *ix)
     size_t from = ix->ndispatched, to = ix->nops;
     ix->queued_bytes = 0;
     size_t mfrom = ix->nanalyzed, mto = ix->ndispatched;
+    if (!ix->zdecided && from < to) {
+        /* Before any document is compressed (record encoding, dsize). */
+        int rc = train_dicts(ix, from, to);
+        if (rc != LEDE_OK)
+            return rc;
+    }
     if (!ix->nthreads_started) {
         /* Same lag as with threads, so batches end at the same documents
          * and the index is byte for byte the same whatever the thread count. */
@@ -1987,8 +2142,8 @@ static int delete_doc(lede_index *ix, lede_txn *t, uint32_t docid, lede_stats_re
     lede_val v;
     lede_docrec rec;
     lede_buf terms = LEDE_BUF_INIT, val = LEDE_BUF_INIT;
-    char *body = NULL;
-    size_t body_len = 0;
+    char *body = NULL, *coldmem = NULL;
+    size_t body_len = 0, cold_len = 0;
     uint32_t len, title_len;
     int rc;
 
@@ -1998,36 +2153,28 @@ static int delete_doc(lede_index *ix, lede_txn *t, uint32_t docid, lede_stats_re
         return LEDE_OK; /* already gone */
     if (rc != LEDE_OK || (rc = lede_docrec_decode(&rec, v.data, v.len)) != LEDE_OK)
         goto cleanup;
-    /* The record's strings point into the map; copy the title before writes move pages. */
-    char *title = strndup(rec.title, rec.title_bytes);
-    size_t title_bytes = rec.title_bytes;
+    /* The record's bytes point into the map, which writes may move: its
+     * compressed rest is decompressed into memory of our own. */
     uint32_t rec_len = rec.len;
-    if (!title) {
-        rc = LEDE_ENOMEM;
+    lede_doccold cold;
+    worker *mw = &ix->workers[ix->nthreads];
+    rc = lede_zframe_decode(mw->dctx, ix->ddict[LEDE_ZDICT_DOCS], rec.cold, rec.cold_len, &coldmem, &cold_len);
+    if (rc == LEDE_OK && lede_doccold_decode(&cold, coldmem, cold_len) != LEDE_OK)
+        rc = LEDE_ECORRUPT;
+    if (rc != LEDE_OK) {
+        set_msg(ix, "cannot delete document %u: its record is unreadable", docid);
         goto cleanup;
     }
+    const char *title = cold.title;
+    size_t title_bytes = cold.title_bytes;
     rc = lede_store_get(t, LEDE_DB_TEXT, key, 4, &v);
-    if (rc == LEDE_OK) {
-        unsigned long long sz = ZSTD_getFrameContentSize(v.data, v.len);
-        if (sz == ZSTD_CONTENTSIZE_ERROR || sz == ZSTD_CONTENTSIZE_UNKNOWN || sz > SIZE_MAX - 1) {
-            rc = LEDE_ECORRUPT;
-        } else if (!(body = malloc((size_t)sz + 1))) {
-            rc = LEDE_ENOMEM;
-        } else {
-            size_t z = ZSTD_decompressDCtx(ix->workers[ix->nthreads].dctx, body, (size_t)sz + 1, v.data, v.len);
-            if (ZSTD_isError(z) || z != sz)
-                rc = LEDE_ECORRUPT;
-            body_len = z;
-        }
-    }
+    if (rc == LEDE_OK)
+        rc = lede_zframe_decode(mw->dctx, ix->ddict[LEDE_ZDICT_TEXT], v.data, v.len, &body, &body_len);
     if (rc != LEDE_OK) {
-        free(title);
         set_msg(ix, "cannot delete document %u: its stored text is unreadable", docid);
         goto cleanup;
     }
-    rc = analyze_doc(&ix->workers[ix->nthreads], title, title_bytes, body, body_len, &terms, NULL, &len,
-                     &title_len);
-    free(title);
+    rc = analyze_doc(mw, title, title_bytes, body, body_len, &terms, NULL, &len, &title_len);
     if (rc != LEDE_OK)
         goto cleanup;
 
@@ -2086,57 +2233,228 @@ static int delete_doc(lede_index *ix, lede_txn *t, uint32_t docid, lede_stats_re
     st->ndeleted++;
 cleanup:
     free(body);
+    free(coldmem);
     lede_buf_free(&terms);
     lede_buf_free(&val);
     return rc;
 }
 
+/*
+ * The paths shared by several documents ("paths": BE32 ref -> path, NUL),
+ * loaded for a batch: path -> ref.  A document whose path is in the table,
+ * or is that of the document added just before or after it (the lines of
+ * one JSONL file), stores the ref; any other keeps its path inline, so a
+ * directory of files costs no more than before.
+ */
+typedef struct pathtab {
+    char **paths;   /* by slot; NULL: empty */
+    uint32_t *refs;
+    size_t n, cap;
+    uint32_t next;  /* the next ref to give */
+} pathtab;
+
+static void pathtab_free(pathtab *pt)
+{
+    for (size_t i = 0; i < pt->cap; i++)
+        free(pt->paths[i]);
+    free(pt->paths);
+    free(pt->refs);
+}
+
+static size_t pathtab_slot(const pathtab *pt, const char *p, size_t len)
+{
+    size_t j = XXH3_64bits(p, len) & (pt->cap - 1);
+    while (pt->paths[j] && strcmp(pt->paths[j], p) != 0)
+        j = (j + 1) & (pt->cap - 1);
+    return j;
+}
+
+static int pathtab_add(pathtab *pt, const char *p, size_t len, uint32_t ref)
+{
+    if ((pt->n + 1) * 2 > pt->cap) {
+        pathtab old = *pt;
+        pt->cap = old.cap ? old.cap * 2 : 16;
+        pt->paths = calloc(pt->cap, sizeof *pt->paths);
+        pt->refs = calloc(pt->cap, sizeof *pt->refs);
+        if (!pt->paths || !pt->refs) {
+            free(pt->paths);
+            free(pt->refs);
+            *pt = old;
+            return LEDE_ENOMEM;
+        }
+        for (size_t i = 0; i < old.cap; i++) {
+            if (!old.paths[i])
+                continue;
+            size_t j = pathtab_slot(pt, old.paths[i], strlen(old.paths[i]));
+            pt->paths[j] = old.paths[i];
+            pt->refs[j] = old.refs[i];
+        }
+        free(old.paths);
+        free(old.refs);
+    }
+    size_t j = pathtab_slot(pt, p, len);
+    if (!(pt->paths[j] = strndup(p, len)))
+        return LEDE_ENOMEM;
+    pt->refs[j] = ref;
+    pt->n++;
+    if (ref >= pt->next)
+        pt->next = ref + 1;
+    return LEDE_OK;
+}
+
+static int pathtab_load(pathtab *pt, lede_txn *t)
+{
+    lede_cursor *c = NULL;
+    lede_val k, v;
+    int rc = lede_store_cursor_open(&c, t, LEDE_DB_PATHS);
+    pt->next = 1;
+    if (rc != LEDE_OK)
+        return rc;
+    for (rc = lede_store_cursor_first(c, &k, &v); rc == LEDE_OK; rc = lede_store_cursor_next(c, &k, &v)) {
+        if (k.len != 4 || v.len == 0 || memchr(v.data, 0, v.len) != (const char *)v.data + v.len - 1) {
+            rc = LEDE_ECORRUPT;
+            break;
+        }
+        if ((rc = pathtab_add(pt, v.data, v.len - 1, lede_get_u32be(k.data))) != LEDE_OK)
+            break;
+    }
+    lede_store_cursor_close(c);
+    return rc == LEDE_ITEROVER ? LEDE_OK : rc;
+}
+
+static int same_path(const wdoc *a, const wdoc *b)
+{
+    return !b->is_delete && a->path_len == b->path_len && memcmp(a->path, b->path, a->path_len) == 0;
+}
+
+/* The ref of ops[i]'s path, added to the table (and "paths") when it is
+ * shared with a neighbour; 0: keep it inline. */
+static int path_ref(lede_index *ix, lede_txn *t, pathtab *pt, size_t i, uint32_t *ref)
+{
+    const wdoc *d = ix->ops[i];
+    *ref = 0;
+    if (!d->path_len)
+        return LEDE_OK;
+    if (pt->cap) {
+        size_t j = pathtab_slot(pt, d->path, d->path_len);
+        if (pt->paths[j]) {
+            *ref = pt->refs[j];
+            return LEDE_OK;
+        }
+    }
+    if (!(i > 0 && same_path(d, ix->ops[i - 1])) && !(i + 1 < ix->nops && same_path(d, ix->ops[i + 1])))
+        return LEDE_OK;
+    uint8_t key[4];
+    uint32_t r = pt->next;
+    lede_set_u32be(key, r);
+    int rc = lede_store_put(t, LEDE_DB_PATHS, key, 4, d->path, d->path_len + 1);
+    if (rc == LEDE_OK)
+        rc = pathtab_add(pt, d->path, d->path_len, r);
+    if (rc == LEDE_OK)
+        *ref = r;
+    return rc;
+}
+
+/* Ops by id key, then by op index (the order of two ops on one id stays). */
+typedef struct idkey {
+    uint32_t off, len, op;
+} idkey;
+
+static int cmp_idkeys(const void *a, const void *b, void *arg)
+{
+    const idkey *x = a, *y = b;
+    const uint8_t *base = arg;
+    int c = memcmp(base + x->off, base + y->off, LEDE_MIN(x->len, y->len));
+    if (c == 0)
+        c = x->len < y->len ? -1 : x->len > y->len;
+    if (c == 0)
+        c = x->op < y->op ? -1 : 1;
+    return c;
+}
+
 static int write_batch(lede_index *ix, lede_txn *t)
 {
     lede_stats_rec st;
-    lede_buf rec = LEDE_BUF_INIT;
+    lede_buf rec = LEDE_BUF_INIT, keys = LEDE_BUF_INIT;
     uint32_t *dels = NULL;
+    idkey *order = NULL;
+    pathtab pt = {0};
     size_t ndels = 0;
-    uint8_t idkey[LEDE_ID_KEY_MAX + 32];
+    uint8_t idkey_buf[LEDE_ID_KEY_MAX + 32];
     int rc;
 
     if ((rc = load_stats(t, &st)) != LEDE_OK)
         goto cleanup;
     dels = malloc((ix->nops + 1) * sizeof *dels);
-    if (!dels) {
+    order = malloc((ix->nops + 1) * sizeof *order);
+    if (!dels || !order) {
         rc = LEDE_ENOMEM;
         goto cleanup;
     }
+    /* The ids in key order: LMDB fills pages to the end when keys come in
+     * order, and splits them in half when they do not (format 3). */
     for (size_t i = 0; i < ix->nops; i++) {
-        wdoc *d = ix->ops[i];
-        size_t kl = lede_id_key(idkey, d->id, d->id_len);
+        const wdoc *d = ix->ops[i];
+        size_t kl = lede_id_key(idkey_buf, d->id, d->id_len);
+        order[i].off = (uint32_t)keys.len;
+        order[i].len = (uint32_t)kl;
+        order[i].op = (uint32_t)i;
+        lede_buf_append(&keys, idkey_buf, kl);
+    }
+    if (keys.rc != LEDE_OK) {
+        rc = LEDE_ENOMEM;
+        goto cleanup;
+    }
+    qsort_r(order, ix->nops, sizeof *order, cmp_idkeys, keys.data);
+    for (size_t o = 0; o < ix->nops; o++) {
+        const wdoc *d = ix->ops[order[o].op];
+        const uint8_t *key = keys.data + order[o].off;
+        size_t kl = order[o].len;
         lede_val v;
-        rc = lede_store_get(t, LEDE_DB_IDS, idkey, kl, &v);
+        rc = lede_store_get(t, LEDE_DB_IDS, key, kl, &v);
         if (rc == LEDE_OK && v.len == 4)
             dels[ndels++] = lede_get_u32be(v.data);
         else if (rc != LEDE_ENOTFOUND && rc != LEDE_OK)
             goto cleanup;
         rc = LEDE_OK;
         if (d->is_delete) {
-            lede_store_del(t, LEDE_DB_IDS, idkey, kl);
+            lede_store_del(t, LEDE_DB_IDS, key, kl);
             continue;
         }
         uint8_t dk[4];
         lede_set_u32be(dk, d->docid);
-        if ((rc = lede_store_put(t, LEDE_DB_IDS, idkey, kl, dk, 4)) != LEDE_OK)
+        if ((rc = lede_store_put(t, LEDE_DB_IDS, key, kl, dk, 4)) != LEDE_OK)
+            goto cleanup;
+    }
+    for (int k = 0; k < 2 && !ix->zstored; k++) {
+        const char *key = lede_zdict_key(k);
+        if (ix->zdict[k] &&
+            (rc = lede_store_put(t, LEDE_DB_META, key, strlen(key), ix->zdict[k], ix->zdict_len[k])) != LEDE_OK)
+            goto cleanup;
+    }
+    if ((rc = pathtab_load(&pt, t)) != LEDE_OK)
+        goto cleanup;
+    for (size_t i = 0; i < ix->nops; i++) {
+        wdoc *d = ix->ops[i];
+        if (d->is_delete)
+            continue;
+        uint8_t dk[4];
+        uint32_t ref;
+        lede_set_u32be(dk, d->docid);
+        if ((rc = path_ref(ix, t, &pt, i, &ref)) != LEDE_OK)
             goto cleanup;
         lede_buf_reset(&rec);
         lede_buf_put_str(&rec, d->id, d->id_len);
-        lede_buf_put_str(&rec, d->title ? d->title : "", d->title_bytes);
         lede_buf_put_str(&rec, d->date ? d->date : "", d->date_len);
-        lede_buf_put_str(&rec, d->path ? d->path : "", d->path_len);
-        lede_buf_put_str(&rec, d->meta ? d->meta : "", d->meta_len);
+        lede_buf_put_varint(&rec, ref);
+        if (!ref)
+            lede_buf_put_str(&rec, d->path ? d->path : "", d->path_len);
         lede_buf_put_varint(&rec, d->len);
         lede_buf_put_varint(&rec, d->title_len);
         lede_buf_put_varint(&rec, lede_zigzag(d->mtime));
         lede_buf_put_varint(&rec, d->size);
         lede_buf_put_u64le(&rec, d->hash);
-        lede_buf_put_varint(&rec, d->ents.len);
+        /* The title, meta and entity list, compressed by analyze_one. */
         lede_buf_append(&rec, d->ents.data, d->ents.len);
         /* Doc ids only grow: documents and texts always append. */
         if ((rc = put_buf_at(t, LEDE_DB_DOCS, dk, 4, &rec, 1)) != LEDE_OK ||
@@ -2163,7 +2481,10 @@ static int write_batch(lede_index *ix, lede_txn *t)
     rc = put_buf(t, LEDE_DB_META, "stats", 5, &rec);
 cleanup:
     free(dels);
+    free(order);
+    pathtab_free(&pt);
     lede_buf_free(&rec);
+    lede_buf_free(&keys);
     return rc;
 }
 
@@ -2282,6 +2603,7 @@ int lede_index_commit(lede_index *ix)
         goto cleanup;
     }
     ix->committed_max = ix->next_docid;
+    ix->zstored = ix->zdecided;
     note_write(ix, before, after, buffered);
     /* The pages of the map read during the batch count in this process's
      * RSS; drop them (they stay in the page cache) so the RSS stays near the
@@ -2423,6 +2745,7 @@ int lede_index_open(lede_index **out, const char *dir, const lede_index_options 
         }
         w->cctx = ZSTD_createCCtx();
         w->dctx = ZSTD_createDCtx();
+        w->cdict = ix->cdict;
         if (!w->cctx || !w->dctx) {
             rc = LEDE_ENOMEM;
             goto cleanup;
@@ -2434,6 +2757,12 @@ int lede_index_open(lede_index **out, const char *dir, const lede_index_options 
         if ((rc = lede_store_begin(&t, ix->s, 0)) != LEDE_OK)
             goto cleanup;
         rc = load_stats(t, &st);
+        if (rc == LEDE_OK && (rc = load_dicts(ix, t)) != LEDE_OK) {
+            lede_store_abort(t);
+            if (asprintf(&msg, "the index in %s has a damaged compression dictionary", dir) < 0)
+                msg = NULL;
+            goto cleanup;
+        }
         lede_store_abort(t);
         if (rc != LEDE_OK) {
             if (asprintf(&msg, "the index in %s has unreadable statistics", dir) < 0)
@@ -2468,6 +2797,11 @@ void lede_index_close(lede_index *ix)
         for (int i = 0; i <= ix->nthreads; i++)
             worker_free(&ix->workers[i]);
     free(ix->workers);
+    for (int k = 0; k < 2; k++) {
+        ZSTD_freeCDict(ix->cdict[k]);
+        ZSTD_freeDDict(ix->ddict[k]);
+        free(ix->zdict[k]);
+    }
     lede_store_close(ix->s);
     if (ix->lockfd >= 0) {
         if (ftruncate(ix->lockfd, 0) != 0) {

@@ -215,25 +215,37 @@ Test(reader, another_format_version_is_refused_with_both_versions)
 {
     lede_reader_close(r);
     r = NULL;
-    lede_store *s = NULL;
-    lede_txn *t = NULL;
-    cr_assert_eq(lede_store_open(&s, dir, 1, NULL), LEDE_OK);
-    cr_assert_eq(lede_store_begin(&t, s, 1), LEDE_OK);
-    uint8_t v99[4] = {99, 0, 0, 0};
-    cr_assert_eq(lede_store_put(t, LEDE_DB_META, "format", 6, v99, 4), LEDE_OK);
-    cr_assert_eq(lede_store_commit(t), LEDE_OK);
-    lede_store_close(s);
-    lede_reader *x = NULL;
-    char *msg = NULL;
-    cr_expect_eq(lede_reader_open(&x, dir, &msg), LEDE_EVERSION);
-    cr_assert_not_null(msg);
-    char want[64];
-    snprintf(want, sizeof want, "format version %d", LEDE_FORMAT_VERSION);
-    cr_expect(strstr(msg, "version 99") != NULL, "%s", msg);
-    cr_expect(strstr(msg, want) != NULL, "%s", msg);
-    free(msg);
-    lede_index *ix = NULL;
-    cr_expect_eq(lede_index_open(&ix, dir, NULL, NULL), LEDE_EVERSION, "writers refuse it too");
+    /* Formats 1 and 2 (before the record layout of 3) and one from the future. */
+    static const uint8_t versions[] = {1, 2, 99};
+    for (size_t i = 0; i < sizeof versions; i++) {
+        /* Through LMDB itself: lede's store no longer opens it after the first. */
+        MDB_env *env = NULL;
+        MDB_txn *t = NULL;
+        MDB_dbi dbi;
+        uint8_t v[4] = {versions[i], 0, 0, 0};
+        MDB_val k = {6, "format"}, val = {4, v};
+        cr_assert_eq(mdb_env_create(&env), 0);
+        cr_assert_eq(mdb_env_set_maxdbs(env, 32), 0);
+        cr_assert_eq(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
+        cr_assert_eq(mdb_env_open(env, dir, 0, 0644), 0);
+        cr_assert_eq(mdb_txn_begin(env, NULL, 0, &t), 0);
+        cr_assert_eq(mdb_dbi_open(t, "meta", 0, &dbi), 0);
+        cr_assert_eq(mdb_put(t, dbi, &k, &val, 0), 0);
+        cr_assert_eq(mdb_txn_commit(t), 0);
+        mdb_env_close(env);
+        lede_reader *x = NULL;
+        char *msg = NULL;
+        cr_expect_eq(lede_reader_open(&x, dir, &msg), LEDE_EVERSION);
+        cr_assert_not_null(msg);
+        char want[64], have[64];
+        snprintf(want, sizeof want, "format version %d", LEDE_FORMAT_VERSION);
+        snprintf(have, sizeof have, "format version %u;", versions[i]);
+        cr_expect(strstr(msg, have) != NULL, "%s", msg);
+        cr_expect(strstr(msg, want) != NULL, "%s", msg);
+        free(msg);
+        lede_index *ix = NULL;
+        cr_expect_eq(lede_index_open(&ix, dir, NULL, NULL), LEDE_EVERSION, "writers refuse it too");
+    }
 }
 
 /* A writer killed after LMDB wrote its two meta pages but before its first

@@ -112,7 +112,8 @@ static void fuzz_index_build(void)
         d.body = body;
         d.body_len = strlen(body);
         d.date = i % 10 == 9 ? NULL : date;
-        d.path = i % 2 ? id : NULL;
+        /* Pairs from one file (stored once in "paths"), lone files, none. */
+        d.path = i % 4 < 2 ? "fuzz/all.jsonl" : i % 4 == 2 ? id : NULL;
         d.meta_json = i % 3 == 0 ? "{\"source\":\"fuzz\",\"n\":1}" : NULL;
         d.mtime = 1700000000 + i;
         d.size = d.body_len;

@@ -134,7 +134,7 @@ def postings_seeds():
 
 def index_seeds():
     # Groups of 6 bytes: db, record (2), op, offset (2); see fuzz_index.h.
-    ndb = 15
+    ndb = 16  # format 3 added "paths"
     put("index", "untouched", b"")
     for db in range(ndb):
         put("index", "flip-db%02d" % db, bytes([db, 0, 0, 0x08, 3, 0, db, 1, 0, 0x01, 0, 0]))
@@ -144,6 +144,13 @@ def index_seeds():
     put("index", "move-keys", b"".join(bytes([db, 3, 0, 7 | (2 << 3), 1, 0]) for db in range(ndb)))
     put("index", "extend", bytes([4, 0, 0, 3 | (16 << 3), 0, 0]) + b"\x80" * 16 +
         bytes([11, 5, 0, 3 | (8 << 3), 0, 0]) + b"\x28\xb5\x2f\xfd\xff\xff\xff\xff")
+    # Format 3: the zstd dictionaries (meta records 3 and 4, after format,
+    # language, stats), the compressed end of a document record, a path.
+    put("index", "damage-dicts", bytes([0, 3, 0, 0x08, 40, 0, 0, 4, 0, 0x08, 200, 0]))
+    put("index", "truncate-dict", bytes([0, 4, 0, 2, 100, 0]))
+    put("index", "record-frame", bytes([10, 4, 0, 5 | (3 << 3), 0xff, 0xff]) +
+        bytes([10, 6, 0, 2, 0xf0, 0]))
+    put("index", "path-ref", bytes([15, 0, 0, 6, 0, 0]) + bytes([15, 0, 0, 7 | (1 << 3), 3, 0]))
     put("index", "overwrite-meta", bytes([0, 0, 0, 4 | (12 << 3), 0, 0]) + b"\x00" * 12 +
         bytes([0, 1, 0, 4 | (12 << 3), 0, 0]) + b"\xff" * 12)
 
