@@ -116,6 +116,8 @@ typedef struct worker {
     ZSTD_DCtx *dctx;
     struct encoder *enc; /* flush_field's scratch when this thread encodes terms */
     ZSTD_CDict *const *cdict; /* the index's, by LEDE_ZDICT_*; NULL entries: none */
+    const int *zdecided;      /* the index's: 0 for the records' dictionary
+                               * means leave their rest uncompressed for now */
     lede_buf cold;            /* the uncompressed rest of a document record */
 } worker;
 
@@ -571,6 +573,7 @@ typedef struct wdoc {
                       * the record's compressed part: title, meta, entities */
     lede_buf ztext;
     uint32_t len, title_len, docid;
+    int cold_raw;    /* ents holds the record's rest uncompressed */
     int is_delete;
     int rc;
 } wdoc;
@@ -637,13 +640,14 @@ struct lede_index {
     int trim_pending;  /* malloc_trim before the next batch grows */
     lede_buf scratch;
     /* zstd dictionaries (LEDE_ZDICT_*): the bytes, as stored in meta, and
-     * compiled; zdecided once the run knows whether it has them (loaded,
-     * trained from its first documents, or none); zstored once committed. */
+     * compiled; zdecided[k] once the run knows whether it has dictionary k
+     * (loaded, trained from its first documents, or none); zstored[k] once
+     * committed. */
     uint8_t *zdict[2];
     size_t zdict_len[2];
     ZSTD_CDict *cdict[2];
     ZSTD_DDict *ddict[2];
-    int zdecided, zstored;
+    int zdecided[2], zstored[2];
     /* The analysis threads and their job: ops [nanalyzed, ndispatched). */
     size_t ndispatched, queued_bytes;
     int pool_ready, nthreads_started, pstop;
@@ -847,81 +851,121 @@ static void analyze_one(worker *w, wdoc *d)
         d->rc = LEDE_ENOMEM;
         return;
     }
-    if ((d->rc = zcompress(w, w->cdict[LEDE_ZDICT_DOCS], &d->ents, w->cold.data, w->cold.len)) !=
-        LEDE_OK)
+    if (!w->zdecided[LEDE_ZDICT_DOCS]) {
+        /* Kept whole: a sample for the dictionary, compressed once it exists. */
+        lede_buf_reset(&d->ents);
+        lede_buf_append(&d->ents, w->cold.data, w->cold.len);
+        d->cold_raw = 1;
+        if (d->ents.rc != LEDE_OK) {
+            d->rc = LEDE_ENOMEM;
+            return;
+        }
+    } else if ((d->rc = zcompress(w, w->cdict[LEDE_ZDICT_DOCS], &d->ents, w->cold.data,
+                                  w->cold.len)) != LEDE_OK) {
         return;
+    }
     d->rc = zcompress(w, w->cdict[LEDE_ZDICT_TEXT], &d->ztext, d->body, d->body_len);
 }
 
-/*
- * Train the dictionaries from ops [from, to) (the first job of documents a
- * run analyses, before any is compressed) when the index has none: the text
- * one from the start of each body, the record one from each title and meta
- * (the entity lists come out of the analysis, too late).  Too few
- * documents: no dictionary, and their frames carry dictID 0.  The
- * dictionaries depend only on the documents, never on -j.
- */
-static int train_dicts(lede_index *ix, size_t from, size_t to)
+/* Train dictionary k from the samples (sizes[n] of them); none when there
+ * are too few or ZDICT finds nothing to learn. */
+static int train_one(lede_index *ix, int k, const lede_buf *samples, const size_t *sizes, size_t n)
 {
-    lede_buf samples = LEDE_BUF_INIT, one = LEDE_BUF_INIT;
-    size_t *sizes = malloc((to - from + 1) * sizeof *sizes);
-    int rc = LEDE_OK;
-    ix->zdecided = 1;
-    if (!sizes)
+    ix->zdecided[k] = 1;
+    if (n < ZDICT_MIN_DOCS || samples->len < ZDICT_MIN_BYTES)
+        return LEDE_OK;
+    size_t cap = LEDE_MIN(zdict_max[k], samples->len / 4);
+    uint8_t *dict = malloc(cap);
+    if (!dict)
         return LEDE_ENOMEM;
-    for (int k = 0; k < 2 && rc == LEDE_OK; k++) {
-        size_t n = 0;
-        lede_buf_reset(&samples);
+    ZDICT_fastCover_params_t p;
+    memset(&p, 0, sizeof p);
+    p.k = 200;
+    p.d = 8;
+    p.f = 16;
+    p.accel = 1;
+    p.splitPoint = 1.0;
+    p.zParams.compressionLevel = ZSTD_LEVEL;
+    p.zParams.dictID = LEDE_ZDICT_ID(k);
+    size_t len = ZDICT_trainFromBuffer_fastCover(dict, cap, samples->data, sizes, (unsigned)n, p);
+    if (ZDICT_isError(len)) {
+        free(dict); /* samples too alike or too few: do without */
+        return LEDE_OK;
+    }
+    ix->cdict[k] = ZSTD_createCDict(dict, len, ZSTD_LEVEL);
+    ix->ddict[k] = ZSTD_createDDict(dict, len);
+    ix->zdict[k] = dict;
+    ix->zdict_len[k] = len;
+    return ix->cdict[k] && ix->ddict[k] ? LEDE_OK : LEDE_ENOMEM;
+}
+
+/*
+ * The text dictionary, from ops [from, to) (the first job of documents a run
+ * analyses, before any body is compressed) when the index has none: from
+ * the start of each body.  Too few documents: no dictionary, and their
+ * frames carry dictID 0.  Dictionaries depend only on the documents, never
+ * on -j.
+ */
+static int train_text_dict(lede_index *ix, size_t from, size_t to)
+{
+    lede_buf samples = LEDE_BUF_INIT;
+    size_t *sizes = malloc((to - from + 1) * sizeof *sizes), n = 0;
+    int rc = LEDE_ENOMEM;
+    if (sizes) {
         for (size_t i = from; i < to; i++) {
             const wdoc *d = ix->ops[i];
-            if (d->is_delete)
+            if (d->is_delete || d->body_len == 0)
                 continue;
-            if (k == LEDE_ZDICT_TEXT) {
-                sizes[n] = LEDE_MIN(d->body_len, (size_t)ZDICT_SAMPLE);
-                lede_buf_append(&samples, d->body, sizes[n]);
-            } else {
-                cold_part(&one, d, NULL);
-                sizes[n] = one.len;
-                lede_buf_append(&samples, one.data, one.len);
-            }
-            n += sizes[n] > 0;
+            sizes[n] = LEDE_MIN(d->body_len, (size_t)ZDICT_SAMPLE);
+            lede_buf_append(&samples, d->body, sizes[n++]);
         }
-        if (samples.rc != LEDE_OK || one.rc != LEDE_OK) {
-            rc = LEDE_ENOMEM;
-            break;
-        }
-        if (n < ZDICT_MIN_DOCS || samples.len < ZDICT_MIN_BYTES)
-            continue;
-        size_t cap = LEDE_MIN(zdict_max[k], samples.len / 4);
-        uint8_t *dict = malloc(cap);
-        if (!dict) {
-            rc = LEDE_ENOMEM;
-            break;
-        }
-        ZDICT_fastCover_params_t p;
-        memset(&p, 0, sizeof p);
-        p.k = 200;
-        p.d = 8;
-        p.f = 16;
-        p.accel = 1;
-        p.splitPoint = 1.0;
-        p.zParams.compressionLevel = ZSTD_LEVEL;
-        p.zParams.dictID = LEDE_ZDICT_ID(k);
-        size_t len = ZDICT_trainFromBuffer_fastCover(dict, cap, samples.data, sizes, (unsigned)n, p);
-        if (ZDICT_isError(len)) {
-            free(dict); /* samples too alike or too few: do without */
-            continue;
-        }
-        ix->cdict[k] = ZSTD_createCDict(dict, len, ZSTD_LEVEL);
-        ix->ddict[k] = ZSTD_createDDict(dict, len);
-        ix->zdict[k] = dict;
-        ix->zdict_len[k] = len;
-        if (!ix->cdict[k] || !ix->ddict[k])
-            rc = LEDE_ENOMEM;
+        rc = samples.rc == LEDE_OK ? train_one(ix, LEDE_ZDICT_TEXT, &samples, sizes, n) : LEDE_ENOMEM;
     }
+    ix->zdecided[LEDE_ZDICT_TEXT] = 1;
     free(sizes);
     lede_buf_free(&samples);
-    lede_buf_free(&one);
+    return rc;
+}
+
+/*
+ * The records' dictionary needs their entity lists, which only analysis
+ * gives: the documents analysed while there is none yet keep their
+ * record's rest uncompressed.  Here (main thread, no job in flight), when
+ * the run has not decided, train it from those of ops [from, to) (the
+ * first job, once analysed), then compress every rest still uncompressed
+ * in [from, to).
+ */
+static int settle_records(lede_index *ix, size_t from, size_t to)
+{
+    int rc = LEDE_OK;
+    if (!ix->zdecided[LEDE_ZDICT_DOCS]) {
+        lede_buf samples = LEDE_BUF_INIT;
+        size_t *sizes = malloc((to - from + 1) * sizeof *sizes), n = 0;
+        if (!sizes)
+            return LEDE_ENOMEM;
+        for (size_t i = from; i < to; i++) {
+            const wdoc *d = ix->ops[i];
+            if (d->is_delete || !d->cold_raw || d->rc != LEDE_OK)
+                continue;
+            sizes[n++] = d->ents.len;
+            lede_buf_append(&samples, d->ents.data, d->ents.len);
+        }
+        rc = samples.rc == LEDE_OK ? train_one(ix, LEDE_ZDICT_DOCS, &samples, sizes, n) : LEDE_ENOMEM;
+        free(sizes);
+        lede_buf_free(&samples);
+    }
+    worker *mw = &ix->workers[ix->nthreads];
+    for (size_t i = from; i < to && rc == LEDE_OK; i++) {
+        wdoc *d = ix->ops[i];
+        if (d->is_delete || !d->cold_raw || d->rc != LEDE_OK)
+            continue;
+        lede_buf_reset(&mw->cold);
+        lede_buf_append(&mw->cold, d->ents.data, d->ents.len);
+        if (mw->cold.rc != LEDE_OK)
+            return LEDE_ENOMEM;
+        rc = zcompress(mw, ix->cdict[LEDE_ZDICT_DOCS], &d->ents, mw->cold.data, mw->cold.len);
+        d->cold_raw = 0;
+    }
     return rc;
 }
 
@@ -936,7 +980,7 @@ static int load_dicts(lede_index *ix, lede_txn *t)
             continue;
         if (rc != LEDE_OK)
             return rc;
-        ix->zdecided = ix->zstored = 1; /* fixed once written */
+        ix->zdecided[k] = ix->zstored[k] = 1; /* fixed once written */
         if (!(ix->zdict[k] = malloc(v.len ? v.len : 1)))
             return LEDE_ENOMEM;
         memcpy(ix->zdict[k], v.data, v.len);
@@ -1227,9 +1271,16 @@ static int pipeline_step(lede_index *ix)
     size_t from = ix->ndispatched, to = ix->nops;
     ix->queued_bytes = 0;
     size_t mfrom = ix->nanalyzed, mto = ix->ndispatched;
-    if (!ix->zdecided && from < to) {
-        /* Before any document is compressed (record encoding, dsize). */
-        int rc = train_dicts(ix, from, to);
+    /* zstd dictionaries (record encoding, dsize): the text one before any
+     * body is compressed, the records' one once the first job is analysed. */
+    if (!ix->zdecided[LEDE_ZDICT_TEXT] && from < to) {
+        int rc = train_text_dict(ix, from, to);
+        if (rc != LEDE_OK)
+            return rc;
+    }
+    if (!ix->zdecided[LEDE_ZDICT_DOCS] && mfrom < mto) {
+        pool_wait(ix);
+        int rc = settle_records(ix, mfrom, mto);
         if (rc != LEDE_OK)
             return rc;
     }
@@ -2426,9 +2477,12 @@ static int write_batch(lede_index *ix, lede_txn *t)
         if ((rc = lede_store_put(t, LEDE_DB_IDS, key, kl, dk, 4)) != LEDE_OK)
             goto cleanup;
     }
-    for (int k = 0; k < 2 && !ix->zstored; k++) {
+    /* Documents analysed before the records' dictionary was decided. */
+    if ((rc = settle_records(ix, 0, ix->nops)) != LEDE_OK)
+        goto cleanup;
+    for (int k = 0; k < 2; k++) {
         const char *key = lede_zdict_key(k);
-        if (ix->zdict[k] &&
+        if (ix->zdict[k] && !ix->zstored[k] &&
             (rc = lede_store_put(t, LEDE_DB_META, key, strlen(key), ix->zdict[k], ix->zdict_len[k])) != LEDE_OK)
             goto cleanup;
     }
@@ -2603,7 +2657,8 @@ int lede_index_commit(lede_index *ix)
         goto cleanup;
     }
     ix->committed_max = ix->next_docid;
-    ix->zstored = ix->zdecided;
+    for (int k = 0; k < 2; k++)
+        ix->zstored[k] = ix->zdict[k] != NULL;
     note_write(ix, before, after, buffered);
     /* The pages of the map read during the batch count in this process's
      * RSS; drop them (they stay in the page cache) so the RSS stays near the
@@ -2746,6 +2801,7 @@ int lede_index_open(lede_index **out, const char *dir, const lede_index_options 
         w->cctx = ZSTD_createCCtx();
         w->dctx = ZSTD_createDCtx();
         w->cdict = ix->cdict;
+        w->zdecided = ix->zdecided;
         if (!w->cctx || !w->dctx) {
             rc = LEDE_ENOMEM;
             goto cleanup;
