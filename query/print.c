@@ -268,7 +268,8 @@ static int print_files(const qrun *run)
 {
     for (size_t i = 0; i < run->res->n; i++) {
         lede_doc_info info;
-        if (lede_reader_doc(run->r, run->res->hits[i].docid, &info) != LEDE_OK)
+        /* Names are plain fields: nothing compressed is read. */
+        if (lede_reader_doc_brief(run->r, run->res->hits[i].docid, &info) != LEDE_OK)
             continue;
         const char *name =
             info.path[0] && !holds_many_documents(info.path) ? info.path : info.id;
@@ -290,7 +291,7 @@ static int print_trec(const qrun *run)
     for (size_t i = 0; i < run->res->n; i++) {
         const lede_hit *h = &run->res->hits[i];
         lede_doc_info info;
-        if (lede_reader_doc(run->r, h->docid, &info) != LEDE_OK)
+        if (lede_reader_doc_brief(run->r, h->docid, &info) != LEDE_OK)
             continue;
         char *id = safe(info.id);
         for (char *p = id; *p; p++)
