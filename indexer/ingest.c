@@ -312,6 +312,10 @@ static known_doc *known_line(run *r, uint64_t hash, const char *path)
  * is unchanged, and parses it itself when it is not.
  */
 #define JL_RING 256
+/* Bytes of lines read ahead at most (a Gutenberg line is a whole book), and
+ * the largest line buffer a slot keeps for the next line. */
+#define JL_AHEAD_BYTES ((size_t)2 << 20)
+#define JL_KEEP_BUF ((size_t)64 << 10)
 
 typedef struct jl_line {
     char *buf;         /* getline's buffer, reused from line to line */
@@ -336,6 +340,7 @@ typedef struct jl_reader {
     /* The ring between the reading thread and the main thread. */
     jl_line *ring;
     size_t head, tail; /* next to consume, next to fill (both count up) */
+    size_t ahead_bytes; /* raw bytes of lines [head, tail) */
     bool stop, done;
     pthread_t thread;
     pthread_mutex_t lock;
@@ -404,7 +409,7 @@ static void *jl_main(void *arg)
     jl_reader *jr = arg;
     pthread_mutex_lock(&jr->lock);
     for (;;) {
-        while (!jr->stop && jr->tail - jr->head == JL_RING)
+        while (!jr->stop && (jr->tail - jr->head == JL_RING || jr->ahead_bytes >= JL_AHEAD_BYTES))
             pthread_cond_wait(&jr->freed, &jr->lock);
         if (jr->stop)
             break;
@@ -413,6 +418,8 @@ static void *jl_main(void *arg)
         jl_read(jr, l);
         pthread_mutex_lock(&jr->lock);
         jr->tail++;
+        if (l->len >= 0)
+            jr->ahead_bytes += l->raw;
         pthread_cond_signal(&jr->filled);
         if (l->len < 0)
             break;
@@ -465,7 +472,15 @@ static void jl_release(jl_reader *jr)
 {
     if (!jr->ahead)
         return;
+    jl_line *l = &jr->ring[jr->head % JL_RING];
+    if (l->cap > JL_KEEP_BUF) {
+        /* A book-sized line: do not keep its buffer for a short one. */
+        free(l->buf);
+        l->buf = NULL;
+        l->cap = 0;
+    }
     pthread_mutex_lock(&jr->lock);
+    jr->ahead_bytes -= l->len >= 0 ? l->raw : 0;
     jr->head++;
     pthread_cond_signal(&jr->freed);
     pthread_mutex_unlock(&jr->lock);
