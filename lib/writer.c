@@ -642,6 +642,11 @@ struct lede_index {
     size_t write_kept; /* LMDB keeps the largest batch's pages for the next */
     int trim_pending;  /* malloc_trim before the next batch grows */
     lede_buf scratch;
+    /* The committed documents' lengths and deleted set, copied out of the
+     * index by the batch's first rewrite of an old list (load_old). */
+    uint32_t *old_lens;
+    uint8_t *old_deleted; /* bitmap; NULL when nothing is deleted */
+    size_t nold;          /* committed_max + 1 when loaded, else 0 */
     /* zstd dictionaries (LEDE_ZDICT_*): the bytes, as stored in meta, and
      * compiled; zdecided[k] once the run knows whether it has dictionary k
      * (loaded, trained from its first documents, or none); zstored[k] once
@@ -742,6 +747,11 @@ static void batch_reset(lede_index *ix)
     ix->nidslots = ix->nids = 0;
     ix->next_docid = ix->committed_max;
     lede_buf_free(&ix->scratch);
+    free(ix->old_lens);
+    free(ix->old_deleted);
+    ix->old_lens = NULL;
+    ix->old_deleted = NULL;
+    ix->nold = 0;
 }
 
 /* The slot of id in the batch's id table (empty when absent). */
@@ -1412,24 +1422,88 @@ static int set_doclens(lede_txn *t, uint32_t first, uint32_t n, const uint32_t *
     return LEDE_OK;
 }
 
-static uint32_t get_doclen(lede_txn *t, uint32_t docid)
+/*
+ * Rewriting an old list (an inline one, or a small last chunk) needs the
+ * length of each of its documents and whether it was deleted.  Looked up
+ * one posting at a time, that was two B-tree descents per posting, and
+ * once the map's pages were released, page faults: on 300,000 documents, a
+ * tenth of the indexer's time.  The batch's first rewrite copies the
+ * committed lengths (4 bytes a document) and the deleted set (a bit a
+ * document) out of the index instead; deletions of this batch come after
+ * its lists are written, so the copy stays true until then.
+ */
+static int load_old(lede_index *ix, lede_txn *t)
 {
-    uint8_t key[4];
-    lede_val v;
-    lede_set_u32be(key, docid / LEDE_DOCLEN_PAGE);
-    if (lede_store_get(t, LEDE_DB_DOCLENS, key, 4, &v) != LEDE_OK ||
-        v.len != LEDE_DOCLEN_PAGE * 4)
-        return 0;
-    const uint8_t *p = (const uint8_t *)v.data + 4 * (docid % LEDE_DOCLEN_PAGE);
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    lede_cursor *c = NULL;
+    lede_val k, v;
+    lede_stats_rec st;
+    size_t n = (size_t)ix->committed_max + 1;
+    int rc;
+
+    if (ix->nold)
+        return LEDE_OK;
+    if ((rc = load_stats(t, &st)) != LEDE_OK)
+        return rc;
+    ix->old_lens = calloc(n, sizeof *ix->old_lens);
+    ix->old_deleted = st.ndeleted ? calloc(n / 8 + 1, 1) : NULL;
+    if (!ix->old_lens || (st.ndeleted && !ix->old_deleted)) {
+        rc = LEDE_ENOMEM;
+        goto cleanup;
+    }
+    if ((rc = lede_store_cursor_open(&c, t, LEDE_DB_DOCLENS)) != LEDE_OK)
+        goto cleanup;
+    for (rc = lede_store_cursor_first(c, &k, &v); rc == LEDE_OK;
+         rc = lede_store_cursor_next(c, &k, &v)) {
+        if (k.len != 4 || v.len != LEDE_DOCLEN_PAGE * 4)
+            continue; /* such a page reads as lengths 0, as before; --check reports it */
+        size_t first = (size_t)lede_get_u32be(k.data) * LEDE_DOCLEN_PAGE;
+        const uint8_t *p = v.data;
+        for (size_t i = 0; i < LEDE_DOCLEN_PAGE && first + i < n; i++, p += 4)
+            ix->old_lens[first + i] =
+                (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    }
+    lede_store_cursor_close(c);
+    c = NULL;
+    if (rc != LEDE_ITEROVER)
+        goto cleanup;
+    rc = LEDE_OK;
+    if (ix->old_deleted) {
+        if ((rc = lede_store_cursor_open(&c, t, LEDE_DB_DELETED)) != LEDE_OK)
+            goto cleanup;
+        for (rc = lede_store_cursor_first(c, &k, &v); rc == LEDE_OK;
+             rc = lede_store_cursor_next(c, &k, &v)) {
+            uint32_t id = k.len == 4 ? lede_get_u32be(k.data) : UINT32_MAX;
+            if (id < n)
+                ix->old_deleted[id / 8] |= (uint8_t)(1u << (id % 8));
+        }
+        if (rc != LEDE_ITEROVER)
+            goto cleanup;
+        rc = LEDE_OK;
+    }
+    ix->nold = n;
+cleanup:
+    lede_store_cursor_close(c);
+    if (rc != LEDE_OK) {
+        free(ix->old_lens);
+        free(ix->old_deleted);
+        ix->old_lens = NULL;
+        ix->old_deleted = NULL;
+    }
+    return rc;
 }
 
-static int is_deleted_txn(lede_txn *t, uint32_t docid)
+static inline uint32_t old_doclen(const lede_index *ix, uint32_t docid)
 {
-    uint8_t key[4];
-    lede_val v;
-    lede_set_u32be(key, docid);
-    return lede_store_get(t, LEDE_DB_DELETED, key, 4, &v) == LEDE_OK;
+    return docid < ix->nold ? ix->old_lens[docid] : 0;
+}
+
+/* A document id past the committed ones cannot be in an old list: one
+ * that is, in a damaged index, counts as deleted and is dropped. */
+static inline int old_deleted(const lede_index *ix, uint32_t docid)
+{
+    if (docid >= ix->nold)
+        return 1;
+    return ix->old_deleted && (ix->old_deleted[docid / 8] >> (docid % 8) & 1);
 }
 
 /* Growable u32 arrays for one term's postings. */
@@ -1567,6 +1641,8 @@ static int load_chunk_values(lede_index *ix, lede_txn *t, int f, const void *pos
     lede_chunk c = {0};
     uint32_t docids[LEDE_BLOCK], tfs[LEDE_BLOCK], ttfs[LEDE_BLOCK];
     int rc;
+    if ((rc = load_old(ix, t)) != LEDE_OK)
+        return rc;
     if ((rc = lede_chunk_parse(&c, post, post_len, f != LEDE_FIELD_STEM ? posv_in : NULL,
                                pos_len)) != LEDE_OK)
         goto cleanup;
@@ -1591,7 +1667,7 @@ static int load_chunk_values(lede_index *ix, lede_txn *t, int f, const void *pos
         }
         size_t k = 0;
         for (uint32_t i = 0; i < c.blocks[b].n; i++) {
-            if (is_deleted_txn(t, docids[i])) {
+            if (old_deleted(ix, docids[i])) {
                 (*dropped)++;
                 k += tfs[i];
                 continue;
@@ -1603,7 +1679,7 @@ static int load_chunk_values(lede_index *ix, lede_txn *t, int f, const void *pos
             pl->docids[pl->n] = docids[i];
             pl->tfs[pl->n] = tfs[i];
             pl->ttfs[pl->n] = ttfs[i];
-            pl->lens[pl->n] = get_doclen(t, docids[i]);
+            pl->lens[pl->n] = old_doclen(ix, docids[i]);
             pl->n++;
             if (posv) {
                 memcpy(pl->pos + pl->npos, posv + k, tfs[i] * sizeof *posv);
