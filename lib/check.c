@@ -294,7 +294,7 @@ static void check_docs(checker *c, const lede_stats_rec *st)
                 LEDE_OK ||
             iv.len != 4 || lede_get_u32be(iv.data) != d)
             problem(c, "ids", "document %u: id %s does not map back to it", d, rec.id);
-        if (lede_store_get(c->t, LEDE_DB_TEXT, k.data, 4, &tv) != LEDE_OK) {
+        if (lede_store_get(c->t, LEDE_DB_TEXT, k.data, 4, &tv) != LEDE_OK) { /* its first piece */
             problem(c, "text", "document %u (%s) has no stored text", d, rec.id);
         } else {
             /* Snippets decompress it: a frame that does not decode is damage. */
@@ -342,9 +342,25 @@ static void check_docs(checker *c, const lede_stats_rec *st)
     if (lede_store_db_size(c->t, LEDE_DB_IDS, &bytes, &entries) == LEDE_OK && entries != ndocs)
         problem(c, "ids", "%llu ids for %llu documents", (unsigned long long)entries,
                 (unsigned long long)ndocs);
-    if (lede_store_db_size(c->t, LEDE_DB_TEXT, &bytes, &entries) == LEDE_OK && entries != ndocs)
-        problem(c, "text", "%llu stored texts for %llu documents", (unsigned long long)entries,
+    /* Texts are stored in pieces: count the first ones, and pieces of no document. */
+    uint64_t ntexts = 0, stray = 0;
+    lede_cursor *tc = NULL;
+    if (lede_store_cursor_open(&tc, c->t, LEDE_DB_TEXT) == LEDE_OK) {
+        for (rc = lede_store_cursor_first(tc, &k, &v); rc == LEDE_OK;
+             rc = lede_store_cursor_next(tc, &k, &v)) {
+            uint32_t d = k.len >= 4 ? lede_get_u32be(k.data) : 0;
+            if (k.len == 4)
+                ntexts++;
+            else if (k.len != 8 || d > c->max_docid || !c->live[d])
+                stray++;
+        }
+        lede_store_cursor_close(tc);
+    }
+    if (ntexts != ndocs)
+        problem(c, "text", "%llu stored texts for %llu documents", (unsigned long long)ntexts,
                 (unsigned long long)ndocs);
+    if (stray)
+        problem(c, "text", "%llu pieces of text belong to no document", (unsigned long long)stray);
     if (lede_store_db_size(c->t, LEDE_DB_DELETED, &bytes, &entries) == LEDE_OK &&
         entries != st->ndeleted)
         problem(c, "deleted", "%llu deleted ids recorded, %llu stored",

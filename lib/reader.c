@@ -663,23 +663,67 @@ int lede_reader_find(lede_reader *r, const char *id, uint32_t *docid_out)
     return LEDE_OK;
 }
 
+size_t lede_text_key(uint8_t *out, uint32_t docid, uint32_t n)
+{
+    lede_set_u32be(out, docid);
+    if (n == 0)
+        return 4;
+    lede_set_u32be(out + 4, n);
+    return 8;
+}
+
+int lede_text_frame(lede_txn *t, uint32_t docid, lede_buf *scratch, const uint8_t **frame,
+                    size_t *len)
+{
+    uint8_t key[8];
+    lede_val v;
+    *frame = NULL;
+    *len = 0;
+    int rc = lede_store_get(t, LEDE_DB_TEXT, key, lede_text_key(key, docid, 0), &v);
+    if (rc != LEDE_OK)
+        return rc;
+    if (v.len > LEDE_TEXT_PIECE)
+        return LEDE_ECORRUPT;
+    if (v.len < LEDE_TEXT_PIECE) {
+        *frame = v.data;
+        *len = v.len;
+        return LEDE_OK;
+    }
+    lede_buf_reset(scratch);
+    lede_buf_append(scratch, v.data, v.len);
+    for (uint32_t n = 1; v.len == LEDE_TEXT_PIECE; n++) {
+        if (n == UINT32_MAX)
+            return LEDE_ECORRUPT;
+        rc = lede_store_get(t, LEDE_DB_TEXT, key, lede_text_key(key, docid, n), &v);
+        if (rc != LEDE_OK)
+            return rc == LEDE_ENOTFOUND ? LEDE_ECORRUPT : rc;
+        if (v.len > LEDE_TEXT_PIECE)
+            return LEDE_ECORRUPT;
+        lede_buf_append(scratch, v.data, v.len);
+    }
+    if (scratch->rc != LEDE_OK)
+        return scratch->rc;
+    *frame = scratch->data;
+    *len = scratch->len;
+    return LEDE_OK;
+}
+
 int lede_reader_text(lede_reader *r, uint32_t docid, char **text_out, size_t *len_out)
 {
-    uint8_t key[4];
-    lede_val v;
     const void *dd;
+    const uint8_t *frame;
+    size_t flen;
+    lede_buf scratch = LEDE_BUF_INIT;
     *text_out = NULL;
     if (len_out)
         *len_out = 0;
-    lede_set_u32be(key, docid);
-    int rc = lede_store_get(r->t, LEDE_DB_TEXT, key, 4, &v);
-    if (rc != LEDE_OK)
-        return rc;
-    if ((rc = reader_dctx(r)) != LEDE_OK || (rc = lede_reader_ddict(r, LEDE_ZDICT_TEXT, &dd)) != LEDE_OK)
-        return rc;
-    rc = lede_zframe_decode(r->dctx, dd, v.data, v.len, text_out, len_out);
+    int rc = lede_text_frame(r->t, docid, &scratch, &frame, &flen);
+    if (rc == LEDE_OK && (rc = reader_dctx(r)) == LEDE_OK &&
+        (rc = lede_reader_ddict(r, LEDE_ZDICT_TEXT, &dd)) == LEDE_OK)
+        rc = lede_zframe_decode(r->dctx, dd, frame, flen, text_out, len_out);
     if (rc == LEDE_ECORRUPT)
         set_msg(r, "damaged stored text for document %u", docid);
+    lede_buf_free(&scratch);
     return rc;
 }
 

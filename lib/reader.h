@@ -6,6 +6,7 @@
 #ifndef LEDE_READER_H
 #define LEDE_READER_H
 
+#include "buf.h"
 #include "common.h"
 #include "store.h"
 
@@ -117,6 +118,27 @@ size_t lede_id_key(uint8_t *out, const char *id, size_t len);
 
 /** The reader's store transaction, for check.c. */
 lede_txn *lede_reader_txn(lede_reader *r);
+/*
+ * "text" (format 3): a frame is stored in pieces of LEDE_TEXT_PIECE bytes,
+ * the last one shorter (possibly empty): the first under the doc id (BE32),
+ * piece n >= 1 under the doc id and n (BE32 + BE32).  Values this small
+ * stay on LMDB's leaf pages, four to a page; longer ones would take whole
+ * overflow pages, half a page lost per value on average (on Gutenberg,
+ * whose bodies compress to 6.7 KB on average, the text took 62.3 MB of
+ * pages for 49.2 MB of frames; in pieces of 2016 bytes, two to a page,
+ * 56.9 MB; of 1000 bytes 53.9 MB; of 492 bytes 53.1 MB).
+ */
+#define LEDE_TEXT_PIECE 1000
+/** Key of piece n of docid's text; out needs 8 bytes. */
+size_t lede_text_key(uint8_t *out, uint32_t docid, uint32_t n);
+/**
+ * docid's text frame: *frame borrowed from the map when it is one piece,
+ * else assembled in scratch.  LEDE_ENOTFOUND when there is none,
+ * LEDE_ECORRUPT when a piece is missing.
+ */
+int lede_text_frame(lede_txn *t, uint32_t docid, lede_buf *scratch, const uint8_t **frame,
+                    size_t *len);
+
 /** The path stored in "paths" under ref, NULL when there is none. */
 const char *lede_reader_path(lede_reader *r, uint32_t ref);
 /** The reader's dictionary k (LEDE_ZDICT_*) as a ZSTD_DDict, loaded on first

@@ -2293,6 +2293,37 @@ cleanup:
     return rc;
 }
 
+/* Store a text frame in pieces ("text" in reader.h), appending: doc ids grow. */
+static int put_text(lede_txn *t, uint32_t docid, const lede_buf *frame)
+{
+    uint8_t key[8];
+    size_t off = 0;
+    if (frame->rc != LEDE_OK)
+        return frame->rc;
+    for (uint32_t n = 0;; n++) {
+        size_t len = LEDE_MIN(frame->len - off, (size_t)LEDE_TEXT_PIECE);
+        int rc = lede_store_append(t, LEDE_DB_TEXT, key, lede_text_key(key, docid, n),
+                                   len ? (const void *)(frame->data + off) : "", len);
+        if (rc != LEDE_OK)
+            return rc;
+        off += len;
+        if (len < LEDE_TEXT_PIECE)
+            return LEDE_OK; /* the short piece ends the frame */
+    }
+}
+
+static int del_text(lede_txn *t, uint32_t docid)
+{
+    uint8_t key[8];
+    for (uint32_t n = 0;; n++) {
+        int rc = lede_store_del(t, LEDE_DB_TEXT, key, lede_text_key(key, docid, n));
+        if (rc == LEDE_ENOTFOUND)
+            return LEDE_OK;
+        if (rc != LEDE_OK)
+            return rc;
+    }
+}
+
 /* Remove document docid: its records, and its share of every statistic. */
 static int delete_doc(lede_index *ix, lede_txn *t, uint32_t docid, lede_stats_rec *st)
 {
@@ -2325,9 +2356,11 @@ static int delete_doc(lede_index *ix, lede_txn *t, uint32_t docid, lede_stats_re
     }
     const char *title = cold.title;
     size_t title_bytes = cold.title_bytes;
-    rc = lede_store_get(t, LEDE_DB_TEXT, key, 4, &v);
+    const uint8_t *frame;
+    size_t flen;
+    rc = lede_text_frame(t, docid, &val, &frame, &flen);
     if (rc == LEDE_OK)
-        rc = lede_zframe_decode(mw->dctx, ix->ddict[LEDE_ZDICT_TEXT], v.data, v.len, &body, &body_len);
+        rc = lede_zframe_decode(mw->dctx, ix->ddict[LEDE_ZDICT_TEXT], frame, flen, &body, &body_len);
     if (rc != LEDE_OK) {
         set_msg(ix, "cannot delete document %u: its stored text is unreadable", docid);
         goto cleanup;
@@ -2382,7 +2415,7 @@ static int delete_doc(lede_index *ix, lede_txn *t, uint32_t docid, lede_stats_re
     if (rc != LEDE_OK)
         goto cleanup;
     if ((rc = lede_store_del(t, LEDE_DB_DOCS, key, 4)) != LEDE_OK ||
-        ((rc = lede_store_del(t, LEDE_DB_TEXT, key, 4)) != LEDE_OK && rc != LEDE_ENOTFOUND) ||
+        (rc = del_text(t, docid)) != LEDE_OK ||
         (rc = lede_store_put(t, LEDE_DB_DELETED, key, 4, "", 0)) != LEDE_OK ||
         (rc = set_doclens(t, docid, 1, NULL)) != LEDE_OK)
         goto cleanup;
@@ -2619,7 +2652,7 @@ static int write_batch(lede_index *ix, lede_txn *t)
         lede_buf_append(&rec, d->ents.data, d->ents.len);
         /* Doc ids only grow: documents and texts always append. */
         if ((rc = put_buf_at(t, LEDE_DB_DOCS, dk, 4, &rec, 1)) != LEDE_OK ||
-            (rc = put_buf_at(t, LEDE_DB_TEXT, dk, 4, &d->ztext, 1)) != LEDE_OK)
+            (rc = put_text(t, d->docid, &d->ztext)) != LEDE_OK)
             goto cleanup;
         st.ndocs++;
         st.total_len += d->len;

@@ -231,3 +231,11 @@ Test(check, a_missing_shared_path_is_reported)
     cr_expect_eq(lede_reader_doc_brief(r, 3, &info), LEDE_ECORRUPT);
     lede_reader_close(r);
 }
+
+Test(check, a_piece_of_text_of_no_document_is_reported)
+{
+    uint8_t key[8];
+    edit(LEDE_DB_TEXT, key, lede_text_key(key, 9999, 1), "junk", 4, 0);
+    found f = run_check(LEDE_ECORRUPT);
+    cr_expect(strstr(f.text, "text: 1 pieces of text belong to no document"), "%s", f.text);
+}

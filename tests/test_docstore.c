@@ -229,3 +229,66 @@ Test(docstore, the_document_strings_stay_valid_until_the_reader_closes)
         cr_expect_str_eq(info[d - 1].title, fx_docs[d - 1].title);
     lede_reader_close(r);
 }
+
+Test(docstore, a_long_text_is_stored_in_pieces_and_deleted_whole)
+{
+    /* Words that compress poorly, so the frame takes many pieces. */
+    size_t n = 40000;
+    char *body = malloc(n + 1);
+    uint32_t x = 12345;
+    for (size_t i = 0; i < n; i++) {
+        x = x * 1103515245u + 12345u;
+        body[i] = (i % 7 == 6) ? ' ' : (char)('a' + (x >> 16) % 26);
+    }
+    body[n] = 0;
+    lede_index *ix = NULL;
+    cr_assert_eq(lede_index_open(&ix, dir, NULL, NULL), LEDE_OK);
+    for (int k = 0; k < 2; k++) {
+        lede_doc d = LEDE_DOC_INIT;
+        d.id = k ? "short" : "long";
+        d.title = "A long one";
+        d.title_len = strlen(d.title);
+        d.body = k ? "tiny" : body;
+        d.body_len = k ? 4 : n;
+        cr_assert_eq(lede_index_add(ix, &d), LEDE_OK);
+    }
+    cr_assert_eq(lede_index_commit(ix), LEDE_OK);
+    lede_index_close(ix);
+
+    lede_store *s = NULL;
+    lede_txn *t = NULL;
+    uint64_t bytes, pieces;
+    cr_assert_eq(lede_store_open(&s, dir, 0, NULL), LEDE_OK);
+    cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
+    cr_assert_eq(lede_store_db_size(t, LEDE_DB_TEXT, &bytes, &pieces), LEDE_OK);
+    cr_expect_gt(pieces, 20, "a 40 KB body in pieces of %d bytes", LEDE_TEXT_PIECE);
+    lede_store_abort(t);
+    lede_store_close(s);
+    lede_reader *r = fx_reader(dir);
+    char *text = NULL;
+    size_t len = 0;
+    cr_assert_eq(lede_reader_text(r, 1, &text, &len), LEDE_OK);
+    cr_expect_eq(len, n);
+    cr_expect(memcmp(text, body, n) == 0);
+    free(text);
+    lede_reader_close(r);
+    fx_check(dir);
+
+    /* Replaced: every piece of the old text goes. */
+    cr_assert_eq(lede_index_open(&ix, dir, NULL, NULL), LEDE_OK);
+    lede_doc d = LEDE_DOC_INIT;
+    d.id = "long";
+    d.body = "now short";
+    d.body_len = strlen(d.body);
+    cr_assert_eq(lede_index_add(ix, &d), LEDE_OK);
+    cr_assert_eq(lede_index_commit(ix), LEDE_OK);
+    lede_index_close(ix);
+    cr_assert_eq(lede_store_open(&s, dir, 0, NULL), LEDE_OK);
+    cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
+    cr_assert_eq(lede_store_db_size(t, LEDE_DB_TEXT, &bytes, &pieces), LEDE_OK);
+    cr_expect_eq(pieces, 2, "one piece for each short text");
+    lede_store_abort(t);
+    lede_store_close(s);
+    fx_check(dir);
+    free(body);
+}
