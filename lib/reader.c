@@ -542,6 +542,11 @@ int lede_reader_ddict(lede_reader *r, int k, const void **out)
 static int get_cold(lede_reader *r, uint32_t docid, const lede_docrec *rec, lede_doccold *out)
 {
     size_t j = 0;
+    if (docid == 0) {
+        /* Doc ids start at 1 (0 marks an empty slot of the cache). */
+        set_msg(r, "damaged record for document 0");
+        return LEDE_ECORRUPT;
+    }
     if (r->capcold) {
         j = (docid * 2654435761u) & (r->capcold - 1);
         while (r->cold[j].docid && r->cold[j].docid != docid)
