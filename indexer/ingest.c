@@ -282,8 +282,8 @@ static int write_doc(run *r, const char *id, const lede_extracted *x, const char
     return LEDE_OK;
 }
 
-/* Is this JSON line, from this file, indexed already with the same bytes? */
-static known_doc *known_line(run *r, uint64_t hash, const char *path)
+/* The first entry of by_hash (sorted by hash) not below hash. */
+static size_t hash_lower_bound(const run *r, uint64_t hash)
 {
     size_t lo = 0, hi = r->nby_hash;
     while (lo < hi) {
@@ -293,8 +293,15 @@ static known_doc *known_line(run *r, uint64_t hash, const char *path)
         else
             hi = mid;
     }
-    for (; lo < r->nby_hash && r->by_hash[lo].hash == hash; lo++) {
-        known_doc *k = &r->known.docs[r->by_hash[lo].doc];
+    return lo;
+}
+
+/* Is this JSON line, from this file, indexed already with the same bytes? */
+static known_doc *known_line(run *r, uint64_t hash, const char *path)
+{
+    for (size_t i = hash_lower_bound(r, hash); i < r->nby_hash && r->by_hash[i].hash == hash;
+         i++) {
+        known_doc *k = &r->known.docs[r->by_hash[i].doc];
         if (k->path && path && strcmp(k->path, path) == 0 && !k->seen)
             return k;
     }
@@ -351,14 +358,7 @@ typedef struct jl_reader {
 
 static bool hash_known(const run *r, uint64_t hash)
 {
-    size_t lo = 0, hi = r->nby_hash;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r->by_hash[mid].hash < hash)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = hash_lower_bound(r, hash);
     return lo < r->nby_hash && r->by_hash[lo].hash == hash;
 }
 
