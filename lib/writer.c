@@ -1643,14 +1643,13 @@ static int sort_terms(fieldbuf *b, gterm **order)
 /* Decode a chunk (post, and pos for word and name) into pl, dropping deleted
  * documents.  The values may point into the map: they are copied here,
  * before the caller writes anything. */
-static int load_chunk_values(lede_index *ix, lede_txn *t, int f, const void *post, size_t post_len,
-                             const void *posv_in, size_t pos_len, plist *pl, uint64_t *dropped)
+static int load_chunk_values(const lede_index *ix, int f, const void *post, size_t post_len,
+                             const void *posv_in, size_t pos_len, plist *pl, uint64_t *dropped,
+                             lede_buf *scratch)
 {
     lede_chunk c = {0};
     uint32_t docids[LEDE_BLOCK], tfs[LEDE_BLOCK], ttfs[LEDE_BLOCK];
     int rc;
-    if ((rc = load_old(ix, t)) != LEDE_OK)
-        return rc;
     if ((rc = lede_chunk_parse(&c, post, post_len, f != LEDE_FIELD_STEM ? posv_in : NULL,
                                pos_len)) != LEDE_OK)
         goto cleanup;
@@ -1667,7 +1666,7 @@ static int load_chunk_values(lede_index *ix, lede_txn *t, int f, const void *pos
                 goto cleanup;
             }
             posv = malloc((npos + 1) * sizeof *posv);
-            if (!posv || (rc = lede_block_decode_positions(&c, b, tfs, posv, &ix->scratch)) != LEDE_OK) {
+            if (!posv || (rc = lede_block_decode_positions(&c, b, tfs, posv, scratch)) != LEDE_OK) {
                 free(posv);
                 rc = posv ? rc : LEDE_ENOMEM;
                 goto cleanup;
@@ -1702,19 +1701,6 @@ cleanup:
     return rc;
 }
 
-/* Read the (small) last chunk of a term back, dropping deleted documents. */
-static int load_last_chunk(lede_index *ix, lede_txn *t, int f, const uint8_t *key, size_t klen,
-                           plist *pl, uint64_t *dropped)
-{
-    lede_val pv, qv = {NULL, 0};
-    int rc = lede_store_get(t, LEDE_DB_POST(f), key, klen, &pv);
-    if (rc == LEDE_OK && f != LEDE_FIELD_STEM)
-        rc = lede_store_get(t, LEDE_DB_POS(f), key, klen, &qv);
-    if (rc != LEDE_OK)
-        return rc == LEDE_ENOTFOUND ? LEDE_ECORRUPT : rc;
-    return load_chunk_values(ix, t, f, pv.data, pv.len, qv.data, qv.len, pl, dropped);
-}
-
 /* ------------------------------------------------------------------ */
 /* New terms, encoded on the analysis threads                           */
 /* ------------------------------------------------------------------ */
@@ -1737,6 +1723,7 @@ static int load_last_chunk(lede_index *ix, lede_txn *t, int f, const uint8_t *ke
 typedef struct encoder {
     plist pl;
     lede_buf post, pos, val;
+    lede_buf scratch; /* lede_block_decode_positions' */
 } encoder;
 
 static void encoder_free(encoder *en)
@@ -1747,11 +1734,13 @@ static void encoder_free(encoder *en)
     lede_buf_free(&en->post);
     lede_buf_free(&en->pos);
     lede_buf_free(&en->val);
+    lede_buf_free(&en->scratch);
     free(en);
 }
 
 typedef struct ewin {
     size_t from, to;   /* in the sorted order of the field's terms */
+    lede_buf in;       /* old terms: what read_window copied out of the index */
     lede_buf out;
     int rc;
     int done;          /* under plock when threads encode */
@@ -1759,6 +1748,7 @@ typedef struct ewin {
 
 typedef struct ejob {
     int f;
+    int old;           /* the terms may be in the index already (see flush_field) */
     gterm **order;
     const bposting *bpost;
     const uint32_t *bpos;
@@ -1773,11 +1763,10 @@ static inline void out_u32(lede_buf *b, uint32_t v)
     lede_buf_append(b, t, 4);
 }
 
-/* Gather term e's postings of the batch into pl (emptied first). */
-static int gather_postings(const lede_index *ix, const ejob *j, const gterm *e, plist *pl)
+/* Append term e's postings of the batch to pl. */
+static int append_postings(const lede_index *ix, const ejob *j, const gterm *e, plist *pl)
 {
     int f = j->f;
-    pl->n = pl->npos = 0;
     if (plist_room(pl, e->df, f != LEDE_FIELD_STEM ? (size_t)e->cf : 0) != LEDE_OK)
         return LEDE_ENOMEM;
     for (uint32_t k = e->start; k < e->start + e->df; k++) {
@@ -1809,7 +1798,8 @@ static int encode_new_term(const lede_index *ix, const ejob *j, const gterm *e, 
     plist *pl = &en->pl;
     lede_terminfo_rec ti = {0};
     ti.min_len = UINT32_MAX;
-    if ((rc = gather_postings(ix, j, e, pl)) != LEDE_OK)
+    pl->n = pl->npos = 0;
+    if ((rc = append_postings(ix, j, e, pl)) != LEDE_OK)
         return rc;
     for (size_t k = 0; k < pl->n; k++) {
         ti.max_tf = LEDE_MAX(ti.max_tf, pl->tfs[k]);
@@ -1877,6 +1867,245 @@ static int encode_new_term(const lede_index *ix, const ejob *j, const gterm *e, 
     return LEDE_OK;
 }
 
+static uint32_t in_u32(const uint8_t **p)
+{
+    const uint8_t *q = *p;
+    *p += 4;
+    return (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+}
+
+/*
+ * Terms that may be in the index already (before the last one stored) go
+ * through windows too, in three steps: the main thread copies each one's
+ * record and, when it will be rewritten, its small last chunk out of the
+ * index (read_window: LMDB stays on the main thread); a thread merges them
+ * with the batch's postings and encodes the result (encode_old_term); the
+ * main thread writes it (write_old_window).  What is written, and in which
+ * order, is what the one loop over the terms wrote before.
+ *
+ * A window's input, per term: u32 record bytes (UINT32_MAX: not in the
+ * index), u32 and u32 bytes of the last chunk's postings and positions (0
+ * when it is not rewritten), then those bytes.  Its output, per term: u32
+ * 1 when the old last chunk goes, u32 that chunk's key, u32 the old df,
+ * u32 nchunks, the chunks as for a new term, u32 record bytes, the record.
+ */
+static int read_window(lede_index *ix, lede_txn *t, const ejob *j, ewin *win)
+{
+    const fieldbuf *b = &ix->fb[j->f];
+    int f = j->f, rc;
+    uint8_t key[LEDE_KEY_TERM_MAX + 8];
+    for (size_t k = win->from; k < win->to; k++) {
+        const gterm *e = j->order[k];
+        const char *term = (const char *)b->strs.data + e->off;
+        lede_val v, pv = {NULL, 0}, qv = {NULL, 0};
+        lede_terminfo_rec ti;
+        if (e->len > LEDE_KEY_TERM_MAX)
+            continue;
+        rc = lede_store_get(t, LEDE_DB_TERMS(f), term, e->len, &v);
+        if (rc == LEDE_ENOTFOUND) {
+            out_u32(&win->in, UINT32_MAX);
+            out_u32(&win->in, 0);
+            out_u32(&win->in, 0);
+            continue;
+        }
+        if (rc != LEDE_OK || (rc = lede_terminfo_decode(&ti, f, v.data, v.len)) != LEDE_OK)
+            return rc;
+        if (ti.nchunks > 0 && ti.last_chunk_n < LEDE_BLOCK) {
+            size_t kl = lede_chunk_key(key, term, e->len, ti.last_chunk);
+            rc = lede_store_get(t, LEDE_DB_POST(f), key, kl, &pv);
+            if (rc == LEDE_OK && f != LEDE_FIELD_STEM)
+                rc = lede_store_get(t, LEDE_DB_POS(f), key, kl, &qv);
+            if (rc != LEDE_OK)
+                return rc == LEDE_ENOTFOUND ? LEDE_ECORRUPT : rc;
+        }
+        out_u32(&win->in, (uint32_t)v.len);
+        out_u32(&win->in, (uint32_t)pv.len);
+        out_u32(&win->in, (uint32_t)qv.len);
+        lede_buf_append(&win->in, v.data, v.len);
+        if (pv.len)
+            lede_buf_append(&win->in, pv.data, pv.len);
+        if (qv.len)
+            lede_buf_append(&win->in, qv.data, qv.len);
+    }
+    return win->in.rc;
+}
+
+/* Encode old term e (see above) from its input at *in onto out. */
+static int encode_old_term(const lede_index *ix, const ejob *j, const gterm *e, encoder *en,
+                           const uint8_t **in, const uint8_t *in_end, lede_buf *out)
+{
+    int f = j->f, rc;
+    plist *pl = &en->pl;
+    lede_terminfo_rec ti = {0};
+    uint64_t dropped = 0;
+    uint32_t chunk_key = 0;
+
+    if (in_end - *in < 12)
+        return LEDE_ECORRUPT;
+    uint32_t rl = in_u32(in), cl = in_u32(in), ql = in_u32(in);
+    size_t rbytes = rl == UINT32_MAX ? 0 : rl;
+    if ((size_t)(in_end - *in) < rbytes + (size_t)cl + ql)
+        return LEDE_ECORRUPT;
+    const uint8_t *rec = *in, *cp = rec + rbytes, *qp = cp + cl;
+    *in = qp + ql;
+    if (rl == UINT32_MAX)
+        ti.min_len = UINT32_MAX;
+    else if ((rc = lede_terminfo_decode(&ti, f, rec, rl)) != LEDE_OK)
+        return rc;
+    uint32_t old_df = ti.df;
+
+    pl->n = pl->npos = 0;
+    if (ti.nchunks == 0 && ti.inl_post_len > 0) {
+        /* An inline list is rewritten with the new postings, like a small last chunk. */
+        if ((rc = load_chunk_values(ix, f, ti.inl_post, ti.inl_post_len, ti.inl_pos,
+                                    ti.inl_pos_len, pl, &dropped, &en->scratch)) != LEDE_OK)
+            return rc;
+        ti.npostings -= dropped;
+    } else if (ti.nchunks > 0 && ti.last_chunk_n < LEDE_BLOCK) {
+        /* Rewrite the term's small last chunk with the new postings, so
+         * lists grown by small batches still have full blocks. */
+        if ((rc = load_chunk_values(ix, f, cp, cl, f != LEDE_FIELD_STEM ? qp : NULL, ql, pl,
+                                    &dropped, &en->scratch)) != LEDE_OK)
+            return rc;
+        chunk_key = ti.last_chunk;
+        ti.nchunks--;
+        ti.npostings -= dropped;
+    }
+    ti.inl_post = ti.inl_pos = NULL;
+    ti.inl_post_len = ti.inl_pos_len = 0;
+    if ((rc = append_postings(ix, j, e, pl)) != LEDE_OK)
+        return rc;
+    for (size_t k = 0; k < pl->n; k++) {
+        ti.max_tf = LEDE_MAX(ti.max_tf, pl->tfs[k]);
+        ti.max_title_tf = LEDE_MAX(ti.max_title_tf, pl->ttfs[k]);
+        ti.min_len = LEDE_MIN(ti.min_len, pl->lens[k]);
+    }
+
+    /* A short list of a term with no other chunk stays in the term record:
+     * one key instead of three, and no chunk headers. */
+    int in_record = 0;
+    lede_buf_reset(&en->post);
+    lede_buf_reset(&en->pos);
+    if (ti.nchunks == 0 && pl->n <= LEDE_INLINE_MAX_POSTINGS) {
+        lede_posting_arrays a = {pl->docids, pl->tfs, pl->ttfs, pl->lens,
+                                 f != LEDE_FIELD_STEM ? pl->pos : NULL, pl->n};
+        if (pl->n > 0 && (rc = lede_chunk_encode(&en->post, &en->pos, &a)) != LEDE_OK)
+            return rc;
+        in_record = en->post.len + en->pos.len <= LEDE_INLINE_MAX_BYTES;
+    }
+    if (in_record) {
+        ti.inl_post = en->post.data;
+        ti.inl_post_len = en->post.len;
+        ti.inl_pos = en->pos.data;
+        ti.inl_pos_len = en->pos.len;
+        ti.last_chunk = ti.last_chunk_n = 0;
+    }
+    size_t head = out->len;
+    out_u32(out, 0);
+    out_u32(out, chunk_key);
+    out_u32(out, old_df);
+    out_u32(out, 0);
+    uint32_t nchunks = 0;
+    /* Otherwise chunks of up to CHUNK_BLOCKS blocks. */
+    size_t done = 0, posdone = 0;
+    while (!in_record && done < pl->n) {
+        size_t n = LEDE_MIN(pl->n - done, (size_t)CHUNK_BLOCKS * LEDE_BLOCK);
+        size_t npos = 0;
+        if (f != LEDE_FIELD_STEM)
+            for (size_t k = 0; k < n; k++)
+                npos += pl->tfs[done + k];
+        lede_posting_arrays a = {pl->docids + done, pl->tfs + done, pl->ttfs + done,
+                                 pl->lens + done, f != LEDE_FIELD_STEM ? pl->pos + posdone : NULL,
+                                 n};
+        lede_buf_reset(&en->post);
+        lede_buf_reset(&en->pos);
+        if ((rc = lede_chunk_encode(&en->post, &en->pos, &a)) != LEDE_OK)
+            return rc;
+        uint32_t k0 = done == 0 && chunk_key ? chunk_key : pl->docids[done];
+        out_u32(out, k0);
+        out_u32(out, (uint32_t)en->post.len);
+        out_u32(out, f != LEDE_FIELD_STEM ? (uint32_t)en->pos.len : 0);
+        lede_buf_append(out, en->post.data, en->post.len);
+        if (f != LEDE_FIELD_STEM)
+            lede_buf_append(out, en->pos.data, en->pos.len);
+        ti.last_chunk = k0;
+        ti.last_chunk_n = (uint32_t)n;
+        ti.nchunks++;
+        nchunks++;
+        done += n;
+        posdone += npos;
+    }
+    /* The old last chunk moved into the record, or lost every posting. */
+    uint32_t del = chunk_key && (in_record || pl->n == 0);
+    ti.df += e->df;
+    ti.cf += e->cf;
+    ti.npostings += e->df;
+    lede_buf_reset(&en->val);
+    lede_terminfo_encode(&en->val, &ti);
+    out_u32(out, (uint32_t)en->val.len);
+    lede_buf_append(out, en->val.data, en->val.len);
+    if (out->rc != LEDE_OK || en->val.rc != LEDE_OK)
+        return LEDE_ENOMEM;
+    for (int k = 0; k < 4; k++) {
+        out->data[head + k] = (uint8_t)(del >> (8 * k));
+        out->data[head + 12 + k] = (uint8_t)(nchunks >> (8 * k));
+    }
+    return LEDE_OK;
+}
+
+/* Write window win's old terms (encoded) in order. */
+static int write_old_window(lede_index *ix, lede_txn *t, const ejob *j, const ewin *win,
+                            lede_stats_rec *st)
+{
+    const fieldbuf *b = &ix->fb[j->f];
+    int f = j->f, rc;
+    uint8_t key[LEDE_KEY_TERM_MAX + 8];
+    const uint8_t *p = win->out.data, *end = p + win->out.len;
+    for (size_t k = win->from; k < win->to; k++) {
+        const gterm *e = j->order[k];
+        const char *term = (const char *)b->strs.data + e->off;
+        if (e->len > LEDE_KEY_TERM_MAX)
+            continue;
+        if (end - p < 16)
+            return LEDE_ECORRUPT;
+        uint32_t del = in_u32(&p), chunk_key = in_u32(&p), old_df = in_u32(&p),
+                 nchunks = in_u32(&p);
+        for (uint32_t c = 0; c < nchunks; c++) {
+            if (end - p < 12)
+                return LEDE_ECORRUPT;
+            uint32_t k0 = in_u32(&p), pl = in_u32(&p), ql = in_u32(&p);
+            if ((size_t)(end - p) < (size_t)pl + ql)
+                return LEDE_ECORRUPT;
+            size_t kl = lede_chunk_key(key, term, e->len, k0);
+            if ((rc = lede_store_put(t, LEDE_DB_POST(f), key, kl, pl ? (const void *)p : "", pl)) != LEDE_OK)
+                return rc;
+            p += pl;
+            if (f != LEDE_FIELD_STEM &&
+                (rc = lede_store_put(t, LEDE_DB_POS(f), key, kl, ql ? (const void *)p : "", ql)) != LEDE_OK)
+                return rc;
+            p += ql;
+        }
+        if (del) {
+            size_t kl = lede_chunk_key(key, term, e->len, chunk_key);
+            if ((rc = lede_store_del(t, LEDE_DB_POST(f), key, kl)) != LEDE_OK ||
+                (f != LEDE_FIELD_STEM && (rc = lede_store_del(t, LEDE_DB_POS(f), key, kl)) != LEDE_OK))
+                return rc;
+        }
+        if (end - p < 4)
+            return LEDE_ECORRUPT;
+        uint32_t vl = in_u32(&p);
+        if ((size_t)(end - p) < vl)
+            return LEDE_ECORRUPT;
+        if ((rc = lede_store_put(t, LEDE_DB_TERMS(f), term, e->len, p, vl)) != LEDE_OK)
+            return rc;
+        p += vl;
+        if (old_df == 0)
+            st->nterms[f]++;
+        st->npostings[f] += e->df;
+    }
+    return LEDE_OK;
+}
+
 /* Encode window i of the job in flight, with w's scratch. */
 static void encode_window(lede_index *ix, worker *w, size_t i)
 {
@@ -1887,11 +2116,13 @@ static void encode_window(lede_index *ix, worker *w, size_t i)
         win->rc = LEDE_ENOMEM;
         return;
     }
+    const uint8_t *in = win->in.data, *in_end = in + win->in.len;
     for (size_t k = win->from; k < win->to && win->rc == LEDE_OK; k++) {
         const gterm *e = j->order[k];
         if (e->len > LEDE_KEY_TERM_MAX)
             continue;
-        win->rc = encode_new_term(ix, j, e, w->enc, &win->out);
+        win->rc = j->old ? encode_old_term(ix, j, e, w->enc, &in, in_end, &win->out)
+                         : encode_new_term(ix, j, e, w->enc, &win->out);
     }
 }
 
@@ -1899,13 +2130,6 @@ static void encode_window(lede_index *ix, worker *w, size_t i)
 static void window_done(lede_index *ix, size_t i)
 {
     ix->ej->wins[i].done = 1;
-}
-
-static uint32_t in_u32(const uint8_t **p)
-{
-    const uint8_t *q = *p;
-    *p += 4;
-    return (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
 }
 
 /* Write window win's terms (encoded) in order. */
@@ -1953,11 +2177,60 @@ static int write_window(lede_index *ix, lede_txn *t, const ejob *j, const ewin *
     return LEDE_OK;
 }
 
-/* Encode and write the new terms order[from, n) of field j->f. */
-static int flush_new_terms(lede_index *ix, lede_txn *t, ejob *j, size_t from, size_t n,
-                           lede_stats_rec *st)
+/* Bytes of files mapped by this process that are resident (below). */
+static size_t mapped_file_bytes(const lede_index *ix);
+
+/*
+ * The map pages the old terms' lookups read count in the RSS: drop them
+ * once they pass a sixteenth of the budget, unless the whole committed
+ * index is smaller than that (a first batch reads none: its pages are
+ * LMDB's own buffers).  Each drop costs a madvise and a TLB flush on every
+ * core running a thread of ours; dropping every 1024 terms was 8% of the
+ * main thread on Gutenberg.
+ */
+typedef struct releaser {
+    int on;
+    size_t base;
+} releaser;
+
+static void releaser_start(lede_index *ix, releaser *rl)
+{
+    rl->on = lede_store_used(ix->s) > ix->budget / 16;
+    rl->base = 0;
+    if (rl->on) {
+        lede_store_release_pages(ix->s);
+        rl->base = mapped_file_bytes(ix);
+    }
+}
+
+static void releaser_check(lede_index *ix, releaser *rl)
+{
+    if (!rl->on)
+        return;
+    size_t m = mapped_file_bytes(ix);
+    /* Without /proc, at every window. */
+    if (!m || m > rl->base + ix->budget / 16) {
+        lede_store_release_pages(ix->s); /* ispeed: RSS of the map pages read */
+        rl->base = mapped_file_bytes(ix);
+    }
+}
+
+/* Read window w of an old job (main thread), releasing map pages as needed. */
+static int read_ahead(lede_index *ix, lede_txn *t, ejob *j, size_t w, releaser *rl)
+{
+    if (!j->old || w >= j->nwins)
+        return LEDE_OK;
+    releaser_check(ix, rl);
+    return read_window(ix, t, j, &j->wins[w]);
+}
+
+/* Encode and write the terms order[from, n) of field j->f: new ones
+ * (appended), or, when j->old, ones that may be in the index already. */
+static int flush_terms(lede_index *ix, lede_txn *t, ejob *j, size_t from, size_t n,
+                       lede_stats_rec *st)
 {
     int rc = LEDE_OK;
+    releaser rl = {0, 0};
     /* Windows of about the same work. */
     size_t nw = 0, cap = 0;
     for (size_t i = from; i < n;) {
@@ -1972,7 +2245,7 @@ static int flush_new_terms(lede_index *ix, lede_txn *t, ejob *j, size_t from, si
             j->wins = nwins;
             cap = nc;
         }
-        j->wins[nw++] = (ewin){i, k, LEDE_BUF_INIT, LEDE_OK, 0};
+        j->wins[nw++] = (ewin){i, k, LEDE_BUF_INIT, LEDE_BUF_INIT, LEDE_OK, 0};
         i = k;
     }
     j->nwins = nw;
@@ -1980,7 +2253,15 @@ static int flush_new_terms(lede_index *ix, lede_txn *t, ejob *j, size_t from, si
     /* Windows encoded ahead of the one written: enough to keep every
      * thread busy, few enough that their bytes stay small beside the batch. */
     size_t ahead = threads ? (size_t)ix->nthreads_started * 3 : 0;
-    if (threads) {
+    if (j->old) {
+        /* Rewriting old lists reads the committed lengths and deletions. */
+        if ((rc = load_old(ix, t)) != LEDE_OK)
+            return rc;
+        releaser_start(ix, &rl);
+    }
+    for (size_t w = 0; w < LEDE_MIN(nw, ahead) && rc == LEDE_OK; w++)
+        rc = read_ahead(ix, t, j, w, &rl);
+    if (threads && rc == LEDE_OK) {
         pthread_mutex_lock(&ix->plock);
         ix->ej = j;
         ix->pencode = 1;
@@ -1991,6 +2272,7 @@ static int flush_new_terms(lede_index *ix, lede_txn *t, ejob *j, size_t from, si
     } else {
         ix->ej = j;
     }
+    int dispatched = threads && rc == LEDE_OK;
     size_t w = 0;
     for (; w < nw && rc == LEDE_OK; w++) {
         ewin *win = &j->wins[w];
@@ -2001,20 +2283,26 @@ static int flush_new_terms(lede_index *ix, lede_txn *t, ejob *j, size_t from, si
                 pthread_cond_wait(&ix->pdone, &ix->plock);
             pthread_mutex_unlock(&ix->plock);
         } else {
+            if ((rc = read_ahead(ix, t, j, w, &rl)) != LEDE_OK)
+                break;
             encode_window(ix, &ix->workers[ix->nthreads], w);
         }
         rc = win->rc;
         if (rc == LEDE_OK)
-            rc = write_window(ix, t, j, win, st);
+            rc = j->old ? write_old_window(ix, t, j, win, st) : write_window(ix, t, j, win, st);
+        lede_buf_free(&win->in);
         lede_buf_free(&win->out);
         if (threads && rc == LEDE_OK && w + ahead < nw) {
+            rc = read_ahead(ix, t, j, w + ahead, &rl);
+            if (rc != LEDE_OK)
+                break;
             pthread_mutex_lock(&ix->plock);
             ix->pn++;
             pthread_cond_signal(&ix->pwork);
             pthread_mutex_unlock(&ix->plock);
         }
     }
-    if (threads) {
+    if (dispatched) {
         /* Let the windows dispatched finish before their scratch goes. */
         pool_wait(ix);
         pthread_mutex_lock(&ix->plock);
@@ -2022,9 +2310,13 @@ static int flush_new_terms(lede_index *ix, lede_txn *t, ejob *j, size_t from, si
         ix->ej = NULL;
         ix->pn = ix->pnext = ix->pfinished = 0;
         pthread_mutex_unlock(&ix->plock);
+    } else {
+        ix->ej = NULL;
     }
-    for (size_t i = 0; i < nw; i++)
+    for (size_t i = 0; i < nw; i++) {
+        lede_buf_free(&j->wins[i].in);
         lede_buf_free(&j->wins[i].out);
+    }
     return rc;
 }
 
@@ -2050,9 +2342,6 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
     fieldbuf *b = &ix->fb[f];
     gterm **order = NULL;
     bigbuf sortedm = {0}, posoffm = {0}, orderm = {0};
-    plist pl = {0};
-    lede_buf post = LEDE_BUF_INIT, pos = LEDE_BUF_INIT, val = LEDE_BUF_INIT;
-    uint8_t key[LEDE_KEY_TERM_MAX + 8];
     int rc = LEDE_OK;
 
     if (b->n == 0)
@@ -2125,179 +2414,23 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
             split--;
         }
     }
-    /* The map pages the lookups below read count in the RSS: drop them
-     * once they pass a sixteenth of the budget, unless the whole committed
-     * index is smaller than that (a first batch reads none: its pages are
-     * LMDB's own buffers).  Each drop costs a madvise and a TLB flush on
-     * every core running a thread of ours; dropping every 1024 terms was
-     * 8% of the main thread on Gutenberg. */
-    int release = lede_store_used(ix->s) > ix->budget / 16;
-    size_t mapped_base = 0;
-    if (release) {
-        lede_store_release_pages(ix->s);
-        mapped_base = mapped_file_bytes(ix);
-    }
-    for (size_t i = 0; i < split; i++) {
-        if (release && (i & 255) == 255) {
-            size_t m = mapped_file_bytes(ix);
-            /* Without /proc, every 1024 terms as before. */
-            if (m ? m > mapped_base + ix->budget / 16 : (i & 1023) == 1023)
-                lede_store_release_pages(ix->s); /* ispeed: RSS of the map pages read */
-        }
-        gterm *e = order[i];
-        const char *term = (const char *)b->strs.data + e->off;
-        lede_terminfo_rec ti = {0};
-        lede_val v;
-        uint64_t dropped = 0;
-        uint32_t chunk_key = 0;
-
-        if (e->len > LEDE_KEY_TERM_MAX)
-            continue;
-        int append = 0;
-        if (!have_last) {
-            append = 1;
-        } else {
-            int cmp = memcmp(term, last_key, LEDE_MIN(e->len, last_len));
-            append = cmp > 0 || (cmp == 0 && e->len > last_len);
-        }
-        /* A term after the last one stored is new: no need to look it up
-         * (on a first batch, none is looked up). */
-        rc = append ? LEDE_ENOTFOUND : lede_store_get(t, LEDE_DB_TERMS(f), term, e->len, &v);
-        if (rc == LEDE_OK)
-            rc = lede_terminfo_decode(&ti, f, v.data, v.len);
-        else if (rc == LEDE_ENOTFOUND) {
-            rc = LEDE_OK;
-            ti.min_len = UINT32_MAX;
-        }
+    /* The terms before: in the index already, most of them. */
+    if (split > 0) {
+        ejob j = {f, 1, order, bpost, bpos, sorted, posoff, NULL, 0};
+        rc = flush_terms(ix, t, &j, 0, split, st);
+        free(j.wins);
         if (rc != LEDE_OK)
-            goto cleanup;
-        uint32_t old_df = ti.df;
-
-        pl.n = pl.npos = 0;
-        if (ti.nchunks == 0 && ti.inl_post_len > 0) {
-            /* An inline list is rewritten with the new postings, like a small last chunk. */
-            if ((rc = load_chunk_values(ix, t, f, ti.inl_post, ti.inl_post_len, ti.inl_pos,
-                                        ti.inl_pos_len, &pl, &dropped)) != LEDE_OK)
-                goto cleanup;
-            ti.npostings -= dropped;
-        } else if (ti.nchunks > 0 && ti.last_chunk_n < LEDE_BLOCK) {
-            /* Rewrite the term's small last chunk with the new postings, so
-             * lists grown by small batches still have full blocks. */
-            size_t kl = lede_chunk_key(key, term, e->len, ti.last_chunk);
-            if ((rc = load_last_chunk(ix, t, f, key, kl, &pl, &dropped)) != LEDE_OK)
-                goto cleanup;
-            chunk_key = ti.last_chunk;
-            ti.nchunks--;
-            ti.npostings -= dropped;
-        }
-        ti.inl_post = ti.inl_pos = NULL;
-        ti.inl_post_len = ti.inl_pos_len = 0;
-        /* The term's postings and positions number df and cf. */
-        if ((rc = plist_room(&pl, e->df, f != LEDE_FIELD_STEM ? (size_t)e->cf : 0)) != LEDE_OK)
-            goto cleanup;
-        for (uint32_t k = e->start; k < e->start + e->df; k++) {
-            if (k + 8 < e->start + e->df)
-                __builtin_prefetch(&bpost[sorted[k + 8]]);
-            const bposting *bp = &bpost[sorted[k]];
-            pl.docids[pl.n] = bp->docid;
-            pl.tfs[pl.n] = bp->tf;
-            pl.ttfs[pl.n] = bp->ttf;
-            pl.lens[pl.n] = ix->batch_lens[bp->docid - ix->committed_max - 1];
-            pl.n++;
-            if (f != LEDE_FIELD_STEM) {
-                const uint32_t *src = bpos + posoff[sorted[k]];
-                uint32_t *dst = pl.pos + pl.npos;
-                /* Mostly one or two positions: a loop beats memcpy's call. */
-                for (uint32_t q = 0; q < bp->tf; q++)
-                    dst[q] = src[q];
-                pl.npos += bp->tf;
-            }
-        }
-        for (size_t k = 0; k < pl.n; k++) {
-            ti.max_tf = LEDE_MAX(ti.max_tf, pl.tfs[k]);
-            ti.max_title_tf = LEDE_MAX(ti.max_title_tf, pl.ttfs[k]);
-            ti.min_len = LEDE_MIN(ti.min_len, pl.lens[k]);
-        }
-
-        /* A short list of a term with no other chunk stays in the term record:
-         * one key instead of three, and no chunk headers. */
-        int in_record = 0;
-        lede_buf_reset(&post);
-        lede_buf_reset(&pos);
-        if (ti.nchunks == 0 && pl.n <= LEDE_INLINE_MAX_POSTINGS) {
-            lede_posting_arrays in = {pl.docids, pl.tfs, pl.ttfs, pl.lens,
-                                      f != LEDE_FIELD_STEM ? pl.pos : NULL, pl.n};
-            if (pl.n > 0 && (rc = lede_chunk_encode(&post, &pos, &in)) != LEDE_OK)
-                goto cleanup;
-            in_record = post.len + pos.len <= LEDE_INLINE_MAX_BYTES;
-        }
-        if (in_record) {
-            ti.inl_post = post.data;
-            ti.inl_post_len = post.len;
-            ti.inl_pos = pos.data;
-            ti.inl_pos_len = pos.len;
-            ti.last_chunk = ti.last_chunk_n = 0;
-        }
-
-        /* Otherwise write chunks of up to CHUNK_BLOCKS blocks. */
-        size_t done = 0, posdone = 0;
-        while (!in_record && done < pl.n) {
-            size_t n = LEDE_MIN(pl.n - done, (size_t)CHUNK_BLOCKS * LEDE_BLOCK);
-            size_t npos = 0;
-            if (f != LEDE_FIELD_STEM)
-                for (size_t k = 0; k < n; k++)
-                    npos += pl.tfs[done + k];
-            lede_posting_arrays in = {pl.docids + done, pl.tfs + done, pl.ttfs + done,
-                                      pl.lens + done,
-                                      f != LEDE_FIELD_STEM ? pl.pos + posdone : NULL, n};
-            lede_buf_reset(&post);
-            lede_buf_reset(&pos);
-            if ((rc = lede_chunk_encode(&post, &pos, &in)) != LEDE_OK)
-                goto cleanup;
-            uint32_t k0 = done == 0 && chunk_key ? chunk_key : pl.docids[done];
-            size_t kl = lede_chunk_key(key, term, e->len, k0);
-            if ((rc = put_buf_at(t, LEDE_DB_POST(f), key, kl, &post, append)) != LEDE_OK)
-                goto cleanup;
-            if (f != LEDE_FIELD_STEM &&
-                (rc = put_buf_at(t, LEDE_DB_POS(f), key, kl, &pos, append)) != LEDE_OK)
-                goto cleanup;
-            ti.last_chunk = k0;
-            ti.last_chunk_n = (uint32_t)n;
-            ti.nchunks++;
-            done += n;
-            posdone += npos;
-        }
-        if (chunk_key && (in_record || pl.n == 0)) {
-            /* The old last chunk moved into the record, or lost every posting. */
-            size_t kl = lede_chunk_key(key, term, e->len, chunk_key);
-            if ((rc = lede_store_del(t, LEDE_DB_POST(f), key, kl)) != LEDE_OK ||
-                (f != LEDE_FIELD_STEM && (rc = lede_store_del(t, LEDE_DB_POS(f), key, kl)) != LEDE_OK))
-                goto cleanup;
-        }
-        ti.df += e->df;
-        ti.cf += e->cf;
-        ti.npostings += e->df;
-        if (old_df == 0 && ti.df > 0)
-            st->nterms[f]++;
-        st->npostings[f] += e->df;
-        lede_buf_reset(&val);
-        lede_terminfo_encode(&val, &ti);
-        if ((rc = put_buf_at(t, LEDE_DB_TERMS(f), term, e->len, &val, append)) != LEDE_OK)
             goto cleanup;
     }
     if (split < b->n) {
-        ejob j = {f, order, bpost, bpos, sorted, posoff, NULL, 0};
-        rc = flush_new_terms(ix, t, &j, split, b->n, st);
+        ejob j = {f, 0, order, bpost, bpos, sorted, posoff, NULL, 0};
+        rc = flush_terms(ix, t, &j, split, b->n, st);
         free(j.wins);
     }
 cleanup:
     bigbuf_free(&orderm);
     bigbuf_free(&sortedm);
     bigbuf_free(&posoffm);
-    plist_free(&pl);
-    lede_buf_free(&post);
-    lede_buf_free(&pos);
-    lede_buf_free(&val);
     return rc;
 }
 
