@@ -1790,41 +1790,45 @@ static int append_postings(const lede_index *ix, const ejob *j, const gterm *e, 
     return LEDE_OK;
 }
 
-/* Encode new term e (see above) onto out, as flush_field would write it. */
-static int encode_new_term(const lede_index *ix, const ejob *j, const gterm *e, encoder *en,
-                           lede_buf *out)
+/*
+ * Encode a term's whole list, en->pl (its old postings, then the batch's),
+ * as its record will hold it: inline in *ti when short, else chunks of up
+ * to CHUNK_BLOCKS blocks appended to out (u32 first doc id, u32 and u32
+ * bytes of postings and positions, the bytes), the first keyed first_key
+ * when that is not 0.  Sets the record's bounds and chunk fields (*ti keeps
+ * pointers into en until the record is encoded); *nchunks_out counts the
+ * chunks, *in_record_out says whether the list went inline.
+ */
+static int encode_lists(int f, encoder *en, lede_terminfo_rec *ti, uint32_t first_key,
+                        lede_buf *out, uint32_t *nchunks_out, int *in_record_out)
 {
-    int f = j->f, rc;
-    plist *pl = &en->pl;
-    lede_terminfo_rec ti = {0};
-    ti.min_len = UINT32_MAX;
-    pl->n = pl->npos = 0;
-    if ((rc = append_postings(ix, j, e, pl)) != LEDE_OK)
-        return rc;
+    const plist *pl = &en->pl;
+    int rc;
     for (size_t k = 0; k < pl->n; k++) {
-        ti.max_tf = LEDE_MAX(ti.max_tf, pl->tfs[k]);
-        ti.max_title_tf = LEDE_MAX(ti.max_title_tf, pl->ttfs[k]);
-        ti.min_len = LEDE_MIN(ti.min_len, pl->lens[k]);
+        ti->max_tf = LEDE_MAX(ti->max_tf, pl->tfs[k]);
+        ti->max_title_tf = LEDE_MAX(ti->max_title_tf, pl->ttfs[k]);
+        ti->min_len = LEDE_MIN(ti->min_len, pl->lens[k]);
     }
-    size_t nchunks_at = out->len;
-    out_u32(out, 0);
-    uint32_t nchunks = 0;
+    /* A short list of a term with no other chunk stays in the term record:
+     * one key instead of three, and no chunk headers. */
     int in_record = 0;
     lede_buf_reset(&en->post);
     lede_buf_reset(&en->pos);
-    if (pl->n <= LEDE_INLINE_MAX_POSTINGS) {
-        lede_posting_arrays in = {pl->docids, pl->tfs, pl->ttfs, pl->lens,
-                                  f != LEDE_FIELD_STEM ? pl->pos : NULL, pl->n};
-        if (pl->n > 0 && (rc = lede_chunk_encode(&en->post, &en->pos, &in)) != LEDE_OK)
+    if (ti->nchunks == 0 && pl->n <= LEDE_INLINE_MAX_POSTINGS) {
+        lede_posting_arrays a = {pl->docids, pl->tfs, pl->ttfs, pl->lens,
+                                 f != LEDE_FIELD_STEM ? pl->pos : NULL, pl->n};
+        if (pl->n > 0 && (rc = lede_chunk_encode(&en->post, &en->pos, &a)) != LEDE_OK)
             return rc;
         in_record = en->post.len + en->pos.len <= LEDE_INLINE_MAX_BYTES;
     }
     if (in_record) {
-        ti.inl_post = en->post.data;
-        ti.inl_post_len = en->post.len;
-        ti.inl_pos = en->pos.data;
-        ti.inl_pos_len = en->pos.len;
+        ti->inl_post = en->post.data;
+        ti->inl_post_len = en->post.len;
+        ti->inl_pos = en->pos.data;
+        ti->inl_pos_len = en->pos.len;
+        ti->last_chunk = ti->last_chunk_n = 0;
     }
+    uint32_t nchunks = 0;
     size_t done = 0, posdone = 0;
     while (!in_record && done < pl->n) {
         size_t n = LEDE_MIN(pl->n - done, (size_t)CHUNK_BLOCKS * LEDE_BLOCK);
@@ -1832,38 +1836,69 @@ static int encode_new_term(const lede_index *ix, const ejob *j, const gterm *e, 
         if (f != LEDE_FIELD_STEM)
             for (size_t k = 0; k < n; k++)
                 npos += pl->tfs[done + k];
-        lede_posting_arrays in = {pl->docids + done, pl->tfs + done, pl->ttfs + done,
-                                  pl->lens + done, f != LEDE_FIELD_STEM ? pl->pos + posdone : NULL,
-                                  n};
+        lede_posting_arrays a = {pl->docids + done, pl->tfs + done, pl->ttfs + done,
+                                 pl->lens + done, f != LEDE_FIELD_STEM ? pl->pos + posdone : NULL,
+                                 n};
         lede_buf_reset(&en->post);
         lede_buf_reset(&en->pos);
-        if ((rc = lede_chunk_encode(&en->post, &en->pos, &in)) != LEDE_OK)
+        if ((rc = lede_chunk_encode(&en->post, &en->pos, &a)) != LEDE_OK)
             return rc;
-        uint32_t k0 = pl->docids[done];
+        uint32_t k0 = done == 0 && first_key ? first_key : pl->docids[done];
         out_u32(out, k0);
         out_u32(out, (uint32_t)en->post.len);
         out_u32(out, f != LEDE_FIELD_STEM ? (uint32_t)en->pos.len : 0);
         lede_buf_append(out, en->post.data, en->post.len);
         if (f != LEDE_FIELD_STEM)
             lede_buf_append(out, en->pos.data, en->pos.len);
-        ti.last_chunk = k0;
-        ti.last_chunk_n = (uint32_t)n;
-        ti.nchunks++;
+        ti->last_chunk = k0;
+        ti->last_chunk_n = (uint32_t)n;
+        ti->nchunks++;
         nchunks++;
         done += n;
         posdone += npos;
     }
+    *nchunks_out = nchunks;
+    *in_record_out = in_record;
+    return out->rc;
+}
+
+/* Append ti's record (u32 bytes, the bytes) to out. */
+static int encode_record(encoder *en, const lede_terminfo_rec *ti, lede_buf *out)
+{
+    lede_buf_reset(&en->val);
+    lede_terminfo_encode(&en->val, ti);
+    out_u32(out, (uint32_t)en->val.len);
+    lede_buf_append(out, en->val.data, en->val.len);
+    return out->rc != LEDE_OK || en->val.rc != LEDE_OK ? LEDE_ENOMEM : LEDE_OK;
+}
+
+static void patch_u32(lede_buf *b, size_t at, uint32_t v)
+{
+    for (int k = 0; k < 4; k++)
+        b->data[at + k] = (uint8_t)(v >> (8 * k));
+}
+
+/* Encode new term e (see above) onto out, as flush_field would write it. */
+static int encode_new_term(const lede_index *ix, const ejob *j, const gterm *e, encoder *en,
+                           lede_buf *out)
+{
+    lede_terminfo_rec ti = {0};
+    uint32_t nchunks;
+    int in_record, rc;
+    ti.min_len = UINT32_MAX;
+    en->pl.n = en->pl.npos = 0;
+    if ((rc = append_postings(ix, j, e, &en->pl)) != LEDE_OK)
+        return rc;
+    size_t at = out->len;
+    out_u32(out, 0);
+    if ((rc = encode_lists(j->f, en, &ti, 0, out, &nchunks, &in_record)) != LEDE_OK)
+        return rc;
     ti.df = e->df;
     ti.cf = e->cf;
     ti.npostings = e->df;
-    lede_buf_reset(&en->val);
-    lede_terminfo_encode(&en->val, &ti);
-    out_u32(out, (uint32_t)en->val.len);
-    lede_buf_append(out, en->val.data, en->val.len);
-    if (out->rc != LEDE_OK || en->val.rc != LEDE_OK)
-        return LEDE_ENOMEM;
-    for (int k = 0; k < 4; k++)
-        out->data[nchunks_at + k] = (uint8_t)(nchunks >> (8 * k));
+    if ((rc = encode_record(en, &ti, out)) != LEDE_OK)
+        return rc;
+    patch_u32(out, at, nchunks);
     return LEDE_OK;
 }
 
@@ -1975,81 +2010,24 @@ static int encode_old_term(const lede_index *ix, const ejob *j, const gterm *e, 
     ti.inl_post_len = ti.inl_pos_len = 0;
     if ((rc = append_postings(ix, j, e, pl)) != LEDE_OK)
         return rc;
-    for (size_t k = 0; k < pl->n; k++) {
-        ti.max_tf = LEDE_MAX(ti.max_tf, pl->tfs[k]);
-        ti.max_title_tf = LEDE_MAX(ti.max_title_tf, pl->ttfs[k]);
-        ti.min_len = LEDE_MIN(ti.min_len, pl->lens[k]);
-    }
-
-    /* A short list of a term with no other chunk stays in the term record:
-     * one key instead of three, and no chunk headers. */
-    int in_record = 0;
-    lede_buf_reset(&en->post);
-    lede_buf_reset(&en->pos);
-    if (ti.nchunks == 0 && pl->n <= LEDE_INLINE_MAX_POSTINGS) {
-        lede_posting_arrays a = {pl->docids, pl->tfs, pl->ttfs, pl->lens,
-                                 f != LEDE_FIELD_STEM ? pl->pos : NULL, pl->n};
-        if (pl->n > 0 && (rc = lede_chunk_encode(&en->post, &en->pos, &a)) != LEDE_OK)
-            return rc;
-        in_record = en->post.len + en->pos.len <= LEDE_INLINE_MAX_BYTES;
-    }
-    if (in_record) {
-        ti.inl_post = en->post.data;
-        ti.inl_post_len = en->post.len;
-        ti.inl_pos = en->pos.data;
-        ti.inl_pos_len = en->pos.len;
-        ti.last_chunk = ti.last_chunk_n = 0;
-    }
-    size_t head = out->len;
+    size_t at = out->len;
     out_u32(out, 0);
     out_u32(out, chunk_key);
     out_u32(out, old_df);
     out_u32(out, 0);
-    uint32_t nchunks = 0;
-    /* Otherwise chunks of up to CHUNK_BLOCKS blocks. */
-    size_t done = 0, posdone = 0;
-    while (!in_record && done < pl->n) {
-        size_t n = LEDE_MIN(pl->n - done, (size_t)CHUNK_BLOCKS * LEDE_BLOCK);
-        size_t npos = 0;
-        if (f != LEDE_FIELD_STEM)
-            for (size_t k = 0; k < n; k++)
-                npos += pl->tfs[done + k];
-        lede_posting_arrays a = {pl->docids + done, pl->tfs + done, pl->ttfs + done,
-                                 pl->lens + done, f != LEDE_FIELD_STEM ? pl->pos + posdone : NULL,
-                                 n};
-        lede_buf_reset(&en->post);
-        lede_buf_reset(&en->pos);
-        if ((rc = lede_chunk_encode(&en->post, &en->pos, &a)) != LEDE_OK)
-            return rc;
-        uint32_t k0 = done == 0 && chunk_key ? chunk_key : pl->docids[done];
-        out_u32(out, k0);
-        out_u32(out, (uint32_t)en->post.len);
-        out_u32(out, f != LEDE_FIELD_STEM ? (uint32_t)en->pos.len : 0);
-        lede_buf_append(out, en->post.data, en->post.len);
-        if (f != LEDE_FIELD_STEM)
-            lede_buf_append(out, en->pos.data, en->pos.len);
-        ti.last_chunk = k0;
-        ti.last_chunk_n = (uint32_t)n;
-        ti.nchunks++;
-        nchunks++;
-        done += n;
-        posdone += npos;
-    }
+    uint32_t nchunks;
+    int in_record;
+    if ((rc = encode_lists(f, en, &ti, chunk_key, out, &nchunks, &in_record)) != LEDE_OK)
+        return rc;
     /* The old last chunk moved into the record, or lost every posting. */
     uint32_t del = chunk_key && (in_record || pl->n == 0);
     ti.df += e->df;
     ti.cf += e->cf;
     ti.npostings += e->df;
-    lede_buf_reset(&en->val);
-    lede_terminfo_encode(&en->val, &ti);
-    out_u32(out, (uint32_t)en->val.len);
-    lede_buf_append(out, en->val.data, en->val.len);
-    if (out->rc != LEDE_OK || en->val.rc != LEDE_OK)
-        return LEDE_ENOMEM;
-    for (int k = 0; k < 4; k++) {
-        out->data[head + k] = (uint8_t)(del >> (8 * k));
-        out->data[head + 12 + k] = (uint8_t)(nchunks >> (8 * k));
-    }
+    if ((rc = encode_record(en, &ti, out)) != LEDE_OK)
+        return rc;
+    patch_u32(out, at, del);
+    patch_u32(out, at + 12, nchunks);
     return LEDE_OK;
 }
 
