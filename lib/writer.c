@@ -1915,7 +1915,7 @@ static uint32_t in_u32(const uint8_t **p)
  * record and, when it will be rewritten, its small last chunk out of the
  * index (read_window: LMDB stays on the main thread); a thread merges them
  * with the batch's postings and encodes the result (encode_old_term); the
- * main thread writes it (write_old_window).  What is written, and in which
+ * main thread writes it (write_window).  What is written, and in which
  * order, is what the one loop over the terms wrote before.
  *
  * A window's input, per term: u32 record bytes (UINT32_MAX: not in the
@@ -2031,59 +2031,6 @@ static int encode_old_term(const lede_index *ix, const ejob *j, const gterm *e, 
     return LEDE_OK;
 }
 
-/* Write window win's old terms (encoded) in order. */
-static int write_old_window(lede_index *ix, lede_txn *t, const ejob *j, const ewin *win,
-                            lede_stats_rec *st)
-{
-    const fieldbuf *b = &ix->fb[j->f];
-    int f = j->f, rc;
-    uint8_t key[LEDE_KEY_TERM_MAX + 8];
-    const uint8_t *p = win->out.data, *end = p + win->out.len;
-    for (size_t k = win->from; k < win->to; k++) {
-        const gterm *e = j->order[k];
-        const char *term = (const char *)b->strs.data + e->off;
-        if (e->len > LEDE_KEY_TERM_MAX)
-            continue;
-        if (end - p < 16)
-            return LEDE_ECORRUPT;
-        uint32_t del = in_u32(&p), chunk_key = in_u32(&p), old_df = in_u32(&p),
-                 nchunks = in_u32(&p);
-        for (uint32_t c = 0; c < nchunks; c++) {
-            if (end - p < 12)
-                return LEDE_ECORRUPT;
-            uint32_t k0 = in_u32(&p), pl = in_u32(&p), ql = in_u32(&p);
-            if ((size_t)(end - p) < (size_t)pl + ql)
-                return LEDE_ECORRUPT;
-            size_t kl = lede_chunk_key(key, term, e->len, k0);
-            if ((rc = lede_store_put(t, LEDE_DB_POST(f), key, kl, pl ? (const void *)p : "", pl)) != LEDE_OK)
-                return rc;
-            p += pl;
-            if (f != LEDE_FIELD_STEM &&
-                (rc = lede_store_put(t, LEDE_DB_POS(f), key, kl, ql ? (const void *)p : "", ql)) != LEDE_OK)
-                return rc;
-            p += ql;
-        }
-        if (del) {
-            size_t kl = lede_chunk_key(key, term, e->len, chunk_key);
-            if ((rc = lede_store_del(t, LEDE_DB_POST(f), key, kl)) != LEDE_OK ||
-                (f != LEDE_FIELD_STEM && (rc = lede_store_del(t, LEDE_DB_POS(f), key, kl)) != LEDE_OK))
-                return rc;
-        }
-        if (end - p < 4)
-            return LEDE_ECORRUPT;
-        uint32_t vl = in_u32(&p);
-        if ((size_t)(end - p) < vl)
-            return LEDE_ECORRUPT;
-        if ((rc = lede_store_put(t, LEDE_DB_TERMS(f), term, e->len, p, vl)) != LEDE_OK)
-            return rc;
-        p += vl;
-        if (old_df == 0)
-            st->nterms[f]++;
-        st->npostings[f] += e->df;
-    }
-    return LEDE_OK;
-}
-
 /* Encode window i of the job in flight, with w's scratch. */
 static void encode_window(lede_index *ix, worker *w, size_t i)
 {
@@ -2110,7 +2057,11 @@ static void window_done(lede_index *ix, size_t i)
     ix->ej->wins[i].done = 1;
 }
 
-/* Write window win's terms (encoded) in order. */
+/*
+ * Write window win's terms (encoded) in order: new ones are appended (they
+ * sort after every key stored), old ones put, their replaced last chunk
+ * deleted when it went into the record or lost every posting.
+ */
 static int write_window(lede_index *ix, lede_txn *t, const ejob *j, const ewin *win,
                         lede_stats_rec *st)
 {
@@ -2118,13 +2069,21 @@ static int write_window(lede_index *ix, lede_txn *t, const ejob *j, const ewin *
     int f = j->f, rc;
     uint8_t key[LEDE_KEY_TERM_MAX + 8];
     const uint8_t *p = win->out.data, *end = p + win->out.len;
+    int (*put)(lede_txn *, lede_db, const void *, size_t, const void *, size_t) =
+        j->old ? lede_store_put : lede_store_append;
     for (size_t k = win->from; k < win->to; k++) {
         const gterm *e = j->order[k];
         const char *term = (const char *)b->strs.data + e->off;
+        uint32_t del = 0, chunk_key = 0, old_df = 0;
         if (e->len > LEDE_KEY_TERM_MAX)
             continue;
-        if (end - p < 4)
+        if (end - p < (j->old ? 16 : 4))
             return LEDE_ECORRUPT;
+        if (j->old) {
+            del = in_u32(&p);
+            chunk_key = in_u32(&p);
+            old_df = in_u32(&p);
+        }
         uint32_t nchunks = in_u32(&p);
         for (uint32_t c = 0; c < nchunks; c++) {
             if (end - p < 12)
@@ -2133,23 +2092,30 @@ static int write_window(lede_index *ix, lede_txn *t, const ejob *j, const ewin *
             if ((size_t)(end - p) < (size_t)pl + ql)
                 return LEDE_ECORRUPT;
             size_t kl = lede_chunk_key(key, term, e->len, k0);
-            if ((rc = lede_store_append(t, LEDE_DB_POST(f), key, kl, p, pl)) != LEDE_OK)
+            if ((rc = put(t, LEDE_DB_POST(f), key, kl, pl ? (const void *)p : "", pl)) != LEDE_OK)
                 return rc;
             p += pl;
             if (f != LEDE_FIELD_STEM &&
-                (rc = lede_store_append(t, LEDE_DB_POS(f), key, kl, p, ql)) != LEDE_OK)
+                (rc = put(t, LEDE_DB_POS(f), key, kl, ql ? (const void *)p : "", ql)) != LEDE_OK)
                 return rc;
             p += ql;
+        }
+        if (del) {
+            size_t kl = lede_chunk_key(key, term, e->len, chunk_key);
+            if ((rc = lede_store_del(t, LEDE_DB_POST(f), key, kl)) != LEDE_OK ||
+                (f != LEDE_FIELD_STEM && (rc = lede_store_del(t, LEDE_DB_POS(f), key, kl)) != LEDE_OK))
+                return rc;
         }
         if (end - p < 4)
             return LEDE_ECORRUPT;
         uint32_t vl = in_u32(&p);
         if ((size_t)(end - p) < vl)
             return LEDE_ECORRUPT;
-        if ((rc = lede_store_append(t, LEDE_DB_TERMS(f), term, e->len, p, vl)) != LEDE_OK)
+        if ((rc = put(t, LEDE_DB_TERMS(f), term, e->len, p, vl)) != LEDE_OK)
             return rc;
         p += vl;
-        st->nterms[f]++;
+        if (old_df == 0)
+            st->nterms[f]++;
         st->npostings[f] += e->df;
     }
     return LEDE_OK;
@@ -2267,7 +2233,7 @@ static int flush_terms(lede_index *ix, lede_txn *t, ejob *j, size_t from, size_t
         }
         rc = win->rc;
         if (rc == LEDE_OK)
-            rc = j->old ? write_old_window(ix, t, j, win, st) : write_window(ix, t, j, win, st);
+            rc = write_window(ix, t, j, win, st);
         lede_buf_free(&win->in);
         lede_buf_free(&win->out);
         if (threads && rc == LEDE_OK && w + ahead < nw) {
