@@ -6,6 +6,8 @@
 #ifndef LEDE_INDEX_FIXTURE_H
 #define LEDE_INDEX_FIXTURE_H
 
+#include "reader.h"
+#include "store.h"
 
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
@@ -140,6 +142,36 @@ static inline void fx_check(const char *dir)
     int rc = lede_index_check(dir, fx_check_report, NULL, &n, &msg);
     cr_assert_eq(rc, LEDE_OK, "check: %llu problems %s", (unsigned long long)n, msg ? msg : "");
     free(msg);
+}
+
+/*
+ * The stored record of term in field f, decoded.  Its inline postings (if
+ * any) are copied to inl, which holds cap bytes, when inl is not NULL;
+ * otherwise the inline pointers are cleared (they pointed into the closed
+ * snapshot).
+ */
+static inline lede_terminfo_rec fx_term_record(const char *dir, lede_field f, const char *term,
+                                               uint8_t *inl, size_t cap)
+{
+    lede_store *s = NULL;
+    lede_txn *t = NULL;
+    lede_val v;
+    lede_terminfo_rec ti;
+    cr_assert_eq(lede_store_open(&s, dir, 0, NULL), LEDE_OK);
+    cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
+    cr_assert_eq(lede_store_get(t, LEDE_DB_TERMS(f), term, strlen(term), &v), LEDE_OK);
+    cr_assert_eq(lede_terminfo_decode(&ti, f, v.data, v.len), LEDE_OK);
+    if (inl) {
+        cr_assert(ti.inl_post_len <= cap);
+        memcpy(inl, ti.inl_post, ti.inl_post_len);
+        ti.inl_post = inl;
+    } else {
+        ti.inl_post = NULL;
+    }
+    ti.inl_pos = NULL;
+    lede_store_abort(t);
+    lede_store_close(s);
+    return ti;
 }
 
 #endif /* LEDE_INDEX_FIXTURE_H */

@@ -269,18 +269,7 @@ Test(writer, size_limit_fails_clearly_and_keeps_committed_batches)
 /* The stored record of a term: where its list is (inline or in chunks). */
 static lede_terminfo_rec term_rec(lede_field f, const char *term)
 {
-    lede_store *s = NULL;
-    lede_txn *t = NULL;
-    lede_val v;
-    lede_terminfo_rec ti;
-    cr_assert_eq(lede_store_open(&s, dir, 0, NULL), LEDE_OK);
-    cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
-    cr_assert_eq(lede_store_get(t, LEDE_DB_TERMS(f), term, strlen(term), &v), LEDE_OK);
-    cr_assert_eq(lede_terminfo_decode(&ti, f, v.data, v.len), LEDE_OK);
-    ti.inl_post = ti.inl_pos = NULL; /* borrowed from the closed snapshot */
-    lede_store_abort(t);
-    lede_store_close(s);
-    return ti;
+    return fx_term_record(dir, f, term, NULL, 0);
 }
 
 Test(writer, short_lists_move_out_of_the_term_record_as_they_grow)
