@@ -316,7 +316,7 @@ static int analyze_doc(worker *w, const char *title, size_t tlen, const char *bo
     lede_buf_reset(&w->strs);
     w->nocc = 0;
     w->rc = LEDE_OK;
-    lede_entity_list_clear(&w->ents);
+    lede_entity_list_reset(&w->ents);
 
     w->in_title = 1;
     if (tlen > 0) {
