@@ -29,7 +29,23 @@ typedef struct checker {
     uint32_t *lens;
     uint32_t max_docid;
     ZSTD_DCtx *dctx;
+    lede_run_rec *runs;  /* meta "runs": the live runs, in order */
+    size_t nruns;
 } checker;
+
+/* Whether run is in meta "runs". */
+static int live_run(const checker *c, uint32_t run)
+{
+    size_t lo = 0, hi = c->nruns;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (c->runs[mid].id < run)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < c->nruns && c->runs[lo].id == run;
+}
 
 static void problem(checker *c, const char *where, const char *fmt, ...)
 {
@@ -50,7 +66,7 @@ typedef struct term_walk {
     uint32_t *pos;
     size_t poscap;
     uint64_t nchunks, stored, df, cf;
-    uint32_t prev, last_key, last_n;
+    uint32_t prev;
 } term_walk;
 
 /* Check one chunk (key doc id ck; 0 for an inline list); 0, or -1 when out of memory. */
@@ -70,8 +86,6 @@ static int check_chunk(checker *c, int f, const char *term, int tl, const lede_t
     if (ck <= w->prev && w->nchunks > 1)
         problem(c, where, "%s term \"%.*s\": chunk %u overlaps the previous one (last doc %u)",
                 space_names[f], tl, term, ck, w->prev);
-    w->last_key = ck;
-    w->last_n = ch->ndocs;
     for (uint32_t b = 0; b < ch->nblocks; b++) {
         const lede_block_meta *m = &ch->blocks[b];
         if (lede_block_decode(ch, b, docids, tfs, ttfs) != LEDE_OK) {
@@ -137,40 +151,59 @@ static int check_chunk(checker *c, int f, const char *term, int tl, const lede_t
     return 0;
 }
 
-/* Check one term's chunks, or its inline list; returns the number of chunks seen. */
+/* Check one term's chunks, run by run, or its inline list; returns the number of chunks seen. */
 static uint64_t check_term(checker *c, int f, const char *term, size_t tlen,
                            const lede_terminfo_rec *ti, lede_cursor *cur, lede_buf *scratch,
-                           uint64_t *live_df)
+                           uint32_t last_run, uint64_t *live_df)
 {
-    uint8_t key[LEDE_KEY_TERM_MAX + 8];
+    uint8_t key[LEDE_CHUNK_KEY_MAX];
     lede_val k, v, pv;
     lede_chunk ch = {0};
     term_walk w = {0};
     const char *where = lede_store_db_name(LEDE_DB_POST(f));
     int tl = (int)LEDE_MIN(tlen, 200);
-    size_t kl = lede_chunk_key(key, term, tlen, 0);
-    int rc = lede_store_cursor_seek(cur, key, kl, &k, &v);
-    for (; rc == LEDE_OK && !c->stop; rc = lede_store_cursor_next(cur, &k, &v)) {
-        if (k.len != tlen + 5 || memcmp(k.data, key, tlen + 1) != 0)
+    int rc = LEDE_OK;
+    uint32_t *runs = ti->nruns ? malloc(ti->nruns * sizeof *runs) : NULL;
+    if (ti->nruns && !runs) {
+        problem(c, where, "out of memory checking runs");
+        goto cleanup;
+    }
+    if (ti->nruns && (lede_terminfo_runs(ti, runs) != LEDE_OK || runs[ti->nruns - 1] > last_run)) {
+        problem(c, lede_store_db_name(LEDE_DB_TERMS(f)), "%s term \"%.*s\": damaged run list",
+                space_names[f], tl, term);
+        goto cleanup;
+    }
+    for (uint32_t r = 0; r < ti->nruns && !c->stop; r++) {
+        if (!live_run(c, runs[r]))
+            problem(c, lede_store_db_name(LEDE_DB_TERMS(f)),
+                    "%s term \"%.*s\": run %u is not in the list of runs", space_names[f], tl,
+                    term, runs[r]);
+        size_t kl = lede_chunk_key(key, runs[r], term, tlen, 0);
+        uint64_t before = w.nchunks;
+        rc = lede_store_cursor_seek(cur, key, kl, &k, &v);
+        for (; rc == LEDE_OK && !c->stop; rc = lede_store_cursor_next(cur, &k, &v)) {
+            if (k.len != kl || memcmp(k.data, key, kl - 4) != 0)
+                break;
+            uint32_t ck = lede_get_u32be((const uint8_t *)k.data + kl - 4);
+            w.nchunks++;
+            pv.data = NULL;
+            pv.len = 0;
+            if (f != LEDE_FIELD_STEM &&
+                lede_store_get(c->t, LEDE_DB_POS(f), k.data, k.len, &pv) != LEDE_OK) {
+                problem(c, where, "%s term \"%.*s\": chunk %u has no positions", space_names[f],
+                        tl, term, ck);
+                continue;
+            }
+            if (check_chunk(c, f, term, tl, ti, ck, v.data, v.len, pv.data, pv.len, &ch, scratch,
+                            &w) != 0)
+                goto cleanup;
+        }
+        if (rc != LEDE_OK && rc != LEDE_ITEROVER)
             break;
-        uint32_t ck = lede_get_u32be((const uint8_t *)k.data + tlen + 1);
-        w.nchunks++;
-        if (ti->nchunks == 0) {
-            problem(c, where, "%s term \"%.*s\": chunk %u beside an inline list", space_names[f],
-                    tl, term, ck);
-            continue;
-        }
-        pv.data = NULL;
-        pv.len = 0;
-        if (f != LEDE_FIELD_STEM &&
-            lede_store_get(c->t, LEDE_DB_POS(f), k.data, k.len, &pv) != LEDE_OK) {
-            problem(c, where, "%s term \"%.*s\": chunk %u has no positions", space_names[f], tl,
-                    term, ck);
-            continue;
-        }
-        if (check_chunk(c, f, term, tl, ti, ck, v.data, v.len, pv.data, pv.len, &ch, scratch,
-                        &w) != 0)
-            goto cleanup;
+        rc = LEDE_OK;
+        if (w.nchunks == before)
+            problem(c, where, "%s term \"%.*s\": run %u holds none of its chunks",
+                    space_names[f], tl, term, runs[r]);
     }
     if (rc != LEDE_OK && rc != LEDE_ITEROVER)
         problem(c, where, "cannot read the postings of \"%.*s\": %s", tl, term, lede_strerror(rc));
@@ -187,14 +220,14 @@ static uint64_t check_term(checker *c, int f, const char *term, size_t tlen,
         problem(c, lede_store_db_name(LEDE_DB_TERMS(f)),
                 "%s term \"%.*s\": an inline list of %llu postings", space_names[f], tl, term,
                 (unsigned long long)ti->npostings);
-    if ((ti->nchunks && w.nchunks != ti->nchunks) || w.stored != ti->npostings ||
-        (ti->nchunks && (w.last_key != ti->last_chunk || w.last_n != ti->last_chunk_n)))
+    if ((ti->nchunks && w.nchunks != ti->nchunks) || w.stored != ti->npostings)
         problem(c, lede_store_db_name(LEDE_DB_TERMS(f)),
                 "%s term \"%.*s\": %u chunks / %llu postings recorded, %llu / %llu found",
                 space_names[f], tl, term, ti->nchunks, (unsigned long long)ti->npostings,
                 (unsigned long long)w.nchunks, (unsigned long long)w.stored);
 cleanup:
     *live_df = w.df;
+    free(runs);
     free(w.pos);
     lede_chunk_release(&ch);
     return ti->nchunks ? w.nchunks : 0;
@@ -227,7 +260,7 @@ static void check_field(checker *c, int f, const lede_stats_rec *st)
             continue;
         }
         uint64_t df;
-        chunks += check_term(c, f, k.data, k.len, &ti, pc, &scratch, &df);
+        chunks += check_term(c, f, k.data, k.len, &ti, pc, &scratch, st->last_run, &df);
         if (ti.df > 0)
             live_terms++;
         postings += ti.df;
@@ -397,11 +430,18 @@ int lede_index_check(const char *dir, lede_check_fn fn, void *payload, uint64_t 
             *errmsg = NULL;
         return LEDE_ENOMEM;
     }
+    rc = lede_store_get(c.t, LEDE_DB_META, "runs", 4, &v);
+    if (rc == LEDE_OK && lede_runs_decode(v.data, v.len, &c.runs, &c.nruns) != LEDE_OK)
+        problem(&c, "meta", "the list of runs is damaged");
+    else if (c.nruns > 0 && c.runs[c.nruns - 1].id > st.last_run)
+        problem(&c, "meta", "run %u is listed but the last run numbered is %u",
+                c.runs[c.nruns - 1].id, st.last_run);
     check_docs(&c, &st);
     for (int f = 0; f < 3 && !c.stop; f++)
         check_field(&c, f, &st);
     free(c.live);
     free(c.lens);
+    free(c.runs);
     ZSTD_freeDCtx(c.dctx);
     lede_reader_close(c.r);
     if (nproblems)

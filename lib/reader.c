@@ -81,7 +81,36 @@ int lede_stats_decode(lede_stats_rec *out, const void *data, size_t len)
     for (int f = 0; f < 3; f++)
         out->npostings[f] = lede_dec_varint(&d);
     out->ndeleted = lede_dec_varint(&d);
+    out->last_run = lede_dec_u32(&d);
     return d.rc == LEDE_OK && d.p == d.end ? LEDE_OK : LEDE_ECORRUPT;
+}
+
+int lede_runs_decode(const void *data, size_t len, lede_run_rec **out, size_t *n)
+{
+    lede_dec d;
+    lede_dec_init(&d, data, len);
+    *out = NULL;
+    *n = 0;
+    uint32_t count = lede_dec_u32(&d);
+    if (d.rc != LEDE_OK || count > len)
+        return LEDE_ECORRUPT;
+    lede_run_rec *r = malloc(((size_t)count + 2) * sizeof *r);
+    if (!r)
+        return LEDE_ENOMEM;
+    int ok = 1;
+    for (uint32_t i = 0; i < count && ok; i++) {
+        r[i].id = lede_dec_u32(&d);
+        r[i].level = lede_dec_u32(&d);
+        r[i].bytes = lede_dec_varint(&d);
+        ok = d.rc == LEDE_OK && r[i].id > (i > 0 ? r[i - 1].id : 0);
+    }
+    if (!ok || d.p != d.end) {
+        free(r);
+        return LEDE_ECORRUPT;
+    }
+    *out = r;
+    *n = count;
+    return LEDE_OK;
 }
 
 int lede_terminfo_decode(lede_terminfo_rec *out, int field, const void *data, size_t len)
@@ -91,7 +120,9 @@ int lede_terminfo_decode(lede_terminfo_rec *out, int field, const void *data, si
     out->df = lede_dec_u32(&d);
     out->cf = lede_dec_varint(&d);
     out->nchunks = lede_dec_u32(&d);
-    out->last_chunk = out->last_chunk_n = 0;
+    out->nruns = 0;
+    out->runs = NULL;
+    out->runs_len = 0;
     out->inl_post = out->inl_pos = NULL;
     out->inl_post_len = out->inl_pos_len = 0;
     if (d.rc != LEDE_OK)
@@ -101,9 +132,14 @@ int lede_terminfo_decode(lede_terminfo_rec *out, int field, const void *data, si
         out->max_title_tf = lede_dec_u32(&d);
         out->min_len = lede_dec_u32(&d);
         out->npostings = lede_dec_varint(&d);
-        out->last_chunk = lede_dec_u32(&d);
-        out->last_chunk_n = lede_dec_u32(&d);
-        return d.rc == LEDE_OK && d.p == d.end ? LEDE_OK : LEDE_ECORRUPT;
+        out->nruns = lede_dec_u32(&d);
+        out->runs = d.p;
+        out->runs_len = (size_t)(d.end - d.p);
+        /* Each run holds a chunk at least; each number is one byte at least. */
+        return d.rc == LEDE_OK && out->nruns > 0 && out->nruns <= out->nchunks &&
+                       out->nruns <= out->runs_len
+                   ? LEDE_OK
+                   : LEDE_ECORRUPT;
     }
     out->max_tf = out->max_title_tf = 0;
     out->min_len = UINT32_MAX;
@@ -237,12 +273,27 @@ cleanup:
     return rc;
 }
 
-size_t lede_chunk_key(uint8_t *out, const char *term, size_t len, uint32_t docid)
+int lede_terminfo_runs(const lede_terminfo_rec *ti, uint32_t *runs)
 {
-    memcpy(out, term, len);
-    out[len] = 0;
-    lede_set_u32be(out + len + 1, docid);
-    return len + 5;
+    lede_dec d;
+    lede_dec_init(&d, ti->runs, ti->runs_len);
+    uint64_t run = 0;
+    for (uint32_t i = 0; i < ti->nruns; i++) {
+        uint64_t gap = lede_dec_varint(&d);
+        if ((i > 0 && gap == 0) || (run += gap) > UINT32_MAX || run == 0)
+            return LEDE_ECORRUPT;
+        runs[i] = (uint32_t)run;
+    }
+    return d.rc == LEDE_OK && d.p == d.end ? LEDE_OK : LEDE_ECORRUPT;
+}
+
+size_t lede_chunk_key(uint8_t *out, uint32_t run, const char *term, size_t len, uint32_t docid)
+{
+    lede_set_u32be(out, run);
+    memcpy(out + 4, term, len);
+    out[4 + len] = 0;
+    lede_set_u32be(out + 5 + len, docid);
+    return len + LEDE_CHUNK_KEY_EXTRA;
 }
 
 size_t lede_id_key(uint8_t *out, const char *id, size_t len)
@@ -807,8 +858,10 @@ struct lede_postings {
     lede_reader *r;
     lede_field field;
     lede_cursor *cur;
-    uint8_t key[LEDE_KEY_TERM_MAX + 8];
-    size_t plen;        /* term + NUL */
+    uint8_t key[LEDE_CHUNK_KEY_MAX];
+    size_t plen;        /* run + term + NUL: the key of the run's chunks less the doc id */
+    lede_dec runs;      /* the term's runs after the current one */
+    uint32_t runs_left, run;
     lede_chunk chunk;
     uint32_t b;         /* current block of the chunk */
     int decoded;        /* docids/tfs hold block b */
@@ -835,22 +888,38 @@ void lede_postings_free(lede_postings *p)
 
 static int corrupt(lede_postings *p)
 {
-    set_msg(p->r, "damaged postings for \"%.*s\"", (int)p->plen - 1, (const char *)p->key);
+    set_msg(p->r, "damaged postings for \"%.*s\"", (int)p->plen - 5, (const char *)p->key + 4);
     p->docid = LEDE_DOCID_END;
     return LEDE_ECORRUPT;
 }
 
-/* Load the chunk at the cursor (k, v), or end the cursor when it belongs to another term. */
-static int load_chunk(lede_postings *p, int rc, const lede_val *k, const lede_val *v)
+/* Load the chunk at the cursor (k, v); when that is past the run's chunks
+ * of the term, the first chunk of its next run, or end the cursor. */
+static int load_chunk(lede_postings *p, int rc, const lede_val *kin, const lede_val *vin)
 {
-    if (rc == LEDE_ITEROVER || (rc == LEDE_OK && (k->len != p->plen + 4 ||
-                                                  memcmp(k->data, p->key, p->plen) != 0))) {
-        p->docid = LEDE_DOCID_END;
-        p->chunk.nblocks = 0;
-        return LEDE_ITEROVER;
+    lede_val kk = *kin, vv = *vin;
+    const lede_val *k = &kk, *v = &vv;
+    int seeked = 0;
+    while (!(rc == LEDE_OK && k->len == p->plen + 4 && memcmp(k->data, p->key, p->plen) == 0)) {
+        if (rc != LEDE_OK && rc != LEDE_ITEROVER)
+            return rc;
+        if (seeked)
+            return corrupt(p); /* a run the record lists holds no chunk of the term */
+        if (p->runs_left == 0) {
+            p->docid = LEDE_DOCID_END;
+            p->chunk.nblocks = 0;
+            return LEDE_ITEROVER;
+        }
+        uint64_t gap = lede_dec_varint(&p->runs);
+        p->runs_left--;
+        if (p->runs.rc != LEDE_OK || gap == 0 || p->run + gap > UINT32_MAX)
+            return corrupt(p);
+        p->run += (uint32_t)gap;
+        lede_set_u32be(p->key, p->run);
+        lede_set_u32be(p->key + p->plen, 0);
+        rc = lede_store_cursor_seek(p->cur, p->key, p->plen + 4, &kk, &vv);
+        seeked = 1;
     }
-    if (rc != LEDE_OK)
-        return rc;
     lede_val pv = {NULL, 0};
     if (p->field != LEDE_FIELD_STEM) {
         rc = lede_store_get(lede_reader_txn(p->r), LEDE_DB_POS(p->field), k->data, k->len, &pv);
@@ -936,8 +1005,7 @@ int lede_postings_open(lede_postings **out, lede_reader *r, lede_field field, co
         return LEDE_ENOMEM;
     p->r = r;
     p->field = field;
-    p->plen = len + 1;
-    size_t kl = lede_chunk_key(p->key, term, len, 0);
+    p->plen = lede_chunk_key(p->key, 0, term, len, 0) - 4;
     if (ti.nchunks == 0) {
         /* The list is inline in the term record: no cursor. */
         if (!ti.inl_post) {
@@ -955,8 +1023,11 @@ int lede_postings_open(lede_postings **out, lede_reader *r, lede_field field, co
     } else {
         if ((rc = lede_store_cursor_open(&p->cur, r->t, LEDE_DB_POST(field))) != LEDE_OK)
             goto fail;
-        rc = lede_store_cursor_seek(p->cur, p->key, kl, &k, &v);
-        rc = load_chunk(p, rc, &k, &v);
+        lede_dec_init(&p->runs, ti.runs, ti.runs_len);
+        p->runs_left = ti.nruns;
+        k.data = v.data = NULL;
+        k.len = v.len = 0;
+        rc = load_chunk(p, LEDE_ITEROVER, &k, &v);
     }
     if (rc == LEDE_OK)
         rc = settle(p);

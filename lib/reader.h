@@ -18,12 +18,14 @@ typedef struct lede_stats_rec {
     uint64_t nterms[3];
     uint64_t npostings[3];
     uint64_t ndeleted;    /**< doc ids in the deleted database */
+    uint32_t last_run;    /**< the largest postings run number used (0: none yet) */
 } lede_stats_rec;
 
 /**
  * "<field>.terms" value: statistics of one term and where its postings are:
- * either in nchunks chunks of "<field>.post" (and ".pos"), or, when nchunks
- * is 0, inline in the record itself (one chunk of one block and its
+ * either in nchunks chunks of "<field>.post" (and ".pos") spread over the
+ * nruns runs listed (each run a batch's, or a merge's, chunks), or, when
+ * nchunks is 0, inline in the record itself (one chunk of one block and its
  * positions); max_tf, max_title_tf, min_len and npostings of an inline list
  * are not stored but read from its block header.
  */
@@ -33,10 +35,11 @@ typedef struct lede_terminfo_rec {
     uint32_t max_tf;      /**< upper bound over all postings ever written */
     uint32_t max_title_tf;
     uint32_t min_len;     /**< lower bound */
-    uint32_t last_chunk;  /**< key doc id of the term's last chunk (0 when inline) */
-    uint32_t last_chunk_n;/**< postings in that chunk (0 when inline) */
     uint32_t nchunks;     /**< chunks in "<field>.post"; 0: the list is inline */
     uint64_t npostings;   /**< postings stored, live or deleted */
+    uint32_t nruns;       /**< runs holding the chunks, in document order */
+    const uint8_t *runs;  /**< their numbers: varint, then varint gaps; borrowed */
+    size_t runs_len;
     const uint8_t *inl_post; /**< inline chunk (nchunks 0), borrowed; NULL when none */
     size_t inl_post_len;
     const uint8_t *inl_pos;  /**< its positions (the rest of the record), borrowed */
@@ -96,6 +99,16 @@ int lede_zframe_decode(void *dctx, const void *ddict, const void *src, size_t le
                        size_t *out_len);
 
 int lede_stats_decode(lede_stats_rec *out, const void *data, size_t len);
+
+/** One live run of meta "runs" (format 4; see writer.c): its number, its
+ * merge level (0: a batch's) and the bytes of its chunks. */
+typedef struct lede_run_rec {
+    uint32_t id, level;
+    uint64_t bytes;
+} lede_run_rec;
+/** Decode meta "runs" into *out (malloc'd, room for 2 more; caller frees)
+ * and *n; LEDE_ECORRUPT unless the numbers increase. */
+int lede_runs_decode(const void *data, size_t len, lede_run_rec **out, size_t *n);
 /** field: the term's space (an inline list has positions in word and name). */
 int lede_terminfo_decode(lede_terminfo_rec *out, int field, const void *data, size_t len);
 int lede_docrec_decode(lede_docrec *out, const void *data, size_t len);
@@ -104,15 +117,24 @@ int lede_doccold_decode(lede_doccold *out, const void *data, size_t len);
 int lede_entities_decode(lede_entity_list *out, const uint8_t *data, size_t len);
 
 /**
- * Key of a chunk of term in a "<field>.post" / ".pos" database: the term,
- * a NUL, the chunk's doc id big-endian.  out needs klen + 5 bytes.
+ * Key of a chunk of term in a "<field>.post" / ".pos" database (format 4):
+ * the run number big-endian, the term, a NUL, the chunk's doc id
+ * big-endian.  out needs LEDE_CHUNK_KEY_MAX bytes.  A batch's chunks all
+ * have its new run number, so they sort after every key stored and are
+ * appended: no page written before is copied.
  */
-size_t lede_chunk_key(uint8_t *out, const char *term, size_t len, uint32_t docid);
+size_t lede_chunk_key(uint8_t *out, uint32_t run, const char *term, size_t len, uint32_t docid);
+/** The run of a chunk key, and its term's length (key length - 9). */
+#define LEDE_CHUNK_KEY_EXTRA 9
+/** Decode the run list of ti into runs[0, ti->nruns) (caller's array);
+ * LEDE_ECORRUPT when it is not increasing or ends early. */
+int lede_terminfo_runs(const lede_terminfo_rec *ti, uint32_t *runs);
 /** Key of an external id in "ids" (ids longer than this are cut and hashed). */
 #define LEDE_ID_KEY_MAX 400
 size_t lede_id_key(uint8_t *out, const char *id, size_t len);
 /** Longest term indexed (longer names are skipped): keeps LMDB keys < 511 bytes. */
 #define LEDE_KEY_TERM_MAX 400
+#define LEDE_CHUNK_KEY_MAX (LEDE_KEY_TERM_MAX + LEDE_CHUNK_KEY_EXTRA)
 /** Doc lengths are stored in pages of this many little-endian u32. */
 #define LEDE_DOCLEN_PAGE 1024
 

@@ -809,6 +809,11 @@ int lede_store_cursor_seek(lede_cursor *c, const void *key, size_t klen, lede_va
     return cursor_get(c, &mk, MDB_SET_RANGE, k, v);
 }
 
+int lede_store_cursor_del(lede_cursor *c)
+{
+    return map_err(c->t, GUARDED(c->t->s->dir, mdb_cursor_del(c->cur, 0)));
+}
+
 int lede_store_cursor_first(lede_cursor *c, lede_val *k, lede_val *v)
 {
     MDB_val mk = {0, NULL};

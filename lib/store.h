@@ -14,7 +14,7 @@
 #include "common.h"
 
 /** Version of the byte format (docs/FORMAT.md); kept in meta under "format". */
-#define LEDE_FORMAT_VERSION 3
+#define LEDE_FORMAT_VERSION 4
 
 /** The named databases (docs/FORMAT.md describes each key and value). */
 typedef enum lede_db {
@@ -137,6 +137,8 @@ void lede_store_cursor_close(lede_cursor *c);
 /** First record with key >= key; LEDE_ITEROVER when none. */
 int lede_store_cursor_seek(lede_cursor *c, const void *key, size_t klen, lede_val *k,
                            lede_val *v);
+/** Delete the record at the cursor; the next cursor_next reads the one after it. */
+int lede_store_cursor_del(lede_cursor *c);
 /** First record; LEDE_ITEROVER when empty. */
 int lede_store_cursor_first(lede_cursor *c, lede_val *k, lede_val *v);
 /** Next record; LEDE_ITEROVER at the end. */

@@ -9,13 +9,15 @@
  *   meta "format"   u32 LE format version (store.c writes it)
  *   meta "language" the Snowball language name
  *   meta "stats"    varints: ndocs, total_len, max_docid, nterms[3],
- *                   npostings[3], ndeleted
+ *                   npostings[3], ndeleted, last_run
  *   <f>.terms  term -> varints: df, cf, nchunks, then when nchunks > 0
- *                   max_tf, max_title_tf, min_len, npostings, last_chunk,
- *                   last_chunk_n; when nchunks = 0 the list inline: a
- *                   chunk of one block (postings.c), then its positions
- *   <f>.post   term NUL docid(BE32) -> postings chunk (postings.c), for
- *                   lists too long to be inline
+ *                   max_tf, max_title_tf, min_len, npostings, nruns, the
+ *                   runs (first, then gaps); when nchunks = 0 the list
+ *                   inline: a chunk of one block (postings.c), then its
+ *                   positions
+ *   <f>.post   run(BE32) term NUL docid(BE32) -> postings chunk
+ *                   (postings.c), for lists too long to be inline; a
+ *                   batch's chunks are a new run, appended
  *   <f>.pos    same key -> positions of that chunk (word and name only)
  *   meta "zdict.text", "zdict.docs"  zstd dictionaries (dictID 1 and 2),
  *                   trained from the first documents; absent when too few
@@ -38,8 +40,8 @@
  *
  * Deleting a document re-analyses its stored title and body to find its
  * terms, so df, cf and the counts stay exact without a forward index; its
- * postings stay in the lists (cursors skip deleted ids) until the term's
- * last chunk is rewritten.
+ * postings stay in the lists (cursors skip deleted ids) until a merge of
+ * runs (or an inline list's rewrite) drops them.
  */
 #include "writer.h"
 
@@ -636,6 +638,8 @@ struct lede_index {
     fieldbuf fb[3];
     uint32_t committed_max;  /* max doc id of the last commit */
     uint32_t next_docid;     /* last doc id assigned in the batch */
+    uint32_t run;            /* the batch's run: the number its chunks' keys start with */
+    uint64_t run_bytes;      /* the bytes of chunks written in it */
     uint32_t *batch_lens;    /* by docid - committed_max - 1 */
     size_t batch_cap;
     /* ids touched by the batch: slot -> op index + 1 of the latest op */
@@ -1347,6 +1351,7 @@ void lede_stats_encode(lede_buf *out, const lede_stats_rec *st)
     for (int f = 0; f < 3; f++)
         lede_buf_put_varint(out, st->npostings[f]);
     lede_buf_put_varint(out, st->ndeleted);
+    lede_buf_put_varint(out, st->last_run);
 }
 
 void lede_terminfo_encode(lede_buf *out, const lede_terminfo_rec *ti)
@@ -1359,8 +1364,8 @@ void lede_terminfo_encode(lede_buf *out, const lede_terminfo_rec *ti)
         lede_buf_put_varint(out, ti->max_title_tf);
         lede_buf_put_varint(out, ti->min_len);
         lede_buf_put_varint(out, ti->npostings);
-        lede_buf_put_varint(out, ti->last_chunk);
-        lede_buf_put_varint(out, ti->last_chunk_n);
+        lede_buf_put_varint(out, ti->nruns);
+        lede_buf_append(out, ti->runs, ti->runs_len);
         return;
     }
     /* An inline list's chunk says how long it is and holds the bounds. */
@@ -1723,6 +1728,7 @@ cleanup:
 typedef struct encoder {
     plist pl;
     lede_buf post, pos, val;
+    lede_buf runs;    /* a record's new run list */
     lede_buf scratch; /* lede_block_decode_positions' */
 } encoder;
 
@@ -1734,6 +1740,7 @@ static void encoder_free(encoder *en)
     lede_buf_free(&en->post);
     lede_buf_free(&en->pos);
     lede_buf_free(&en->val);
+    lede_buf_free(&en->runs);
     lede_buf_free(&en->scratch);
     free(en);
 }
@@ -1790,17 +1797,40 @@ static int append_postings(const lede_index *ix, const ejob *j, const gterm *e, 
     return LEDE_OK;
 }
 
+/* Add run to the end of ti's run list (the new list in en->runs). */
+static int runs_add(encoder *en, lede_terminfo_rec *ti, uint32_t run)
+{
+    lede_dec d;
+    uint64_t last = 0;
+    lede_dec_init(&d, ti->runs, ti->runs_len);
+    for (uint32_t i = 0; i < ti->nruns; i++)
+        last += lede_dec_varint(&d);
+    if (d.rc != LEDE_OK || d.p != d.end || last > run)
+        return LEDE_ECORRUPT;
+    if (ti->nruns > 0 && last == run)
+        return LEDE_OK;
+    lede_buf_reset(&en->runs);
+    if (ti->runs_len)
+        lede_buf_append(&en->runs, ti->runs, ti->runs_len);
+    lede_buf_put_varint(&en->runs, run - last);
+    ti->runs = en->runs.data;
+    ti->runs_len = en->runs.len;
+    ti->nruns++;
+    return en->runs.rc;
+}
+
 /*
- * Encode a term's whole list, en->pl (its old postings, then the batch's),
- * as its record will hold it: inline in *ti when short, else chunks of up
- * to CHUNK_BLOCKS blocks appended to out (u32 first doc id, u32 and u32
- * bytes of postings and positions, the bytes), the first keyed first_key
- * when that is not 0.  Sets the record's bounds and chunk fields (*ti keeps
- * pointers into en until the record is encoded); *nchunks_out counts the
- * chunks, *in_record_out says whether the list went inline.
+ * Encode en->pl, the postings a term gets in run (the batch's, after what
+ * is left of an inline list), as its record will hold them: inline in *ti
+ * when the term has no chunk and the list is short, else chunks of up to
+ * CHUNK_BLOCKS blocks appended to out (u32 first doc id, u32 and u32 bytes
+ * of postings and positions, the bytes), run added to the record's runs.
+ * Sets the record's bounds and chunk fields (*ti keeps pointers into en
+ * until the record is encoded); *nchunks_out counts the chunks,
+ * *in_record_out says whether the list went inline.
  */
-static int encode_lists(int f, encoder *en, lede_terminfo_rec *ti, uint32_t first_key,
-                        lede_buf *out, uint32_t *nchunks_out, int *in_record_out)
+static int encode_lists(int f, encoder *en, lede_terminfo_rec *ti, uint32_t run, lede_buf *out,
+                        uint32_t *nchunks_out, int *in_record_out)
 {
     const plist *pl = &en->pl;
     int rc;
@@ -1826,7 +1856,6 @@ static int encode_lists(int f, encoder *en, lede_terminfo_rec *ti, uint32_t firs
         ti->inl_post_len = en->post.len;
         ti->inl_pos = en->pos.data;
         ti->inl_pos_len = en->pos.len;
-        ti->last_chunk = ti->last_chunk_n = 0;
     }
     uint32_t nchunks = 0;
     size_t done = 0, posdone = 0;
@@ -1843,15 +1872,12 @@ static int encode_lists(int f, encoder *en, lede_terminfo_rec *ti, uint32_t firs
         lede_buf_reset(&en->pos);
         if ((rc = lede_chunk_encode(&en->post, &en->pos, &a)) != LEDE_OK)
             return rc;
-        uint32_t k0 = done == 0 && first_key ? first_key : pl->docids[done];
-        out_u32(out, k0);
+        out_u32(out, pl->docids[done]);
         out_u32(out, (uint32_t)en->post.len);
         out_u32(out, f != LEDE_FIELD_STEM ? (uint32_t)en->pos.len : 0);
         lede_buf_append(out, en->post.data, en->post.len);
         if (f != LEDE_FIELD_STEM)
             lede_buf_append(out, en->pos.data, en->pos.len);
-        ti->last_chunk = k0;
-        ti->last_chunk_n = (uint32_t)n;
         ti->nchunks++;
         nchunks++;
         done += n;
@@ -1859,6 +1885,8 @@ static int encode_lists(int f, encoder *en, lede_terminfo_rec *ti, uint32_t firs
     }
     *nchunks_out = nchunks;
     *in_record_out = in_record;
+    if (nchunks > 0 && (rc = runs_add(en, ti, run)) != LEDE_OK)
+        return rc;
     return out->rc;
 }
 
@@ -1891,7 +1919,7 @@ static int encode_new_term(const lede_index *ix, const ejob *j, const gterm *e, 
         return rc;
     size_t at = out->len;
     out_u32(out, 0);
-    if ((rc = encode_lists(j->f, en, &ti, 0, out, &nchunks, &in_record)) != LEDE_OK)
+    if ((rc = encode_lists(j->f, en, &ti, ix->run, out, &nchunks, &in_record)) != LEDE_OK)
         return rc;
     ti.df = e->df;
     ti.cf = e->cf;
@@ -1912,55 +1940,34 @@ static uint32_t in_u32(const uint8_t **p)
 /*
  * Terms that may be in the index already (before the last one stored) go
  * through windows too, in three steps: the main thread copies each one's
- * record and, when it will be rewritten, its small last chunk out of the
- * index (read_window: LMDB stays on the main thread); a thread merges them
- * with the batch's postings and encodes the result (encode_old_term); the
- * main thread writes it (write_window).  What is written, and in which
- * order, is what the one loop over the terms wrote before.
+ * record out of the index (read_window: LMDB stays on the main thread); a
+ * thread merges it with the batch's postings and encodes the result
+ * (encode_old_term); the main thread writes it (write_window).  The old
+ * chunks stay where they are: the batch's go in its own run.
  *
  * A window's input, per term: u32 record bytes (UINT32_MAX: not in the
- * index), u32 and u32 bytes of the last chunk's postings and positions (0
- * when it is not rewritten), then those bytes.  Its output, per term: u32
- * 1 when the old last chunk goes, u32 that chunk's key, u32 the old df,
- * u32 nchunks, the chunks as for a new term, u32 record bytes, the record.
+ * index), the record.  Its output, per term: u32 the old df, u32 nchunks,
+ * the chunks as for a new term, u32 record bytes, the record.
  */
 static int read_window(lede_index *ix, lede_txn *t, const ejob *j, ewin *win)
 {
     const fieldbuf *b = &ix->fb[j->f];
     int f = j->f, rc;
-    uint8_t key[LEDE_KEY_TERM_MAX + 8];
     for (size_t k = win->from; k < win->to; k++) {
         const gterm *e = j->order[k];
         const char *term = (const char *)b->strs.data + e->off;
-        lede_val v, pv = {NULL, 0}, qv = {NULL, 0};
-        lede_terminfo_rec ti;
+        lede_val v;
         if (e->len > LEDE_KEY_TERM_MAX)
             continue;
         rc = lede_store_get(t, LEDE_DB_TERMS(f), term, e->len, &v);
         if (rc == LEDE_ENOTFOUND) {
             out_u32(&win->in, UINT32_MAX);
-            out_u32(&win->in, 0);
-            out_u32(&win->in, 0);
             continue;
         }
-        if (rc != LEDE_OK || (rc = lede_terminfo_decode(&ti, f, v.data, v.len)) != LEDE_OK)
+        if (rc != LEDE_OK)
             return rc;
-        if (ti.nchunks > 0 && ti.last_chunk_n < LEDE_BLOCK) {
-            size_t kl = lede_chunk_key(key, term, e->len, ti.last_chunk);
-            rc = lede_store_get(t, LEDE_DB_POST(f), key, kl, &pv);
-            if (rc == LEDE_OK && f != LEDE_FIELD_STEM)
-                rc = lede_store_get(t, LEDE_DB_POS(f), key, kl, &qv);
-            if (rc != LEDE_OK)
-                return rc == LEDE_ENOTFOUND ? LEDE_ECORRUPT : rc;
-        }
         out_u32(&win->in, (uint32_t)v.len);
-        out_u32(&win->in, (uint32_t)pv.len);
-        out_u32(&win->in, (uint32_t)qv.len);
         lede_buf_append(&win->in, v.data, v.len);
-        if (pv.len)
-            lede_buf_append(&win->in, pv.data, pv.len);
-        if (qv.len)
-            lede_buf_append(&win->in, qv.data, qv.len);
     }
     return win->in.rc;
 }
@@ -1973,16 +1980,15 @@ static int encode_old_term(const lede_index *ix, const ejob *j, const gterm *e, 
     plist *pl = &en->pl;
     lede_terminfo_rec ti = {0};
     uint64_t dropped = 0;
-    uint32_t chunk_key = 0;
 
-    if (in_end - *in < 12)
+    if (in_end - *in < 4)
         return LEDE_ECORRUPT;
-    uint32_t rl = in_u32(in), cl = in_u32(in), ql = in_u32(in);
+    uint32_t rl = in_u32(in);
     size_t rbytes = rl == UINT32_MAX ? 0 : rl;
-    if ((size_t)(in_end - *in) < rbytes + (size_t)cl + ql)
+    if ((size_t)(in_end - *in) < rbytes)
         return LEDE_ECORRUPT;
-    const uint8_t *rec = *in, *cp = rec + rbytes, *qp = cp + cl;
-    *in = qp + ql;
+    const uint8_t *rec = *in;
+    *in += rbytes;
     if (rl == UINT32_MAX)
         ti.min_len = UINT32_MAX;
     else if ((rc = lede_terminfo_decode(&ti, f, rec, rl)) != LEDE_OK)
@@ -1991,19 +1997,10 @@ static int encode_old_term(const lede_index *ix, const ejob *j, const gterm *e, 
 
     pl->n = pl->npos = 0;
     if (ti.nchunks == 0 && ti.inl_post_len > 0) {
-        /* An inline list is rewritten with the new postings, like a small last chunk. */
+        /* An inline list is rewritten with the new postings. */
         if ((rc = load_chunk_values(ix, f, ti.inl_post, ti.inl_post_len, ti.inl_pos,
                                     ti.inl_pos_len, pl, &dropped, &en->scratch)) != LEDE_OK)
             return rc;
-        ti.npostings -= dropped;
-    } else if (ti.nchunks > 0 && ti.last_chunk_n < LEDE_BLOCK) {
-        /* Rewrite the term's small last chunk with the new postings, so
-         * lists grown by small batches still have full blocks. */
-        if ((rc = load_chunk_values(ix, f, cp, cl, f != LEDE_FIELD_STEM ? qp : NULL, ql, pl,
-                                    &dropped, &en->scratch)) != LEDE_OK)
-            return rc;
-        chunk_key = ti.last_chunk;
-        ti.nchunks--;
         ti.npostings -= dropped;
     }
     ti.inl_post = ti.inl_pos = NULL;
@@ -2011,23 +2008,18 @@ static int encode_old_term(const lede_index *ix, const ejob *j, const gterm *e, 
     if ((rc = append_postings(ix, j, e, pl)) != LEDE_OK)
         return rc;
     size_t at = out->len;
-    out_u32(out, 0);
-    out_u32(out, chunk_key);
     out_u32(out, old_df);
     out_u32(out, 0);
     uint32_t nchunks;
     int in_record;
-    if ((rc = encode_lists(f, en, &ti, chunk_key, out, &nchunks, &in_record)) != LEDE_OK)
+    if ((rc = encode_lists(f, en, &ti, ix->run, out, &nchunks, &in_record)) != LEDE_OK)
         return rc;
-    /* The old last chunk moved into the record, or lost every posting. */
-    uint32_t del = chunk_key && (in_record || pl->n == 0);
     ti.df += e->df;
     ti.cf += e->cf;
     ti.npostings += e->df;
     if ((rc = encode_record(en, &ti, out)) != LEDE_OK)
         return rc;
-    patch_u32(out, at, del);
-    patch_u32(out, at + 12, nchunks);
+    patch_u32(out, at + 4, nchunks);
     return LEDE_OK;
 }
 
@@ -2058,32 +2050,29 @@ static void window_done(lede_index *ix, size_t i)
 }
 
 /*
- * Write window win's terms (encoded) in order: new ones are appended (they
- * sort after every key stored), old ones put, their replaced last chunk
- * deleted when it went into the record or lost every posting.
+ * Write window win's terms (encoded) in order: the chunks are appended (the
+ * batch's run sorts after every run stored), the records of new terms too
+ * (they sort after every term stored), those of old ones put.
  */
 static int write_window(lede_index *ix, lede_txn *t, const ejob *j, const ewin *win,
                         lede_stats_rec *st)
 {
     const fieldbuf *b = &ix->fb[j->f];
     int f = j->f, rc;
-    uint8_t key[LEDE_KEY_TERM_MAX + 8];
+    uint8_t key[LEDE_CHUNK_KEY_MAX];
     const uint8_t *p = win->out.data, *end = p + win->out.len;
     int (*put)(lede_txn *, lede_db, const void *, size_t, const void *, size_t) =
         j->old ? lede_store_put : lede_store_append;
     for (size_t k = win->from; k < win->to; k++) {
         const gterm *e = j->order[k];
         const char *term = (const char *)b->strs.data + e->off;
-        uint32_t del = 0, chunk_key = 0, old_df = 0;
+        uint32_t old_df = 0;
         if (e->len > LEDE_KEY_TERM_MAX)
             continue;
-        if (end - p < (j->old ? 16 : 4))
+        if (end - p < (j->old ? 8 : 4))
             return LEDE_ECORRUPT;
-        if (j->old) {
-            del = in_u32(&p);
-            chunk_key = in_u32(&p);
+        if (j->old)
             old_df = in_u32(&p);
-        }
         uint32_t nchunks = in_u32(&p);
         for (uint32_t c = 0; c < nchunks; c++) {
             if (end - p < 12)
@@ -2091,20 +2080,17 @@ static int write_window(lede_index *ix, lede_txn *t, const ejob *j, const ewin *
             uint32_t k0 = in_u32(&p), pl = in_u32(&p), ql = in_u32(&p);
             if ((size_t)(end - p) < (size_t)pl + ql)
                 return LEDE_ECORRUPT;
-            size_t kl = lede_chunk_key(key, term, e->len, k0);
-            if ((rc = put(t, LEDE_DB_POST(f), key, kl, pl ? (const void *)p : "", pl)) != LEDE_OK)
+            size_t kl = lede_chunk_key(key, ix->run, term, e->len, k0);
+            if ((rc = lede_store_append(t, LEDE_DB_POST(f), key, kl, pl ? (const void *)p : "",
+                                        pl)) != LEDE_OK)
                 return rc;
             p += pl;
             if (f != LEDE_FIELD_STEM &&
-                (rc = put(t, LEDE_DB_POS(f), key, kl, ql ? (const void *)p : "", ql)) != LEDE_OK)
+                (rc = lede_store_append(t, LEDE_DB_POS(f), key, kl, ql ? (const void *)p : "",
+                                        ql)) != LEDE_OK)
                 return rc;
             p += ql;
-        }
-        if (del) {
-            size_t kl = lede_chunk_key(key, term, e->len, chunk_key);
-            if ((rc = lede_store_del(t, LEDE_DB_POST(f), key, kl)) != LEDE_OK ||
-                (f != LEDE_FIELD_STEM && (rc = lede_store_del(t, LEDE_DB_POS(f), key, kl)) != LEDE_OK))
-                return rc;
+            ix->run_bytes += (uint64_t)pl + ql;
         }
         if (end - p < 4)
             return LEDE_ECORRUPT;
@@ -2515,6 +2501,289 @@ cleanup:
     return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* Runs and their merges                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Each batch appends its chunks as a run of its own (format 4), so a batch
+ * never copies a page written before it, whatever the index's size.  Runs
+ * from small batches would leave each term with many small chunks: before a
+ * batch is written, when its MERGE_RUNS last runs are of one level and
+ * together at most a quarter of the budget, they are merged into one run of
+ * the next level (as a binary counter carries): every term's chunks in them
+ * are decoded, their deleted documents dropped, and written again as full
+ * blocks.  Larger runs are left alone, so a transaction's pages stay
+ * bounded; a collection indexed in large batches keeps about one run per
+ * batch.  The live runs, with their level and bytes, are meta "runs":
+ * varint n, then n x (varint run, varint level, varint bytes).
+ */
+#define MERGE_RUNS 8
+
+typedef lede_run_rec runinfo;
+
+typedef struct runtab {
+    runinfo *r;
+    size_t n, cap;
+} runtab;
+
+static int runtab_load(lede_txn *t, runtab *rt)
+{
+    lede_val v;
+    free(rt->r);
+    rt->r = NULL;
+    rt->n = rt->cap = 0;
+    int rc = lede_store_get(t, LEDE_DB_META, "runs", 4, &v);
+    if (rc == LEDE_ENOTFOUND)
+        rc = (rt->r = malloc(2 * sizeof *rt->r)) ? LEDE_OK : LEDE_ENOMEM;
+    else if (rc == LEDE_OK)
+        rc = lede_runs_decode(v.data, v.len, &rt->r, &rt->n);
+    /* Room for 2 more: a batch adds its run and a merge as many as it removes, less 7. */
+    rt->cap = rt->n + 2;
+    return rc;
+}
+
+static int runtab_store(lede_txn *t, const runtab *rt)
+{
+    lede_buf b = LEDE_BUF_INIT;
+    lede_buf_put_varint(&b, rt->n);
+    for (size_t i = 0; i < rt->n; i++) {
+        lede_buf_put_varint(&b, rt->r[i].id);
+        lede_buf_put_varint(&b, rt->r[i].level);
+        lede_buf_put_varint(&b, rt->r[i].bytes);
+    }
+    int rc = put_buf(t, LEDE_DB_META, "runs", 4, &b);
+    lede_buf_free(&b);
+    return rc;
+}
+
+static int runtab_push(runtab *rt, runinfo ri)
+{
+    if (rt->n == rt->cap)
+        return LEDE_EINVAL; /* cannot happen: see runtab_load */
+    rt->r[rt->n++] = ri;
+    return LEDE_OK;
+}
+
+/* A cursor over one run's chunks of a field, in term order. */
+typedef struct runcur {
+    lede_cursor *c;
+    lede_val k, v;
+    uint32_t run;
+    int on;            /* k, v hold a chunk of the run */
+} runcur;
+
+static int runcur_step(runcur *rc, int rcode)
+{
+    if (rcode == LEDE_ITEROVER) {
+        rc->on = 0;
+        return LEDE_OK;
+    }
+    if (rcode != LEDE_OK)
+        return rcode;
+    rc->on = rc->k.len > LEDE_CHUNK_KEY_EXTRA &&
+             lede_get_u32be((const uint8_t *)rc->k.data) == rc->run;
+    return LEDE_OK;
+}
+
+static int runcur_cmp(const runcur *a, const uint8_t *term, size_t len)
+{
+    size_t al = a->k.len - LEDE_CHUNK_KEY_EXTRA;
+    int c = memcmp((const uint8_t *)a->k.data + 4, term, LEDE_MIN(al, len));
+    return c ? c : (al > len) - (al < len);
+}
+
+/*
+ * Merge runs rs[0, k) (the last ones, in order) of field f into run to:
+ * read and encode every term's chunks of them first (out), then delete
+ * them and append the new chunks and put the updated records.
+ */
+static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, size_t k,
+                       uint32_t to, uint64_t *bytes)
+{
+    runcur cur[MERGE_RUNS];
+    lede_buf out = LEDE_BUF_INIT, chunks = LEDE_BUF_INIT, prefix = LEDE_BUF_INIT,
+             recbuf = LEDE_BUF_INIT;
+    uint8_t term[LEDE_KEY_TERM_MAX + 1], key[LEDE_CHUNK_KEY_MAX];
+    uint32_t *runs = NULL;
+    size_t runs_cap = 0;
+    worker *mw = &ix->workers[ix->nthreads];
+    int rc = LEDE_OK;
+
+    memset(cur, 0, sizeof cur);
+    if (!mw->enc && !(mw->enc = calloc(1, sizeof *mw->enc)))
+        return LEDE_ENOMEM;
+    encoder *en = mw->enc;
+    for (size_t i = 0; i < k && rc == LEDE_OK; i++) {
+        uint8_t rk[4];
+        lede_set_u32be(rk, rs[i]);
+        cur[i].run = rs[i];
+        if ((rc = lede_store_cursor_open(&cur[i].c, t, LEDE_DB_POST(f))) == LEDE_OK)
+            rc = runcur_step(&cur[i], lede_store_cursor_seek(cur[i].c, rk, 4, &cur[i].k, &cur[i].v));
+    }
+    while (rc == LEDE_OK) {
+        /* The smallest term of the runs' next chunks. */
+        const runcur *m = NULL;
+        for (size_t i = 0; i < k; i++)
+            if (cur[i].on && (!m || runcur_cmp(&cur[i], (const uint8_t *)m->k.data + 4,
+                                               m->k.len - LEDE_CHUNK_KEY_EXTRA) < 0))
+                m = &cur[i];
+        if (!m)
+            break;
+        size_t tl = m->k.len - LEDE_CHUNK_KEY_EXTRA;
+        if (tl > LEDE_KEY_TERM_MAX) {
+            rc = LEDE_ECORRUPT;
+            break;
+        }
+        memcpy(term, (const uint8_t *)m->k.data + 4, tl);
+        /* Its chunks, run by run, deleted documents dropped. */
+        plist *pl = &en->pl;
+        uint64_t dropped = 0, taken = 0;
+        pl->n = pl->npos = 0;
+        for (size_t i = 0; i < k && rc == LEDE_OK; i++) {
+            while (rc == LEDE_OK && cur[i].on && runcur_cmp(&cur[i], term, tl) == 0) {
+                lede_val pv = {NULL, 0};
+                if (f != LEDE_FIELD_STEM &&
+                    (rc = lede_store_get(t, LEDE_DB_POS(f), cur[i].k.data, cur[i].k.len, &pv)) != LEDE_OK)
+                    break;
+                rc = load_chunk_values(ix, f, cur[i].v.data, cur[i].v.len, pv.data, pv.len, pl,
+                                       &dropped, &en->scratch);
+                taken++;
+                if (rc == LEDE_OK)
+                    rc = runcur_step(&cur[i], lede_store_cursor_next(cur[i].c, &cur[i].k, &cur[i].v));
+            }
+        }
+        if (rc != LEDE_OK)
+            break;
+        /* Its record: the merged runs end its run list. */
+        lede_val v;
+        lede_terminfo_rec ti;
+        if ((rc = lede_store_get(t, LEDE_DB_TERMS(f), term, tl, &v)) != LEDE_OK ||
+            (lede_buf_reset(&recbuf), lede_buf_append(&recbuf, v.data, v.len), recbuf.rc) != LEDE_OK ||
+            (rc = lede_terminfo_decode(&ti, f, recbuf.data, recbuf.len)) != LEDE_OK) {
+            rc = rc == LEDE_ENOTFOUND || rc == LEDE_OK ? LEDE_ECORRUPT : rc;
+            break;
+        }
+        if (ti.nruns > runs_cap) {
+            free(runs);
+            runs_cap = ti.nruns;
+            if (!(runs = malloc(runs_cap * sizeof *runs))) {
+                rc = LEDE_ENOMEM;
+                break;
+            }
+        }
+        if (ti.nchunks < taken || ti.npostings < dropped ||
+            (rc = lede_terminfo_runs(&ti, runs)) != LEDE_OK) {
+            rc = LEDE_ECORRUPT;
+            break;
+        }
+        uint32_t keep = ti.nruns;
+        while (keep > 0 && runs[keep - 1] >= rs[0])
+            keep--;
+        lede_buf_reset(&prefix);
+        for (uint32_t i = 0; i < keep; i++)
+            lede_buf_put_varint(&prefix, runs[i] - (i ? runs[i - 1] : 0));
+        ti.nruns = keep;
+        ti.runs = prefix.data;
+        ti.runs_len = prefix.len;
+        ti.nchunks -= (uint32_t)taken;
+        ti.npostings -= dropped;
+        uint32_t nchunks;
+        int in_record;
+        lede_buf_reset(&chunks);
+        if ((rc = encode_lists(f, en, &ti, to, &chunks, &nchunks, &in_record)) != LEDE_OK)
+            break;
+        out_u32(&out, (uint32_t)tl);
+        lede_buf_append(&out, term, tl);
+        out_u32(&out, nchunks);
+        lede_buf_append(&out, chunks.data, chunks.len);
+        if ((rc = encode_record(en, &ti, &out)) != LEDE_OK)
+            break;
+        if (out.rc != LEDE_OK)
+            rc = LEDE_ENOMEM;
+    }
+    for (size_t i = 0; i < k; i++)
+        lede_store_cursor_close(cur[i].c);
+    /* Delete the merged runs' chunks (they are the last keys), then write. */
+    for (int db = 0; db < 2 && rc == LEDE_OK; db++) {
+        if (db == 1 && f == LEDE_FIELD_STEM)
+            break;
+        lede_cursor *c = NULL;
+        lede_val dk;
+        uint8_t rk[4];
+        lede_set_u32be(rk, rs[0]);
+        if ((rc = lede_store_cursor_open(&c, t, db ? LEDE_DB_POS(f) : LEDE_DB_POST(f))) != LEDE_OK)
+            break;
+        for (rc = lede_store_cursor_seek(c, rk, 4, &dk, NULL);
+             rc == LEDE_OK && dk.len >= 4 && lede_get_u32be(dk.data) <= rs[k - 1];
+             rc = lede_store_cursor_next(c, &dk, NULL))
+            if ((rc = lede_store_cursor_del(c)) != LEDE_OK)
+                break;
+        lede_store_cursor_close(c);
+        if (rc == LEDE_ITEROVER || rc == LEDE_OK)
+            rc = LEDE_OK;
+    }
+    const uint8_t *p = out.data, *end = p + out.len;
+    while (rc == LEDE_OK && p < end) {
+        uint32_t tl = in_u32(&p);
+        const uint8_t *ts = p;
+        p += tl;
+        uint32_t nchunks = in_u32(&p);
+        for (uint32_t c = 0; c < nchunks && rc == LEDE_OK; c++) {
+            uint32_t k0 = in_u32(&p), pl = in_u32(&p), ql = in_u32(&p);
+            size_t kl = lede_chunk_key(key, to, (const char *)ts, tl, k0);
+            rc = lede_store_append(t, LEDE_DB_POST(f), key, kl, pl ? (const void *)p : "", pl);
+            p += pl;
+            if (rc == LEDE_OK && f != LEDE_FIELD_STEM)
+                rc = lede_store_append(t, LEDE_DB_POS(f), key, kl, ql ? (const void *)p : "", ql);
+            p += ql;
+            *bytes += (uint64_t)pl + ql;
+        }
+        uint32_t vl = in_u32(&p);
+        if (rc == LEDE_OK)
+            rc = lede_store_put(t, LEDE_DB_TERMS(f), ts, tl, p, vl);
+        p += vl;
+    }
+    free(runs);
+    lede_buf_free(&out);
+    lede_buf_free(&chunks);
+    lede_buf_free(&prefix);
+    lede_buf_free(&recbuf);
+    return rc;
+}
+
+/* Before a batch: merge the last runs while MERGE_RUNS of them have one
+ * level and fit a quarter of the budget together (see above). */
+static int merge_runs(lede_index *ix, lede_txn *t, runtab *rt, lede_stats_rec *st)
+{
+    int rc;
+    while (rt->n >= MERGE_RUNS) {
+        runinfo *tail = rt->r + rt->n - MERGE_RUNS;
+        uint64_t total = 0;
+        int same = 1;
+        for (size_t i = 0; i < MERGE_RUNS; i++) {
+            same &= tail[i].level == tail[MERGE_RUNS - 1].level;
+            total += tail[i].bytes;
+        }
+        if (!same || total > ix->budget / 4)
+            return LEDE_OK;
+        if ((rc = load_old(ix, t)) != LEDE_OK)
+            return rc;
+        uint32_t rs[MERGE_RUNS], to = ++st->last_run;
+        for (size_t i = 0; i < MERGE_RUNS; i++)
+            rs[i] = tail[i].id;
+        uint64_t bytes = 0;
+        for (int f = 0; f < 3; f++)
+            if ((rc = merge_field(ix, t, f, rs, MERGE_RUNS, to, &bytes)) != LEDE_OK)
+                return rc;
+        runinfo merged = {to, tail[MERGE_RUNS - 1].level + 1, bytes};
+        rt->n -= MERGE_RUNS;
+        if (bytes > 0 && (rc = runtab_push(rt, merged)) != LEDE_OK)
+            return rc;
+    }
+    return LEDE_OK;
+}
+
 /*
  * The paths shared by several documents ("paths": BE32 ref -> path, NUL),
  * loaded for a batch: path -> ref.  A document whose path is in the table,
@@ -2655,6 +2924,7 @@ static int write_batch(lede_index *ix, lede_txn *t)
     uint32_t *dels = NULL;
     idkey *order = NULL;
     pathtab pt = {0};
+    runtab rt = {0};
     size_t ndels = 0;
     uint8_t idkey_buf[LEDE_ID_KEY_MAX + 32];
     int rc;
@@ -2742,6 +3012,12 @@ static int write_batch(lede_index *ix, lede_txn *t)
         st.ndocs++;
         st.total_len += d->len;
     }
+    /* The batch's chunks go in a run of their own, after the last runs'
+     * merge when it is due. */
+    if ((rc = runtab_load(t, &rt)) != LEDE_OK || (rc = merge_runs(ix, t, &rt, &st)) != LEDE_OK)
+        goto cleanup;
+    ix->run = ++st.last_run;
+    ix->run_bytes = 0;
     if (ix->next_docid > ix->committed_max) {
         rc = set_doclens(t, ix->committed_max + 1, ix->next_docid - ix->committed_max,
                          ix->batch_lens);
@@ -2752,6 +3028,10 @@ static int write_batch(lede_index *ix, lede_txn *t)
     for (int f = 0; f < 3; f++)
         if ((rc = flush_field(ix, t, f, &st)) != LEDE_OK)
             goto cleanup;
+    if (ix->run_bytes > 0 && (rc = runtab_push(&rt, (runinfo){ix->run, 0, ix->run_bytes})) != LEDE_OK)
+        goto cleanup;
+    if ((rc = runtab_store(t, &rt)) != LEDE_OK)
+        goto cleanup;
     for (size_t i = 0; i < ndels; i++)
         if ((rc = delete_doc(ix, t, dels[i], &st)) != LEDE_OK)
             goto cleanup;
@@ -2761,6 +3041,7 @@ static int write_batch(lede_index *ix, lede_txn *t)
 cleanup:
     free(dels);
     free(order);
+    free(rt.r);
     pathtab_free(&pt);
     lede_buf_free(&rec);
     lede_buf_free(&keys);
@@ -2779,8 +3060,8 @@ static double pages_hit(double n, double p)
  * commit (and keeps the memory afterwards for the next one), so a batch
  * costs its buffers plus those pages.  Estimate them from the page counts
  * of the databases before and after the batch: the new pages, plus the
- * existing pages the batch's term, chunk and id updates rewrite, plus the
- * branch pages above them.  Only page counts go in, never timings or the
+ * existing pages the batch's term and id updates rewrite, plus the branch
+ * pages above them (chunks are appended: they only make new pages).  Only page counts go in, never timings or the
  * RSS, so the batches (and the index) stay the same whatever -j is.
  */
 static void note_write(lede_index *ix, const lede_db_pages *before, const lede_db_pages *after,
@@ -2798,9 +3079,6 @@ static void note_write(lede_index *ix, const lede_db_pages *before, const lede_d
     for (int f = 0; f < 3; f++) {
         double n = (double)ix->fb[f].n;
         fixed += pages_hit(n, (double)after[LEDE_DB_TERMS(f)].leaf);
-        fixed += pages_hit(n, (double)after[LEDE_DB_POST(f)].leaf);
-        if (f != LEDE_FIELD_STEM)
-            fixed += pages_hit(n, (double)after[LEDE_DB_POS(f)].leaf);
     }
     fixed += pages_hit((double)ix->nops, (double)after[LEDE_DB_IDS].leaf);
     ix->write_ratio = buffered ? fresh * psize / (double)buffered : 1.0;

@@ -119,14 +119,15 @@ Test(check, a_damaged_chunk_is_reported)
     uint8_t inl[4096];
     lede_terminfo_rec ti = the_record(inl, sizeof inl);
     ti.nchunks = 1;
-    ti.last_chunk = 1;
-    ti.last_chunk_n = (uint32_t)ti.npostings;
+    ti.nruns = 1;
+    ti.runs = (const uint8_t *)"\x01"; /* run 1: the fixture's first batch */
+    ti.runs_len = 1;
     lede_buf val = LEDE_BUF_INIT;
     lede_terminfo_encode(&val, &ti);
     edit(LEDE_DB_STEM_TERMS, "the", 3, val.data, val.len, 0);
     lede_buf_free(&val);
-    uint8_t key[16];
-    size_t kl = lede_chunk_key(key, "the", 3, 1);
+    uint8_t key[LEDE_CHUNK_KEY_MAX];
+    size_t kl = lede_chunk_key(key, 1, "the", 3, 1);
     edit(LEDE_DB_STEM_POST, key, kl, "\x05\x01\x09", 3, 0);
     expect_the_is_damaged();
 }

@@ -4,6 +4,7 @@
 
 #include "reader.h"
 #include "store.h"
+#include "varint.h"
 
 static char *dir;
 
@@ -36,6 +37,20 @@ static uint32_t walk_df(lede_reader *r, lede_field f, const char *term)
     }
     lede_postings_free(p);
     return n;
+}
+
+/* The collection statistics of two indexes of the same live documents agree. */
+static void expect_same_stats(lede_reader *a, lede_reader *b)
+{
+    lede_stats sa, sb;
+    lede_reader_stats(a, &sa);
+    lede_reader_stats(b, &sb);
+    cr_expect_eq(sb.ndocs, sa.ndocs);
+    cr_expect_eq(sb.total_len, sa.total_len);
+    for (int f = 0; f < 3; f++) {
+        cr_expect_eq(sb.nterms[f], sa.nterms[f], "field %d", f);
+        cr_expect_eq(sb.npostings[f], sa.npostings[f], "field %d", f);
+    }
 }
 
 Test(writer, counts_every_document_and_its_length)
@@ -84,15 +99,7 @@ Test(writer, replace_and_delete_keep_statistics_exact)
     fx_check(dir);
 
     lede_reader *a = fx_reader(ref), *b = fx_reader(dir);
-    lede_stats sa, sb;
-    lede_reader_stats(a, &sa);
-    lede_reader_stats(b, &sb);
-    cr_expect_eq(sb.ndocs, sa.ndocs);
-    cr_expect_eq(sb.total_len, sa.total_len);
-    for (int f = 0; f < 3; f++) {
-        cr_expect_eq(sb.nterms[f], sa.nterms[f], "field %d", f);
-        cr_expect_eq(sb.npostings[f], sa.npostings[f], "field %d", f);
-    }
+    expect_same_stats(a, b);
     const char *terms[] = {"the", "refuge", "nation", "burundi", "rwanda", "said"};
     for (size_t i = 0; i < sizeof terms / sizeof *terms; i++) {
         lede_term_info ia, ib;
@@ -335,4 +342,70 @@ Test(writer, short_lists_move_out_of_the_term_record_as_they_grow)
     cr_expect_eq(pos[1], 5 + LEDE_TITLE_GAP);
     lede_postings_free(p);
     lede_reader_close(r);
+}
+
+/* The live runs of an index, from meta "runs" (varint n, then id, level, bytes each). */
+static uint64_t count_runs(const char *d)
+{
+    lede_store *s = NULL;
+    lede_txn *t = NULL;
+    lede_val v;
+    cr_assert_eq(lede_store_open(&s, d, 0, NULL), LEDE_OK);
+    cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
+    cr_assert_eq(lede_store_get(t, LEDE_DB_META, "runs", 4, &v), LEDE_OK);
+    lede_dec dec;
+    lede_dec_init(&dec, v.data, v.len);
+    uint64_t n = lede_dec_varint(&dec);
+    lede_store_abort(t);
+    lede_store_close(s);
+    return n;
+}
+
+Test(writer, small_batches_merge_their_runs_and_drop_deleted_postings)
+{
+    /* Reference: documents 10.. in one batch. */
+    char *ref = fx_tmpdir();
+    fx_index(ref, 10, fx_ndocs, 1, 0);
+    /* The same live set in batches of 2 documents (each batch a run), the
+     * first 10 deleted after the fifth batch. */
+    lede_index_options o = LEDE_INDEX_OPTIONS_INIT;
+    lede_index *ix = NULL;
+    o.threads = 2;
+    cr_assert_eq(lede_index_open(&ix, dir, &o, NULL), LEDE_OK);
+    size_t batches = 0;
+    for (size_t i = 0; i < fx_ndocs; i++) {
+        lede_doc d = fx_doc(i);
+        cr_assert_eq(lede_index_add(ix, &d), LEDE_OK, "%s", lede_index_errmsg(ix));
+        if (i % 2 == 1 || i + 1 == fx_ndocs) {
+            cr_assert_eq(lede_index_commit(ix), LEDE_OK, "%s", lede_index_errmsg(ix));
+            batches++;
+        }
+        if (i == 9)
+            for (size_t k = 0; k < 10; k++)
+                cr_assert_eq(lede_index_delete(ix, fx_docs[k].id), LEDE_OK);
+    }
+    lede_index_close(ix);
+    fx_check(dir);
+    /* Runs of 8 batches merged, and runs of 8 of those. */
+    uint64_t runs = count_runs(dir);
+    cr_expect_lt(runs, batches / 4, "%llu runs after %zu batches", (unsigned long long)runs, batches);
+
+    lede_reader *a = fx_reader(ref), *b = fx_reader(dir);
+    expect_same_stats(a, b);
+    cr_expect_eq(lede_reader_terms(a, LEDE_FIELD_WORD, NULL, 0, same_terms, b), LEDE_OK);
+    const char *words[] = {"the", "said", "police", "government"};
+    for (size_t i = 0; i < 4; i++) {
+        lede_term_info ib;
+        cr_assert_eq(lede_reader_term(b, LEDE_FIELD_WORD, words[i], strlen(words[i]), &ib), LEDE_OK);
+        cr_expect_eq(walk_df(b, LEDE_FIELD_WORD, words[i]), ib.df, "%s", words[i]);
+    }
+    lede_reader_close(a);
+    lede_reader_close(b);
+    /* The merges dropped the deleted documents' postings: the word "the"
+     * (chunks: its positions outgrow a record) stores only live ones. */
+    lede_terminfo_rec ti = term_rec(LEDE_FIELD_WORD, "the");
+    cr_expect_gt(ti.nchunks, 0);
+    cr_expect_eq(ti.npostings, ti.df, "%llu postings stored for df %u",
+                 (unsigned long long)ti.npostings, ti.df);
+    fx_rmdir(ref);
 }
