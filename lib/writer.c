@@ -1760,6 +1760,7 @@ typedef struct ejob {
     const bposting *bpost;
     const uint32_t *bpos;
     const uint32_t *sorted, *posoff;
+    size_t np;         /* postings in sorted (every term's, in key order) */
     ewin *wins;
     size_t nwins;
 } ejob;
@@ -1777,8 +1778,17 @@ static int append_postings(const lede_index *ix, const ejob *j, const gterm *e, 
     if (plist_room(pl, e->df, f != LEDE_FIELD_STEM ? (size_t)e->cf : 0) != LEDE_OK)
         return LEDE_ENOMEM;
     for (uint32_t k = e->start; k < e->start + e->df; k++) {
-        if (k + 8 < e->start + e->df)
-            __builtin_prefetch(&j->bpost[j->sorted[k + 8]]);
+        /* The postings are read in key order, scattered in document order:
+         * fetch ahead, across terms too (most terms have one or two
+         * postings), the posting and its positions' offset, then its
+         * positions once that offset is in. */
+        if (k + 16 < j->np) {
+            __builtin_prefetch(&j->bpost[j->sorted[k + 16]]);
+            if (f != LEDE_FIELD_STEM)
+                __builtin_prefetch(&j->posoff[j->sorted[k + 16]]);
+        }
+        if (f != LEDE_FIELD_STEM && k + 8 < j->np)
+            __builtin_prefetch(j->bpos + j->posoff[j->sorted[k + 8]]);
         const bposting *bp = &j->bpost[j->sorted[k]];
         pl->docids[pl->n] = bp->docid;
         pl->tfs[pl->n] = bp->tf;
@@ -2290,11 +2300,15 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
         rc = LEDE_ENOMEM;
         goto cleanup;
     }
+    /* Terms in key order first, so that the grouped postings come in the
+     * order the windows read them (append_postings prefetches ahead). */
+    if ((rc = sort_terms(b, order)) != LEDE_OK)
+        goto cleanup;
     {
         uint32_t acc = 0;
         for (size_t i = 0; i < b->n; i++) {
-            b->t[i].start = acc;
-            acc += b->t[i].df;
+            order[i]->start = acc;
+            acc += order[i]->df;
         }
         uint32_t pacc = 0;
         for (size_t i = 0; i < np; i++) {
@@ -2328,8 +2342,6 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
             goto cleanup;
         rc = LEDE_OK;
     }
-    if ((rc = sort_terms(b, order)) != LEDE_OK)
-        goto cleanup;
 
     /* The terms after the last one stored are new: they go to the threads. */
     size_t split = b->n;
@@ -2346,14 +2358,14 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
     }
     /* The terms before: in the index already, most of them. */
     if (split > 0) {
-        ejob j = {f, 1, order, bpost, bpos, sorted, posoff, NULL, 0};
+        ejob j = {f, 1, order, bpost, bpos, sorted, posoff, np, NULL, 0};
         rc = flush_terms(ix, t, &j, 0, split, st);
         free(j.wins);
         if (rc != LEDE_OK)
             goto cleanup;
     }
     if (split < b->n) {
-        ejob j = {f, 0, order, bpost, bpos, sorted, posoff, NULL, 0};
+        ejob j = {f, 0, order, bpost, bpos, sorted, posoff, np, NULL, 0};
         rc = flush_terms(ix, t, &j, split, b->n, st);
         free(j.wins);
     }
