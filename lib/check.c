@@ -33,8 +33,8 @@ typedef struct checker {
     size_t nruns;
 } checker;
 
-/* Whether run is in meta "runs". */
-static int live_run(const checker *c, uint32_t run)
+/* The first live run numbered run or more. */
+static size_t run_lower_bound(const checker *c, uint32_t run)
 {
     size_t lo = 0, hi = c->nruns;
     while (lo < hi) {
@@ -44,7 +44,7 @@ static int live_run(const checker *c, uint32_t run)
         else
             hi = mid;
     }
-    return lo < c->nruns && c->runs[lo].id == run;
+    return lo;
 }
 
 static void problem(checker *c, const char *where, const char *fmt, ...)
@@ -74,7 +74,7 @@ static int check_chunk(checker *c, int f, const char *term, int tl, const lede_t
                        uint32_t ck, const void *post, size_t post_len, const void *posv,
                        size_t pos_len, lede_chunk *ch, lede_buf *scratch, term_walk *w)
 {
-    const char *where = lede_store_db_name(ti->nchunks ? LEDE_DB_POST(f) : LEDE_DB_TERMS(f));
+    const char *where = lede_store_db_name(ti->first_run ? LEDE_DB_POST(f) : LEDE_DB_TERMS(f));
     uint32_t docids[LEDE_BLOCK], tfs[LEDE_BLOCK], ttfs[LEDE_BLOCK];
     if (lede_chunk_parse(ch, post, post_len, f != LEDE_FIELD_STEM ? posv : NULL, pos_len) !=
             LEDE_OK ||
@@ -108,7 +108,7 @@ static int check_chunk(checker *c, int f, const char *term, int tl, const lede_t
                     space_names[f], tl, term, b, ck);
         if (f != LEDE_FIELD_STEM) {
             if (npos > lede_block_max_positions(ch, b)) {
-                problem(c, lede_store_db_name(ti->nchunks ? LEDE_DB_POS(f) : LEDE_DB_TERMS(f)),
+                problem(c, lede_store_db_name(ti->first_run ? LEDE_DB_POS(f) : LEDE_DB_TERMS(f)),
                         "%s term \"%.*s\": block %u of chunk %u has too few position bytes",
                         space_names[f], tl, term, b, ck);
             } else {
@@ -123,7 +123,7 @@ static int check_chunk(checker *c, int f, const char *term, int tl, const lede_t
                     }
                 }
                 if (lede_block_decode_positions(ch, b, tfs, w->pos, scratch) != LEDE_OK)
-                    problem(c, lede_store_db_name(ti->nchunks ? LEDE_DB_POS(f) : LEDE_DB_TERMS(f)),
+                    problem(c, lede_store_db_name(ti->first_run ? LEDE_DB_POS(f) : LEDE_DB_TERMS(f)),
                             "%s term \"%.*s\": positions of block %u of chunk %u do not decode",
                             space_names[f], tl, term, b, ck);
             }
@@ -154,7 +154,7 @@ static int check_chunk(checker *c, int f, const char *term, int tl, const lede_t
 /* Check one term's chunks, run by run, or its inline list; returns the number of chunks seen. */
 static uint64_t check_term(checker *c, int f, const char *term, size_t tlen,
                            const lede_terminfo_rec *ti, lede_cursor *cur, lede_buf *scratch,
-                           uint32_t last_run, uint64_t *live_df)
+                           uint64_t *live_df)
 {
     uint8_t key[LEDE_CHUNK_KEY_MAX];
     lede_val k, v, pv;
@@ -163,22 +163,13 @@ static uint64_t check_term(checker *c, int f, const char *term, size_t tlen,
     const char *where = lede_store_db_name(LEDE_DB_POST(f));
     int tl = (int)LEDE_MIN(tlen, 200);
     int rc = LEDE_OK;
-    uint32_t *runs = ti->nruns ? malloc(ti->nruns * sizeof *runs) : NULL;
-    if (ti->nruns && !runs) {
-        problem(c, where, "out of memory checking runs");
-        goto cleanup;
-    }
-    if (ti->nruns && (lede_terminfo_runs(ti, runs) != LEDE_OK || runs[ti->nruns - 1] > last_run)) {
-        problem(c, lede_store_db_name(LEDE_DB_TERMS(f)), "%s term \"%.*s\": damaged run list",
-                space_names[f], tl, term);
-        goto cleanup;
-    }
-    for (uint32_t r = 0; r < ti->nruns && !c->stop; r++) {
-        if (!live_run(c, runs[r]))
-            problem(c, lede_store_db_name(LEDE_DB_TERMS(f)),
-                    "%s term \"%.*s\": run %u is not in the list of runs", space_names[f], tl,
-                    term, runs[r]);
-        size_t kl = lede_chunk_key(key, runs[r], term, tlen, 0);
+    size_t r0 = ti->first_run ? run_lower_bound(c, ti->first_run) : c->nruns;
+    if (ti->first_run && (r0 == c->nruns || c->runs[r0].id != ti->first_run))
+        problem(c, lede_store_db_name(LEDE_DB_TERMS(f)),
+                "%s term \"%.*s\": its first run %u is not in the list of runs", space_names[f],
+                tl, term, ti->first_run);
+    for (size_t r = r0; r < c->nruns && !c->stop; r++) {
+        size_t kl = lede_chunk_key(key, c->runs[r].id, term, tlen, 0);
         uint64_t before = w.nchunks;
         rc = lede_store_cursor_seek(cur, key, kl, &k, &v);
         for (; rc == LEDE_OK && !c->stop; rc = lede_store_cursor_next(cur, &k, &v)) {
@@ -201,13 +192,11 @@ static uint64_t check_term(checker *c, int f, const char *term, size_t tlen,
         if (rc != LEDE_OK && rc != LEDE_ITEROVER)
             break;
         rc = LEDE_OK;
-        if (w.nchunks == before)
-            problem(c, where, "%s term \"%.*s\": run %u holds none of its chunks",
-                    space_names[f], tl, term, runs[r]);
+        if (r == r0 && w.nchunks == before)
+            problem(c, where, "%s term \"%.*s\": its first run %u holds none of its chunks",
+                    space_names[f], tl, term, c->runs[r].id);
     }
-    if (rc != LEDE_OK && rc != LEDE_ITEROVER)
-        problem(c, where, "cannot read the postings of \"%.*s\": %s", tl, term, lede_strerror(rc));
-    if (ti->nchunks == 0 && ti->inl_post &&
+    if (ti->first_run == 0 && ti->inl_post &&
         check_chunk(c, f, term, tl, ti, 0, ti->inl_post, ti->inl_post_len, ti->inl_pos,
                     ti->inl_pos_len, &ch, scratch, &w) != 0)
         goto cleanup;
@@ -216,21 +205,19 @@ static uint64_t check_term(checker *c, int f, const char *term, size_t tlen,
                 "%s term \"%.*s\": df %u cf %llu recorded, but its postings give df %llu cf %llu",
                 space_names[f], tl, term, ti->df, (unsigned long long)ti->cf,
                 (unsigned long long)w.df, (unsigned long long)w.cf);
-    if (ti->nchunks == 0 && ti->npostings > LEDE_INLINE_MAX_POSTINGS)
+    if (ti->first_run == 0 && ti->npostings > LEDE_INLINE_MAX_POSTINGS)
         problem(c, lede_store_db_name(LEDE_DB_TERMS(f)),
                 "%s term \"%.*s\": an inline list of %llu postings", space_names[f], tl, term,
                 (unsigned long long)ti->npostings);
-    if ((ti->nchunks && w.nchunks != ti->nchunks) || w.stored != ti->npostings)
+    if (ti->first_run == 0 && w.stored != ti->npostings)
         problem(c, lede_store_db_name(LEDE_DB_TERMS(f)),
-                "%s term \"%.*s\": %u chunks / %llu postings recorded, %llu / %llu found",
-                space_names[f], tl, term, ti->nchunks, (unsigned long long)ti->npostings,
-                (unsigned long long)w.nchunks, (unsigned long long)w.stored);
+                "%s term \"%.*s\": %llu postings inline, %llu found", space_names[f], tl, term,
+                (unsigned long long)ti->npostings, (unsigned long long)w.stored);
 cleanup:
     *live_df = w.df;
-    free(runs);
     free(w.pos);
     lede_chunk_release(&ch);
-    return ti->nchunks ? w.nchunks : 0;
+    return w.nchunks;
 }
 
 static void check_field(checker *c, int f, const lede_stats_rec *st)
@@ -260,7 +247,7 @@ static void check_field(checker *c, int f, const lede_stats_rec *st)
             continue;
         }
         uint64_t df;
-        chunks += check_term(c, f, k.data, k.len, &ti, pc, &scratch, st->last_run, &df);
+        chunks += check_term(c, f, k.data, k.len, &ti, pc, &scratch, &df);
         if (ti.df > 0)
             live_terms++;
         postings += ti.df;

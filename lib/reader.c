@@ -27,6 +27,8 @@ struct lede_reader {
     lede_stats_rec st;
     char language[32];
     uint8_t *deleted;  /* bitmap over doc ids, NULL when nothing was deleted */
+    uint32_t *runs;    /* the live runs (meta "runs"), in order */
+    size_t nruns;
     size_t deleted_bytes;
     uint32_t page_no;  /* doclens page cache */
     const uint8_t *page;
@@ -119,31 +121,20 @@ int lede_terminfo_decode(lede_terminfo_rec *out, int field, const void *data, si
     lede_dec_init(&d, data, len);
     out->df = lede_dec_u32(&d);
     out->cf = lede_dec_varint(&d);
-    out->nchunks = lede_dec_u32(&d);
-    out->nruns = 0;
-    out->runs = NULL;
-    out->runs_len = 0;
+    out->first_run = lede_dec_u32(&d);
     out->inl_post = out->inl_pos = NULL;
     out->inl_post_len = out->inl_pos_len = 0;
     if (d.rc != LEDE_OK)
         return LEDE_ECORRUPT;
-    if (out->nchunks > 0) {
+    out->npostings = 0;
+    if (out->first_run > 0) {
         out->max_tf = lede_dec_u32(&d);
         out->max_title_tf = lede_dec_u32(&d);
         out->min_len = lede_dec_u32(&d);
-        out->npostings = lede_dec_varint(&d);
-        out->nruns = lede_dec_u32(&d);
-        out->runs = d.p;
-        out->runs_len = (size_t)(d.end - d.p);
-        /* Each run holds a chunk at least; each number is one byte at least. */
-        return d.rc == LEDE_OK && out->nruns > 0 && out->nruns <= out->nchunks &&
-                       out->nruns <= out->runs_len
-                   ? LEDE_OK
-                   : LEDE_ECORRUPT;
+        return d.rc == LEDE_OK && d.p == d.end ? LEDE_OK : LEDE_ECORRUPT;
     }
     out->max_tf = out->max_title_tf = 0;
     out->min_len = UINT32_MAX;
-    out->npostings = 0;
     if (d.p == d.end)
         return out->df == 0 && out->cf == 0 ? LEDE_OK : LEDE_ECORRUPT; /* no postings at all */
     /* Inline: one chunk of one block, whose header gives the bounds, then its positions. */
@@ -273,20 +264,6 @@ cleanup:
     return rc;
 }
 
-int lede_terminfo_runs(const lede_terminfo_rec *ti, uint32_t *runs)
-{
-    lede_dec d;
-    lede_dec_init(&d, ti->runs, ti->runs_len);
-    uint64_t run = 0;
-    for (uint32_t i = 0; i < ti->nruns; i++) {
-        uint64_t gap = lede_dec_varint(&d);
-        if ((i > 0 && gap == 0) || (run += gap) > UINT32_MAX || run == 0)
-            return LEDE_ECORRUPT;
-        runs[i] = (uint32_t)run;
-    }
-    return d.rc == LEDE_OK && d.p == d.end ? LEDE_OK : LEDE_ECORRUPT;
-}
-
 size_t lede_chunk_key(uint8_t *out, uint32_t run, const char *term, size_t len, uint32_t docid)
 {
     lede_set_u32be(out, run);
@@ -351,6 +328,23 @@ int lede_reader_open(lede_reader **out, const char *dir, char **errmsg)
             msg = NULL;
         goto cleanup;
     }
+    if (lede_store_get(r->t, LEDE_DB_META, "runs", 4, &v) == LEDE_OK) {
+        lede_run_rec *runs = NULL;
+        if ((rc = lede_runs_decode(v.data, v.len, &runs, &r->nruns)) != LEDE_OK) {
+            if (rc == LEDE_ECORRUPT && asprintf(&msg, "the index in %s is damaged: bad list of runs", dir) < 0)
+                msg = NULL;
+            goto cleanup;
+        }
+        /* The numbers only, for the cursors. */
+        r->runs = malloc((r->nruns + 1) * sizeof *r->runs);
+        for (size_t i = 0; r->runs && i < r->nruns; i++)
+            r->runs[i] = runs[i].id;
+        free(runs);
+        if (!r->runs) {
+            rc = LEDE_ENOMEM;
+            goto cleanup;
+        }
+    }
     if (r->st.ndeleted > 0) {
         r->deleted_bytes = (size_t)r->st.max_docid / 8 + 1;
         r->deleted = calloc(r->deleted_bytes, 1);
@@ -398,6 +392,7 @@ void lede_reader_close(lede_reader *r)
     lede_store_abort(r->t);
     lede_store_close(r->s);
     free(r->deleted);
+    free(r->runs);
     for (size_t i = 0; i < r->capcold; i++)
         free(r->cold[i].data);
     free(r->cold);
@@ -860,8 +855,7 @@ struct lede_postings {
     lede_cursor *cur;
     uint8_t key[LEDE_CHUNK_KEY_MAX];
     size_t plen;        /* run + term + NUL: the key of the run's chunks less the doc id */
-    lede_dec runs;      /* the term's runs after the current one */
-    uint32_t runs_left, run;
+    size_t next_run;    /* in r->runs: the run to seek when this one ends */
     lede_chunk chunk;
     uint32_t b;         /* current block of the chunk */
     int decoded;        /* docids/tfs hold block b */
@@ -894,31 +888,23 @@ static int corrupt(lede_postings *p)
 }
 
 /* Load the chunk at the cursor (k, v); when that is past the run's chunks
- * of the term, the first chunk of its next run, or end the cursor. */
+ * of the term, the first chunk of a next live run holding some, or end the
+ * cursor. */
 static int load_chunk(lede_postings *p, int rc, const lede_val *kin, const lede_val *vin)
 {
     lede_val kk = *kin, vv = *vin;
     const lede_val *k = &kk, *v = &vv;
-    int seeked = 0;
     while (!(rc == LEDE_OK && k->len == p->plen + 4 && memcmp(k->data, p->key, p->plen) == 0)) {
         if (rc != LEDE_OK && rc != LEDE_ITEROVER)
             return rc;
-        if (seeked)
-            return corrupt(p); /* a run the record lists holds no chunk of the term */
-        if (p->runs_left == 0) {
+        if (p->next_run >= p->r->nruns) {
             p->docid = LEDE_DOCID_END;
             p->chunk.nblocks = 0;
             return LEDE_ITEROVER;
         }
-        uint64_t gap = lede_dec_varint(&p->runs);
-        p->runs_left--;
-        if (p->runs.rc != LEDE_OK || gap == 0 || p->run + gap > UINT32_MAX)
-            return corrupt(p);
-        p->run += (uint32_t)gap;
-        lede_set_u32be(p->key, p->run);
+        lede_set_u32be(p->key, p->r->runs[p->next_run++]);
         lede_set_u32be(p->key + p->plen, 0);
         rc = lede_store_cursor_seek(p->cur, p->key, p->plen + 4, &kk, &vv);
-        seeked = 1;
     }
     lede_val pv = {NULL, 0};
     if (p->field != LEDE_FIELD_STEM) {
@@ -1006,7 +992,7 @@ int lede_postings_open(lede_postings **out, lede_reader *r, lede_field field, co
     p->r = r;
     p->field = field;
     p->plen = lede_chunk_key(p->key, 0, term, len, 0) - 4;
-    if (ti.nchunks == 0) {
+    if (ti.first_run == 0) {
         /* The list is inline in the term record: no cursor. */
         if (!ti.inl_post) {
             rc = corrupt(p);
@@ -1023,8 +1009,20 @@ int lede_postings_open(lede_postings **out, lede_reader *r, lede_field field, co
     } else {
         if ((rc = lede_store_cursor_open(&p->cur, r->t, LEDE_DB_POST(field))) != LEDE_OK)
             goto fail;
-        lede_dec_init(&p->runs, ti.runs, ti.runs_len);
-        p->runs_left = ti.nruns;
+        /* The live runs from the term's first on. */
+        size_t lo = 0, hi = r->nruns;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (r->runs[mid] < ti.first_run)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == r->nruns || r->runs[lo] != ti.first_run) {
+            rc = corrupt(p); /* its first run is not a live one */
+            goto fail;
+        }
+        p->next_run = lo;
         k.data = v.data = NULL;
         k.len = v.len = 0;
         rc = load_chunk(p, LEDE_ITEROVER, &k, &v);

@@ -23,11 +23,13 @@ typedef struct lede_stats_rec {
 
 /**
  * "<field>.terms" value: statistics of one term and where its postings are:
- * either in nchunks chunks of "<field>.post" (and ".pos") spread over the
- * nruns runs listed (each run a batch's, or a merge's, chunks), or, when
- * nchunks is 0, inline in the record itself (one chunk of one block and its
- * positions); max_tf, max_title_tf, min_len and npostings of an inline list
- * are not stored but read from its block header.
+ * either in chunks of "<field>.post" (and ".pos"), in the live runs from
+ * first_run on (each run a batch's, or a merge's, chunks; a run may hold
+ * none of the term's), or, when first_run is 0, inline in the record itself
+ * (one chunk of one block and its positions); max_tf, max_title_tf, min_len
+ * and npostings of an inline list are not stored but read from its block
+ * header.  A merge of runs rewrites no record but those whose first run it
+ * renumbers.
  */
 typedef struct lede_terminfo_rec {
     uint32_t df;          /**< live documents */
@@ -35,11 +37,8 @@ typedef struct lede_terminfo_rec {
     uint32_t max_tf;      /**< upper bound over all postings ever written */
     uint32_t max_title_tf;
     uint32_t min_len;     /**< lower bound */
-    uint32_t nchunks;     /**< chunks in "<field>.post"; 0: the list is inline */
-    uint64_t npostings;   /**< postings stored, live or deleted */
-    uint32_t nruns;       /**< runs holding the chunks, in document order */
-    const uint8_t *runs;  /**< their numbers: varint, then varint gaps; borrowed */
-    size_t runs_len;
+    uint32_t first_run;   /**< the first run holding its chunks; 0: the list is inline */
+    uint64_t npostings;   /**< an inline list's postings, live or deleted (0 when chunked) */
     const uint8_t *inl_post; /**< inline chunk (nchunks 0), borrowed; NULL when none */
     size_t inl_post_len;
     const uint8_t *inl_pos;  /**< its positions (the rest of the record), borrowed */
@@ -124,11 +123,8 @@ int lede_entities_decode(lede_entity_list *out, const uint8_t *data, size_t len)
  * appended: no page written before is copied.
  */
 size_t lede_chunk_key(uint8_t *out, uint32_t run, const char *term, size_t len, uint32_t docid);
-/** The run of a chunk key, and its term's length (key length - 9). */
+/** A chunk key's bytes beside its term's: run, NUL, doc id. */
 #define LEDE_CHUNK_KEY_EXTRA 9
-/** Decode the run list of ti into runs[0, ti->nruns) (caller's array);
- * LEDE_ECORRUPT when it is not increasing or ends early. */
-int lede_terminfo_runs(const lede_terminfo_rec *ti, uint32_t *runs);
 /** Key of an external id in "ids" (ids longer than this are cut and hashed). */
 #define LEDE_ID_KEY_MAX 400
 size_t lede_id_key(uint8_t *out, const char *id, size_t len);

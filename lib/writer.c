@@ -10,11 +10,11 @@
  *   meta "language" the Snowball language name
  *   meta "stats"    varints: ndocs, total_len, max_docid, nterms[3],
  *                   npostings[3], ndeleted, last_run
- *   <f>.terms  term -> varints: df, cf, nchunks, then when nchunks > 0
- *                   max_tf, max_title_tf, min_len, npostings, nruns, the
- *                   runs (first, then gaps); when nchunks = 0 the list
- *                   inline: a chunk of one block (postings.c), then its
- *                   positions
+ *   <f>.terms  term -> varints: df, cf, first_run, then when first_run > 0
+ *                   max_tf, max_title_tf, min_len (the chunks are in the
+ *                   live runs from first_run on); when first_run = 0 the
+ *                   list inline: a chunk of one block (postings.c), then
+ *                   its positions
  *   <f>.post   run(BE32) term NUL docid(BE32) -> postings chunk
  *                   (postings.c), for lists too long to be inline; a
  *                   batch's chunks are a new run, appended
@@ -1358,14 +1358,11 @@ void lede_terminfo_encode(lede_buf *out, const lede_terminfo_rec *ti)
 {
     lede_buf_put_varint(out, ti->df);
     lede_buf_put_varint(out, ti->cf);
-    lede_buf_put_varint(out, ti->nchunks);
-    if (ti->nchunks > 0) {
+    lede_buf_put_varint(out, ti->first_run);
+    if (ti->first_run > 0) {
         lede_buf_put_varint(out, ti->max_tf);
         lede_buf_put_varint(out, ti->max_title_tf);
         lede_buf_put_varint(out, ti->min_len);
-        lede_buf_put_varint(out, ti->npostings);
-        lede_buf_put_varint(out, ti->nruns);
-        lede_buf_append(out, ti->runs, ti->runs_len);
         return;
     }
     /* An inline list's chunk says how long it is and holds the bounds. */
@@ -1728,7 +1725,6 @@ cleanup:
 typedef struct encoder {
     plist pl;
     lede_buf post, pos, val;
-    lede_buf runs;    /* a record's new run list */
     lede_buf scratch; /* lede_block_decode_positions' */
 } encoder;
 
@@ -1740,7 +1736,6 @@ static void encoder_free(encoder *en)
     lede_buf_free(&en->post);
     lede_buf_free(&en->pos);
     lede_buf_free(&en->val);
-    lede_buf_free(&en->runs);
     lede_buf_free(&en->scratch);
     free(en);
 }
@@ -1807,34 +1802,13 @@ static int append_postings(const lede_index *ix, const ejob *j, const gterm *e, 
     return LEDE_OK;
 }
 
-/* Add run to the end of ti's run list (the new list in en->runs). */
-static int runs_add(encoder *en, lede_terminfo_rec *ti, uint32_t run)
-{
-    lede_dec d;
-    uint64_t last = 0;
-    lede_dec_init(&d, ti->runs, ti->runs_len);
-    for (uint32_t i = 0; i < ti->nruns; i++)
-        last += lede_dec_varint(&d);
-    if (d.rc != LEDE_OK || d.p != d.end || last > run)
-        return LEDE_ECORRUPT;
-    if (ti->nruns > 0 && last == run)
-        return LEDE_OK;
-    lede_buf_reset(&en->runs);
-    if (ti->runs_len)
-        lede_buf_append(&en->runs, ti->runs, ti->runs_len);
-    lede_buf_put_varint(&en->runs, run - last);
-    ti->runs = en->runs.data;
-    ti->runs_len = en->runs.len;
-    ti->nruns++;
-    return en->runs.rc;
-}
-
 /*
  * Encode en->pl, the postings a term gets in run (the batch's, after what
  * is left of an inline list), as its record will hold them: inline in *ti
  * when the term has no chunk and the list is short, else chunks of up to
  * CHUNK_BLOCKS blocks appended to out (u32 first doc id, u32 and u32 bytes
- * of postings and positions, the bytes), run added to the record's runs.
+ * of postings and positions, the bytes), run the record's first run when
+ * it had none.
  * Sets the record's bounds and chunk fields (*ti keeps pointers into en
  * until the record is encoded); *nchunks_out counts the chunks,
  * *in_record_out says whether the list went inline.
@@ -1854,7 +1828,7 @@ static int encode_lists(int f, encoder *en, lede_terminfo_rec *ti, uint32_t run,
     int in_record = 0;
     lede_buf_reset(&en->post);
     lede_buf_reset(&en->pos);
-    if (ti->nchunks == 0 && pl->n <= LEDE_INLINE_MAX_POSTINGS) {
+    if (ti->first_run == 0 && pl->n <= LEDE_INLINE_MAX_POSTINGS) {
         lede_posting_arrays a = {pl->docids, pl->tfs, pl->ttfs, pl->lens,
                                  f != LEDE_FIELD_STEM ? pl->pos : NULL, pl->n};
         if (pl->n > 0 && (rc = lede_chunk_encode(&en->post, &en->pos, &a)) != LEDE_OK)
@@ -1888,15 +1862,14 @@ static int encode_lists(int f, encoder *en, lede_terminfo_rec *ti, uint32_t run,
         lede_buf_append(out, en->post.data, en->post.len);
         if (f != LEDE_FIELD_STEM)
             lede_buf_append(out, en->pos.data, en->pos.len);
-        ti->nchunks++;
         nchunks++;
         done += n;
         posdone += npos;
     }
     *nchunks_out = nchunks;
     *in_record_out = in_record;
-    if (nchunks > 0 && (rc = runs_add(en, ti, run)) != LEDE_OK)
-        return rc;
+    if (nchunks > 0 && ti->first_run == 0)
+        ti->first_run = run;
     return out->rc;
 }
 
@@ -1933,7 +1906,6 @@ static int encode_new_term(const lede_index *ix, const ejob *j, const gterm *e, 
         return rc;
     ti.df = e->df;
     ti.cf = e->cf;
-    ti.npostings = e->df;
     if ((rc = encode_record(en, &ti, out)) != LEDE_OK)
         return rc;
     patch_u32(out, at, nchunks);
@@ -2006,12 +1978,11 @@ static int encode_old_term(const lede_index *ix, const ejob *j, const gterm *e, 
     uint32_t old_df = ti.df;
 
     pl->n = pl->npos = 0;
-    if (ti.nchunks == 0 && ti.inl_post_len > 0) {
+    if (ti.first_run == 0 && ti.inl_post_len > 0) {
         /* An inline list is rewritten with the new postings. */
         if ((rc = load_chunk_values(ix, f, ti.inl_post, ti.inl_post_len, ti.inl_pos,
                                     ti.inl_pos_len, pl, &dropped, &en->scratch)) != LEDE_OK)
             return rc;
-        ti.npostings -= dropped;
     }
     ti.inl_post = ti.inl_pos = NULL;
     ti.inl_post_len = ti.inl_pos_len = 0;
@@ -2026,7 +1997,6 @@ static int encode_old_term(const lede_index *ix, const ejob *j, const gterm *e, 
         return rc;
     ti.df += e->df;
     ti.cf += e->cf;
-    ti.npostings += e->df;
     if ((rc = encode_record(en, &ti, out)) != LEDE_OK)
         return rc;
     patch_u32(out, at + 4, nchunks);
@@ -2520,17 +2490,21 @@ cleanup:
 /*
  * Each batch appends its chunks as a run of its own (format 4), so a batch
  * never copies a page written before it, whatever the index's size.  Runs
- * from small batches would leave each term with many small chunks: before a
- * batch is written, when its MERGE_RUNS last runs are of one level and
- * together at most a quarter of the budget, they are merged into one run of
- * the next level (as a binary counter carries): every term's chunks in them
- * are decoded, their deleted documents dropped, and written again as full
- * blocks.  Larger runs are left alone, so a transaction's pages stay
- * bounded; a collection indexed in large batches keeps about one run per
- * batch.  The live runs, with their level and bytes, are meta "runs":
- * varint n, then n x (varint run, varint level, varint bytes).
+ * from small batches would leave each term with many small chunks: after a
+ * batch is committed, when the MERGE_RUNS last runs are of one level and
+ * together at most a MERGE_SHARE-th of the budget, they are merged into one
+ * run of the next level (as a binary counter carries), in a transaction of
+ * their own: every term's chunks in them are decoded, their deleted
+ * documents dropped, and written again as full blocks.  The merge holds
+ * its output and the pages it writes (LMDB reuses those it kept from the
+ * batch), about twice the runs' bytes.  Larger runs are left alone, so a
+ * transaction's pages stay bounded; a collection indexed in large batches
+ * keeps about one run per batch.  The live runs, with their level and
+ * bytes, are meta "runs": varint n, then n x (varint run, varint level,
+ * varint bytes).
  */
 #define MERGE_RUNS 8
+#define MERGE_SHARE 3
 
 typedef lede_run_rec runinfo;
 
@@ -2606,19 +2580,18 @@ static int runcur_cmp(const runcur *a, const uint8_t *term, size_t len)
 }
 
 /*
- * Merge runs rs[0, k) (the last ones, in order) of field f into run to:
- * read and encode every term's chunks of them first (out), then delete
- * them and append the new chunks and put the updated records.
+ * Merge runs rs[0, k) (the last ones, in order) of field f into one run
+ * numbered rs[0]: read and encode every term's chunks of them first (out),
+ * then delete them (they are the last keys, so the merged run's keys sort
+ * after every other again), append the new chunks and put the few records
+ * that change.
  */
 static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, size_t k,
-                       uint32_t to, uint64_t *bytes)
+                       uint64_t *bytes)
 {
     runcur cur[MERGE_RUNS];
-    lede_buf out = LEDE_BUF_INIT, chunks = LEDE_BUF_INIT, prefix = LEDE_BUF_INIT,
-             recbuf = LEDE_BUF_INIT;
+    lede_buf out = LEDE_BUF_INIT, chunks = LEDE_BUF_INIT, recbuf = LEDE_BUF_INIT;
     uint8_t term[LEDE_KEY_TERM_MAX + 1], key[LEDE_CHUNK_KEY_MAX];
-    uint32_t *runs = NULL;
-    size_t runs_cap = 0;
     worker *mw = &ix->workers[ix->nthreads];
     int rc = LEDE_OK;
 
@@ -2626,6 +2599,11 @@ static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, s
     if (!mw->enc && !(mw->enc = calloc(1, sizeof *mw->enc)))
         return LEDE_ENOMEM;
     encoder *en = mw->enc;
+    /* The chunks and records read fault in map pages (and the kernel
+     * their neighbours): drop them as they add up, as batches do. */
+    releaser rl;
+    size_t nterms = 0;
+    releaser_start(ix, &rl);
     for (size_t i = 0; i < k && rc == LEDE_OK; i++) {
         uint8_t rk[4];
         lede_set_u32be(rk, rs[i]);
@@ -2642,6 +2620,8 @@ static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, s
                 m = &cur[i];
         if (!m)
             break;
+        if (++nterms % 256 == 0)
+            releaser_check(ix, &rl);
         size_t tl = m->k.len - LEDE_CHUNK_KEY_EXTRA;
         if (tl > LEDE_KEY_TERM_MAX) {
             rc = LEDE_ECORRUPT;
@@ -2667,52 +2647,45 @@ static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, s
         }
         if (rc != LEDE_OK)
             break;
-        /* Its record: the merged runs end its run list. */
+        /* Its chunks again, under the first merged run's number. */
         lede_val v;
         lede_terminfo_rec ti;
         if ((rc = lede_store_get(t, LEDE_DB_TERMS(f), term, tl, &v)) != LEDE_OK ||
             (lede_buf_reset(&recbuf), lede_buf_append(&recbuf, v.data, v.len), recbuf.rc) != LEDE_OK ||
-            (rc = lede_terminfo_decode(&ti, f, recbuf.data, recbuf.len)) != LEDE_OK) {
+            (rc = lede_terminfo_decode(&ti, f, recbuf.data, recbuf.len)) != LEDE_OK ||
+            ti.first_run == 0 || ti.first_run > rs[k - 1]) {
             rc = rc == LEDE_ENOTFOUND || rc == LEDE_OK ? LEDE_ECORRUPT : rc;
             break;
         }
-        if (ti.nruns > runs_cap) {
-            free(runs);
-            runs_cap = ti.nruns;
-            if (!(runs = malloc(runs_cap * sizeof *runs))) {
-                rc = LEDE_ENOMEM;
-                break;
-            }
-        }
-        if (ti.nchunks < taken || ti.npostings < dropped ||
-            (rc = lede_terminfo_runs(&ti, runs)) != LEDE_OK) {
-            rc = LEDE_ECORRUPT;
-            break;
-        }
-        uint32_t keep = ti.nruns;
-        while (keep > 0 && runs[keep - 1] >= rs[0])
-            keep--;
-        lede_buf_reset(&prefix);
-        for (uint32_t i = 0; i < keep; i++)
-            lede_buf_put_varint(&prefix, runs[i] - (i ? runs[i - 1] : 0));
-        ti.nruns = keep;
-        ti.runs = prefix.data;
-        ti.runs_len = prefix.len;
-        ti.nchunks -= (uint32_t)taken;
-        ti.npostings -= dropped;
-        uint32_t nchunks;
+        uint32_t first = ti.first_run, nchunks;
         int in_record;
         lede_buf_reset(&chunks);
-        if ((rc = encode_lists(f, en, &ti, to, &chunks, &nchunks, &in_record)) != LEDE_OK)
+        if ((rc = encode_lists(f, en, &ti, rs[0], &chunks, &nchunks, &in_record)) != LEDE_OK)
             break;
         out_u32(&out, (uint32_t)tl);
         lede_buf_append(&out, term, tl);
         out_u32(&out, nchunks);
         lede_buf_append(&out, chunks.data, chunks.len);
-        if ((rc = encode_record(en, &ti, &out)) != LEDE_OK)
-            break;
-        if (out.rc != LEDE_OK)
+        /* The record changes only when its first run was merged into the
+         * first one, or the merge dropped its last postings. */
+        if (first > rs[0] || (first == rs[0] && nchunks == 0)) {
+            if (nchunks == 0) {
+                if (ti.df != 0) {
+                    rc = LEDE_ECORRUPT; /* live documents but no posting left */
+                    break;
+                }
+                ti = (lede_terminfo_rec){0};
+            } else {
+                ti.first_run = rs[0];
+            }
+            rc = encode_record(en, &ti, &out);
+        } else {
+            out_u32(&out, 0);
+        }
+        if (rc == LEDE_OK && out.rc != LEDE_OK)
             rc = LEDE_ENOMEM;
+        if (rc != LEDE_OK)
+            break;
     }
     for (size_t i = 0; i < k; i++)
         lede_store_cursor_close(cur[i].c);
@@ -2743,7 +2716,7 @@ static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, s
         uint32_t nchunks = in_u32(&p);
         for (uint32_t c = 0; c < nchunks && rc == LEDE_OK; c++) {
             uint32_t k0 = in_u32(&p), pl = in_u32(&p), ql = in_u32(&p);
-            size_t kl = lede_chunk_key(key, to, (const char *)ts, tl, k0);
+            size_t kl = lede_chunk_key(key, rs[0], (const char *)ts, tl, k0);
             rc = lede_store_append(t, LEDE_DB_POST(f), key, kl, pl ? (const void *)p : "", pl);
             p += pl;
             if (rc == LEDE_OK && f != LEDE_FIELD_STEM)
@@ -2752,43 +2725,48 @@ static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, s
             *bytes += (uint64_t)pl + ql;
         }
         uint32_t vl = in_u32(&p);
-        if (rc == LEDE_OK)
+        if (rc == LEDE_OK && vl > 0)
             rc = lede_store_put(t, LEDE_DB_TERMS(f), ts, tl, p, vl);
         p += vl;
     }
-    free(runs);
     lede_buf_free(&out);
     lede_buf_free(&chunks);
-    lede_buf_free(&prefix);
     lede_buf_free(&recbuf);
     return rc;
 }
 
-/* Before a batch: merge the last runs while MERGE_RUNS of them have one
- * level and fit a quarter of the budget together (see above). */
-static int merge_runs(lede_index *ix, lede_txn *t, runtab *rt, lede_stats_rec *st)
+/* Whether the last MERGE_RUNS runs have one level and fit the merge bound
+ * (see above) together. */
+static int merge_due(const lede_index *ix, const runtab *rt)
+{
+    if (rt->n < MERGE_RUNS)
+        return 0;
+    const runinfo *tail = rt->r + rt->n - MERGE_RUNS;
+    uint64_t total = 0;
+    for (size_t i = 0; i < MERGE_RUNS; i++) {
+        if (tail[i].level != tail[MERGE_RUNS - 1].level)
+            return 0;
+        total += tail[i].bytes;
+    }
+    return total <= ix->budget / MERGE_SHARE;
+}
+
+/* Merge the last runs while that is due (see above), in transaction t. */
+static int merge_runs(lede_index *ix, lede_txn *t, runtab *rt)
 {
     int rc;
-    while (rt->n >= MERGE_RUNS) {
+    while (merge_due(ix, rt)) {
         runinfo *tail = rt->r + rt->n - MERGE_RUNS;
-        uint64_t total = 0;
-        int same = 1;
-        for (size_t i = 0; i < MERGE_RUNS; i++) {
-            same &= tail[i].level == tail[MERGE_RUNS - 1].level;
-            total += tail[i].bytes;
-        }
-        if (!same || total > ix->budget / 4)
-            return LEDE_OK;
         if ((rc = load_old(ix, t)) != LEDE_OK)
             return rc;
-        uint32_t rs[MERGE_RUNS], to = ++st->last_run;
+        uint32_t rs[MERGE_RUNS];
         for (size_t i = 0; i < MERGE_RUNS; i++)
             rs[i] = tail[i].id;
         uint64_t bytes = 0;
         for (int f = 0; f < 3; f++)
-            if ((rc = merge_field(ix, t, f, rs, MERGE_RUNS, to, &bytes)) != LEDE_OK)
+            if ((rc = merge_field(ix, t, f, rs, MERGE_RUNS, &bytes)) != LEDE_OK)
                 return rc;
-        runinfo merged = {to, tail[MERGE_RUNS - 1].level + 1, bytes};
+        runinfo merged = {rs[0], tail[MERGE_RUNS - 1].level + 1, bytes};
         rt->n -= MERGE_RUNS;
         if (bytes > 0 && (rc = runtab_push(rt, merged)) != LEDE_OK)
             return rc;
@@ -3024,9 +3002,8 @@ static int write_batch(lede_index *ix, lede_txn *t)
         st.ndocs++;
         st.total_len += d->len;
     }
-    /* The batch's chunks go in a run of their own, after the last runs'
-     * merge when it is due. */
-    if ((rc = runtab_load(t, &rt)) != LEDE_OK || (rc = merge_runs(ix, t, &rt, &st)) != LEDE_OK)
+    /* The batch's chunks go in a run of their own. */
+    if ((rc = runtab_load(t, &rt)) != LEDE_OK)
         goto cleanup;
     ix->run = ++st.last_run;
     ix->run_bytes = 0;
@@ -3110,25 +3087,25 @@ static void db_pages_all(lede_txn *t, lede_db_pages *out)
             memset(&out[db], 0, sizeof out[db]);
 }
 
-int lede_index_commit(lede_index *ix)
+/* What one write transaction does: a batch (write_batch) or a merge of runs. */
+typedef int (*txn_fn)(lede_index *ix, lede_txn *t, void *arg);
+
+/*
+ * Run fn in one write transaction and commit it; when LMDB reports the map
+ * full, abort, double the map and run it again.  On failure the message
+ * says what was lost: "what" (e.g. "the last 12 documents were not
+ * written").
+ */
+static int in_txn(lede_index *ix, txn_fn fn, void *arg, const char *what)
 {
-    int rc = analyze_pending(ix);
     lede_txn *t = NULL;
-    lede_db_pages before[LEDE_DB_COUNT], after[LEDE_DB_COUNT];
-    size_t buffered = lede_index_buffered(ix);
-    if (rc != LEDE_OK)
-        goto cleanup;
-    if (ix->nops == 0)
-        goto cleanup;
+    int rc;
     for (;;) {
         if ((rc = lede_store_begin(&t, ix->s, 1)) != LEDE_OK) {
             set_msg(ix, "cannot start a write transaction on %s: %s", ix->dir, lede_strerror(rc));
-            goto cleanup;
+            return rc;
         }
-        db_pages_all(t, before);
-        rc = write_batch(ix, t);
-        if (rc == LEDE_OK)
-            db_pages_all(t, after);
+        rc = fn(ix, t, arg);
         int err = lede_store_txn_error(t);
         if (rc == LEDE_OK) {
             rc = lede_store_commit(t);
@@ -3145,36 +3122,87 @@ int lede_index_commit(lede_index *ix)
             t = NULL;
         }
         if (rc == LEDE_OK)
-            break;
+            return LEDE_OK;
         if (rc == LEDE_EFULL && lede_store_is_map_full(err)) {
             uint64_t cur = lede_store_mapsize(ix->s), want = cur * 2;
             if (ix->max_size && want > ix->max_size)
                 want = ix->max_size;
             if (want > cur && lede_store_grow(ix->s, want) == LEDE_OK &&
                 lede_store_mapsize(ix->s) > cur)
-                continue; /* redo the whole batch in the larger map */
+                continue; /* run it again in the larger map */
             if (ix->max_size && want <= cur)
-                set_msg(ix, "the index in %s reached its size limit of %llu bytes; "
-                            "the last %zu documents were not written",
-                        ix->dir, (unsigned long long)ix->max_size, ix->nops);
+                set_msg(ix, "the index in %s reached its size limit of %llu bytes; %s", ix->dir,
+                        (unsigned long long)ix->max_size, what);
             else
                 set_msg(ix, "the index map in %s is full and cannot grow while readers of "
                             "this process are open",
                         ix->dir);
-            goto cleanup;
+            return rc;
         }
         if (rc == LEDE_EFULL)
-            set_msg(ix, "the disk holding %s is full (%s); the last %zu documents were not written",
-                    ix->dir, err ? lede_store_strerror(err) : "no space", ix->nops);
+            set_msg(ix, "the disk holding %s is full (%s); %s", ix->dir,
+                    err ? lede_store_strerror(err) : "no space", what);
         else if (!ix->errmsg[0])
             set_msg(ix, "cannot write the index in %s: %s", ix->dir,
                     err ? lede_store_strerror(err) : lede_strerror(rc));
-        goto cleanup;
+        return rc;
     }
+}
+
+typedef struct batch_pages {
+    lede_db_pages before[LEDE_DB_COUNT], after[LEDE_DB_COUNT];
+} batch_pages;
+
+static int batch_txn(lede_index *ix, lede_txn *t, void *arg)
+{
+    batch_pages *bp = arg;
+    db_pages_all(t, bp->before);
+    int rc = write_batch(ix, t);
+    if (rc == LEDE_OK)
+        db_pages_all(t, bp->after);
+    return rc;
+}
+
+/* A merge of runs in a transaction of its own, after a batch: the batch's
+ * buffers are gone, and LMDB reuses the pages it kept from the batch. */
+static int merge_txn(lede_index *ix, lede_txn *t, void *arg)
+{
+    runtab rt = {0};
+    int *merged = arg;
+    int rc;
+    *merged = 0;
+    if ((rc = runtab_load(t, &rt)) != LEDE_OK || !merge_due(ix, &rt))
+        goto cleanup;
+    if ((rc = merge_runs(ix, t, &rt)) == LEDE_OK && (rc = runtab_store(t, &rt)) == LEDE_OK)
+        *merged = 1;
+cleanup:
+    free(rt.r);
+    return rc;
+}
+
+int lede_index_commit(lede_index *ix)
+{
+    int rc = analyze_pending(ix);
+    batch_pages bp;
+    size_t buffered = lede_index_buffered(ix);
+    char what[128];
+    if (rc != LEDE_OK)
+        goto cleanup;
+    if (ix->nops == 0)
+        goto cleanup;
+    snprintf(what, sizeof what, "the last %zu documents were not written", ix->nops);
+    if ((rc = in_txn(ix, batch_txn, &bp, what)) != LEDE_OK)
+        goto cleanup;
     ix->committed_max = ix->next_docid;
     for (int k = 0; k < 2; k++)
         ix->zstored[k] = ix->zdict[k] != NULL;
-    note_write(ix, before, after, buffered);
+    note_write(ix, bp.before, bp.after, buffered);
+    batch_reset(ix);
+    /* The batch is committed: a merge that fails loses nothing, and the
+     * next batch tries again. */
+    int merged;
+    if ((rc = in_txn(ix, merge_txn, &merged, "the runs were not merged")) != LEDE_OK)
+        goto cleanup;
     /* The pages of the map read during the batch count in this process's
      * RSS; drop them (they stay in the page cache) so the RSS stays near the
      * budget however large the index grows. */

@@ -169,8 +169,6 @@ static inline lede_terminfo_rec fx_term_record(const char *dir, lede_field f, co
         ti.inl_post = NULL;
     }
     ti.inl_pos = NULL;
-    ti.runs = NULL; /* in the map, gone with the transaction (nruns stays) */
-    ti.runs_len = 0;
     lede_store_abort(t);
     lede_store_close(s);
     return ti;

@@ -98,7 +98,7 @@ Test(check, postings_of_a_missing_document_are_reported)
 static lede_terminfo_rec the_record(uint8_t *inl, size_t cap)
 {
     lede_terminfo_rec ti = fx_term_record(dir, LEDE_FIELD_STEM, "the", inl, cap);
-    cr_assert_eq(ti.nchunks, 0, "a short list is kept inline");
+    cr_assert_eq(ti.first_run, 0, "a short list is kept inline");
     return ti;
 }
 
@@ -118,10 +118,7 @@ Test(check, a_damaged_chunk_is_reported)
     /* Move the list of "the" out of its record into one chunk of junk. */
     uint8_t inl[4096];
     lede_terminfo_rec ti = the_record(inl, sizeof inl);
-    ti.nchunks = 1;
-    ti.nruns = 1;
-    ti.runs = (const uint8_t *)"\x01"; /* run 1: the fixture's first batch */
-    ti.runs_len = 1;
+    ti.first_run = 1; /* the fixture's first batch */
     lede_buf val = LEDE_BUF_INIT;
     lede_terminfo_encode(&val, &ti);
     edit(LEDE_DB_STEM_TERMS, "the", 3, val.data, val.len, 0);
