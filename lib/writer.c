@@ -2504,7 +2504,7 @@ cleanup:
  * varint bytes).
  */
 #define MERGE_RUNS 8
-#define MERGE_SHARE 3
+#define MERGE_SHARE 8
 
 typedef lede_run_rec runinfo;
 
