@@ -27,22 +27,42 @@
 /* What the index holds already                                        */
 /* ------------------------------------------------------------------ */
 
+/*
+ * What this file keeps per document lies outside the library's --memory
+ * budget and grows with the corpus, so it is flat and allocation-free per
+ * document: a document indexed already costs a 40-byte record, its id's bytes
+ * in one arena and a 4-byte slot or two in each table (about 60 bytes for an
+ * article dump); one added in this run, 8 to 16 bytes of a hash set.  The
+ * tables are open addressing with linear probing over power-of-two arrays,
+ * filled to at most 3/4.
+ */
+
+#define NO_PATH UINT32_MAX
+
+/* A document in the index before this run. */
 typedef struct known_doc {
-    char *id;
-    char *path;     /* absolute source path, or NULL */
     uint64_t size;
     int64_t mtime;
-    uint64_t hash;
-    bool existed;   /* in the index before this run */
-    bool seen;      /* met again (or written) in this run */
+    uint64_t hash;  /* xxh64 of its bytes (of its line, for a JSON record) */
+    uint64_t id;    /* arena offset of its NUL-terminated id */
+    uint32_t path;  /* index into paths[] of its absolute source path, or NO_PATH */
+    bool seen;      /* met again (or written, or deleted) in this run */
 } known_doc;
 
-/* id → known_doc, open addressing over indexes into docs[]. */
 typedef struct known_map {
-    known_doc *docs;
+    char *arena;          /* ids and paths, NUL-terminated; offsets survive growth */
+    size_t arena_len, arena_cap;
+    known_doc *docs;      /* in doc id order, the order --prune deletes in */
     size_t n, cap;
-    size_t *slots; /* index + 1; 0 = empty */
-    size_t nslots;
+    /* Paths interned: every line of a JSON Lines file shares one. */
+    uint64_t *paths;      /* arena offsets */
+    size_t npaths, paths_cap;
+    /* Slots hold an index + 1 into docs[] (paths[] for path_slots); 0 = empty. */
+    uint32_t *by_id;      /* id → docs[] */
+    uint32_t *by_hash;    /* content hash → docs[] that have a path (JSON lines) */
+    size_t nslots;        /* of by_id and by_hash */
+    uint32_t *path_slots; /* path → paths[] */
+    size_t npath_slots;
 } known_map;
 
 static uint64_t str_hash(const char *s)
@@ -50,41 +70,103 @@ static uint64_t str_hash(const char *s)
     return XXH64(s, strlen(s), 0);
 }
 
-static int km_rehash(known_map *m, size_t nslots)
+/* The number of slots for n entries: a power of two, at most 3/4 full. */
+static size_t slots_for(size_t n)
 {
-    size_t *slots = calloc(nslots, sizeof *slots);
-    if (!slots)
-        return LEDE_ENOMEM;
-    for (size_t i = 0; i < m->n; i++) {
-        size_t j = (size_t)str_hash(m->docs[i].id) & (nslots - 1);
-        while (slots[j])
-            j = (j + 1) & (nslots - 1);
-        slots[j] = i + 1;
+    size_t nslots = 16;
+    while (nslots / 4 * 3 < n)
+        nslots *= 2;
+    return nslots;
+}
+
+/* Put index i (stored as i + 1) in the first free slot from key's. */
+static void slot_put(uint32_t *slots, size_t nslots, uint64_t key, size_t i)
+{
+    size_t j = (size_t)key & (nslots - 1);
+    while (slots[j])
+        j = (j + 1) & (nslots - 1);
+    slots[j] = (uint32_t)(i + 1);
+}
+
+static const char *km_str(const known_map *m, uint64_t off)
+{
+    return m->arena + off;
+}
+
+/* Copy s into the arena; *off is where it starts. */
+static int km_store(known_map *m, const char *s, uint64_t *off)
+{
+    size_t len = strlen(s) + 1;
+    if (m->arena_cap - m->arena_len < len) {
+        size_t cap = m->arena_cap ? m->arena_cap : (size_t)1 << 16;
+        while (cap - m->arena_len < len)
+            cap *= 2;
+        char *arena = realloc(m->arena, cap);
+        if (!arena)
+            return LEDE_ENOMEM;
+        m->arena = arena;
+        m->arena_cap = cap;
     }
-    free(m->slots);
-    m->slots = slots;
-    m->nslots = nslots;
+    memcpy(m->arena + m->arena_len, s, len);
+    *off = m->arena_len;
+    m->arena_len += len;
     return LEDE_OK;
 }
 
-static known_doc *km_find(const known_map *m, const char *id)
+/* The index of path in paths[], or NO_PATH when no known document has it. */
+static uint32_t km_path_find(const known_map *m, const char *path)
 {
-    if (!m->nslots)
-        return NULL;
-    size_t j = (size_t)str_hash(id) & (m->nslots - 1);
-    while (m->slots[j]) {
-        known_doc *d = &m->docs[m->slots[j] - 1];
-        if (strcmp(d->id, id) == 0)
-            return d;
-        j = (j + 1) & (m->nslots - 1);
+    if (!m->npath_slots || !path)
+        return NO_PATH;
+    for (size_t j = (size_t)str_hash(path) & (m->npath_slots - 1); m->path_slots[j];
+         j = (j + 1) & (m->npath_slots - 1)) {
+        uint32_t p = m->path_slots[j] - 1;
+        if (strcmp(km_str(m, m->paths[p]), path) == 0)
+            return p;
     }
-    return NULL;
+    return NO_PATH;
 }
 
-/* Add an entry (the id is copied).  Pointers into docs[] die at the next add. */
-static int km_add(known_map *m, const char *id, const char *path, uint64_t size, int64_t mtime,
-                  uint64_t hash, bool existed)
+/* The index of path in paths[], added when new. */
+static int km_path_intern(known_map *m, const char *path, uint32_t *out)
 {
+    *out = km_path_find(m, path);
+    if (*out != NO_PATH)
+        return LEDE_OK;
+    if (m->npaths >= UINT32_MAX - 1)
+        return LEDE_ENOMEM;
+    if (m->npaths == m->paths_cap) {
+        size_t cap = m->paths_cap ? m->paths_cap * 2 : 64;
+        uint64_t *paths = realloc(m->paths, cap * sizeof *paths);
+        if (!paths)
+            return LEDE_ENOMEM;
+        m->paths = paths;
+        m->paths_cap = cap;
+    }
+    if (slots_for(m->npaths + 1) > m->npath_slots) {
+        size_t nslots = slots_for(m->npaths + 1);
+        uint32_t *slots = calloc(nslots, sizeof *slots);
+        if (!slots)
+            return LEDE_ENOMEM;
+        for (size_t p = 0; p < m->npaths; p++)
+            slot_put(slots, nslots, str_hash(km_str(m, m->paths[p])), p);
+        free(m->path_slots);
+        m->path_slots = slots;
+        m->npath_slots = nslots;
+    }
+    int rc = km_store(m, path, &m->paths[m->npaths]);
+    if (rc)
+        return rc;
+    slot_put(m->path_slots, m->npath_slots, str_hash(path), m->npaths);
+    *out = (uint32_t)m->npaths++;
+    return LEDE_OK;
+}
+
+/* Append a document read from the index; km_index makes it findable. */
+static int km_add(known_map *m, const lede_doc_info *info)
+{
+    if (m->n >= UINT32_MAX - 1)
+        return LEDE_ENOMEM; /* doc ids are 32-bit: an index never holds more */
     if (m->n == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 1024;
         known_doc *docs = realloc(m->docs, cap * sizeof *docs);
@@ -93,50 +175,128 @@ static int km_add(known_map *m, const char *id, const char *path, uint64_t size,
         m->docs = docs;
         m->cap = cap;
     }
-    if ((m->n + 1) * 2 > m->nslots) {
-        int rc = km_rehash(m, m->nslots ? m->nslots * 2 : 2048);
-        if (rc)
-            return rc;
-    }
     known_doc *d = &m->docs[m->n];
-    *d = (known_doc){.size = size, .mtime = mtime, .hash = hash, .existed = existed};
-    d->id = strdup(id);
-    d->path = path && *path ? strdup(path) : NULL;
-    if (!d->id || (path && *path && !d->path)) {
-        free(d->id);
-        free(d->path);
-        return LEDE_ENOMEM;
-    }
-    size_t j = (size_t)str_hash(id) & (m->nslots - 1);
-    while (m->slots[j])
-        j = (j + 1) & (m->nslots - 1);
-    m->slots[j] = ++m->n;
+    *d = (known_doc){.size = info->size, .mtime = info->mtime, .hash = info->hash,
+                     .path = NO_PATH};
+    int rc = km_store(m, info->id, &d->id);
+    if (!rc && info->path && *info->path)
+        rc = km_path_intern(m, info->path, &d->path);
+    if (rc)
+        return rc;
+    m->n++;
     return LEDE_OK;
+}
+
+/* Build by_id and by_hash over the documents added, in docs[] order, so that
+ * documents with the same content hash are met in doc id order. */
+static int km_index(known_map *m)
+{
+    m->nslots = slots_for(m->n);
+    m->by_id = calloc(m->nslots, sizeof *m->by_id);
+    m->by_hash = calloc(m->nslots, sizeof *m->by_hash);
+    if (!m->by_id || !m->by_hash)
+        return LEDE_ENOMEM;
+    for (size_t i = 0; i < m->n; i++) {
+        slot_put(m->by_id, m->nslots, str_hash(km_str(m, m->docs[i].id)), i);
+        if (m->docs[i].path != NO_PATH)
+            slot_put(m->by_hash, m->nslots, m->docs[i].hash, i);
+    }
+    return LEDE_OK;
+}
+
+static known_doc *km_find(const known_map *m, const char *id)
+{
+    if (!m->by_id)
+        return NULL;
+    for (size_t j = (size_t)str_hash(id) & (m->nslots - 1); m->by_id[j];
+         j = (j + 1) & (m->nslots - 1)) {
+        known_doc *d = &m->docs[m->by_id[j] - 1];
+        if (strcmp(km_str(m, d->id), id) == 0)
+            return d;
+    }
+    return NULL;
+}
+
+/*
+ * The first document not yet seen with this content hash (among those with a
+ * path, i.e. every JSON line) and, unless path is NO_PATH, this path.  The
+ * reading thread asks with NO_PATH while the main thread sets seen flags:
+ * seen is then ignored, and the table itself never changes during the run.
+ */
+static known_doc *km_find_line(const known_map *m, uint64_t hash, uint32_t path)
+{
+    if (!m->by_hash)
+        return NULL;
+    for (size_t j = (size_t)hash & (m->nslots - 1); m->by_hash[j];
+         j = (j + 1) & (m->nslots - 1)) {
+        known_doc *d = &m->docs[m->by_hash[j] - 1];
+        if (d->hash != hash)
+            continue;
+        if (path == NO_PATH)
+            return d;
+        if (d->path == path && !d->seen)
+            return d;
+    }
+    return NULL;
 }
 
 static void km_free(known_map *m)
 {
-    for (size_t i = 0; i < m->n; i++) {
-        free(m->docs[i].id);
-        free(m->docs[i].path);
-    }
+    free(m->arena);
     free(m->docs);
-    free(m->slots);
+    free(m->paths);
+    free(m->by_id);
+    free(m->by_hash);
+    free(m->path_slots);
     *m = (known_map){0};
 }
 
-/* (content hash, path) → doc, sorted, for JSON lines that have not changed. */
-typedef struct hash_ref {
-    uint64_t hash;
-    size_t doc;
-} hash_ref;
+/*
+ * The ids written in this run that were not in the index, kept as their
+ * xxh64 only: all it must tell is whether an id comes a second time (a
+ * record repeated in a dump), to count it as updated rather than added.  Two
+ * ids colliding in 64 bits (probability about n^2/2^65: 3e-8 for a million)
+ * would only count one document as updated instead of added; the index is
+ * unaffected, since the library replaces documents by their real id.  0
+ * marks an empty slot, so a hash of 0 is stored as 1.
+ */
+typedef struct id_set {
+    uint64_t *slots;
+    size_t n, nslots;
+} id_set;
 
-static int cmp_hash_ref(const void *a, const void *b)
+/* Add id's hash; *again says whether it was there already. */
+static int ids_add(id_set *s, const char *id, bool *again)
 {
-    const hash_ref *x = a, *y = b;
-    if (x->hash != y->hash)
-        return x->hash < y->hash ? -1 : 1;
-    return x->doc < y->doc ? -1 : (x->doc > y->doc);
+    uint64_t h = str_hash(id);
+    h += h == 0;
+    *again = false;
+    if (slots_for(s->n + 1) > s->nslots) {
+        size_t nslots = slots_for(s->n + 1);
+        uint64_t *slots = calloc(nslots, sizeof *slots);
+        if (!slots)
+            return LEDE_ENOMEM;
+        for (size_t i = 0; i < s->nslots; i++) {
+            if (!s->slots[i])
+                continue;
+            size_t j = (size_t)s->slots[i] & (nslots - 1);
+            while (slots[j])
+                j = (j + 1) & (nslots - 1);
+            slots[j] = s->slots[i];
+        }
+        free(s->slots);
+        s->slots = slots;
+        s->nslots = nslots;
+    }
+    size_t j = (size_t)h & (s->nslots - 1);
+    for (; s->slots[j]; j = (j + 1) & (s->nslots - 1))
+        if (s->slots[j] == h) {
+            *again = true;
+            return LEDE_OK;
+        }
+    s->slots[j] = h;
+    s->n++;
+    return LEDE_OK;
 }
 
 /*
@@ -167,6 +327,11 @@ static int load_known(known_map *m, const char *dir, bool *exists, char *languag
         goto cleanup;
     }
     snprintf(language, language_size, "%s", st.language);
+    if (st.ndocs && st.ndocs < UINT32_MAX) {
+        /* The count is exact: one allocation for the records. */
+        m->docs = malloc(st.ndocs * sizeof *m->docs);
+        m->cap = m->docs ? st.ndocs : 0;
+    }
     for (uint64_t id = 0; id <= st.max_docid; id++) {
         lede_doc_info info;
         rc = lede_reader_doc_brief(r, (uint32_t)id, &info);
@@ -177,7 +342,7 @@ static int load_known(known_map *m, const char *dir, bool *exists, char *languag
                       lede_reader_errmsg(r));
             goto cleanup;
         }
-        rc = km_add(m, info.id, info.path, info.size, info.mtime, info.hash, true);
+        rc = km_add(m, &info);
         if (rc) {
             cli_error("%s", lede_strerror(rc));
             goto cleanup;
@@ -185,7 +350,9 @@ static int load_known(known_map *m, const char *dir, bool *exists, char *languag
         if (id == UINT32_MAX)
             break;
     }
-    rc = LEDE_OK;
+    rc = km_index(m);
+    if (rc)
+        cli_error("%s", lede_strerror(rc));
 cleanup:
     lede_reader_close(r);
     free(err);
@@ -201,8 +368,7 @@ typedef struct run {
     cli_counts *c;
     lede_index *ix;
     known_map known;
-    hash_ref *by_hash; /* known lines of JSON files, sorted */
-    size_t nby_hash;
+    id_set added_ids; /* ids written in this run that were not in the index */
     cli_progress *bar;
     uint64_t bytes_done;
     bool fatal;
@@ -248,10 +414,18 @@ static int write_doc(run *r, const char *id, const lede_extracted *x, const char
         r->fatal = true;
         return rc;
     }
+    /* Written before: in the index already, or earlier in this run. */
+    bool again = true;
     known_doc *k = km_find(&r->known, id);
-    if (k && (k->existed || k->seen)) {
-        r->c->updated++;
+    if (k)
         k->seen = true;
+    else if ((rc = ids_add(&r->added_ids, id, &again))) {
+        cli_error("out of memory");
+        r->fatal = true;
+        return rc;
+    }
+    if (again) {
+        r->c->updated++;
         if (r->opts->verbose) {
             cli_progress_clear(r->bar);
             fprintf(stderr, "updated %s\n", id);
@@ -262,15 +436,6 @@ static int write_doc(run *r, const char *id, const lede_extracted *x, const char
             cli_progress_clear(r->bar);
             fprintf(stderr, "added %s\n", id);
         }
-        if (!k) {
-            rc = km_add(&r->known, id, NULL, size, mtime, hash, false);
-            if (rc) {
-                r->fatal = true;
-                return rc;
-            }
-            k = &r->known.docs[r->known.n - 1];
-        }
-        k->seen = true;
     }
     if (x->repaired) {
         /* A JSON record's line is the file's; a document's is its own. */
@@ -280,32 +445,6 @@ static int write_doc(run *r, const char *id, const lede_extracted *x, const char
         r->c->repaired++;
     }
     return LEDE_OK;
-}
-
-/* The first entry of by_hash (sorted by hash) not below hash. */
-static size_t hash_lower_bound(const run *r, uint64_t hash)
-{
-    size_t lo = 0, hi = r->nby_hash;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r->by_hash[mid].hash < hash)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-/* Is this JSON line, from this file, indexed already with the same bytes? */
-static known_doc *known_line(run *r, uint64_t hash, const char *path)
-{
-    for (size_t i = hash_lower_bound(r, hash); i < r->nby_hash && r->by_hash[i].hash == hash;
-         i++) {
-        known_doc *k = &r->known.docs[r->by_hash[i].doc];
-        if (k->path && path && strcmp(k->path, path) == 0 && !k->seen)
-            return k;
-    }
-    return NULL;
 }
 
 /*
@@ -356,12 +495,6 @@ typedef struct jl_reader {
     pthread_mutex_t parse_lock;
 } jl_reader;
 
-static bool hash_known(const run *r, uint64_t hash)
-{
-    size_t lo = hash_lower_bound(r, hash);
-    return lo < r->nby_hash && r->by_hash[lo].hash == hash;
-}
-
 static void jl_parse(jl_reader *jr, jl_line *l)
 {
     if (jr->ahead)
@@ -399,8 +532,7 @@ static void jl_read(jl_reader *jr, jl_line *l)
     if (l->blank)
         return;
     l->hash = XXH64(line, (size_t)len, 0);
-    /* by_hash does not change during the run: reading it here is safe. */
-    if (jr->ahead && !hash_known(jr->r, l->hash))
+    if (jr->ahead && !km_find_line(&jr->r->known, l->hash, NO_PATH))
         jl_parse(jr, l);
 }
 
@@ -522,6 +654,8 @@ static int ingest_jsonl(run *r, FILE *f, const cli_input *in, const char *abspat
     jl_reader jr = {.r = r, .f = f};
     jl_line own = {0};
     const char *where = strcmp(in->path, "-") == 0 ? "<stdin>" : in->path;
+    /* Known lines count as this file's only when indexed from its path. */
+    uint32_t path = km_path_find(&r->known, abspath);
 
     if (read_ahead_wanted(r))
         jl_start(&jr);
@@ -537,7 +671,7 @@ static int ingest_jsonl(run *r, FILE *f, const cli_input *in, const char *abspat
             continue;
         }
         uint64_t hash = l->hash;
-        known_doc *k = known_line(r, hash, abspath);
+        known_doc *k = path == NO_PATH ? NULL : km_find_line(&r->known, hash, path);
         if (k) {
             if (l->parsed)
                 lede_extracted_clear(&l->x);
@@ -658,8 +792,9 @@ static int ingest_one(run *r, const cli_input *in)
 
     /* Unchanged size and mtime: skip without reading (the usual re-run). */
     known_doc *k = is_stdin ? NULL : km_find(&r->known, in->id);
-    if (k && fmt != LEDE_FORMAT_JSONL && k->existed && !k->seen && k->size == (uint64_t)in->size &&
-        k->mtime == in->mtime && k->path && strcmp(k->path, path) == 0) {
+    if (k && fmt != LEDE_FORMAT_JSONL && !k->seen && k->size == (uint64_t)in->size &&
+        k->mtime == in->mtime && k->path != NO_PATH &&
+        strcmp(km_str(&r->known, r->known.paths[k->path]), path) == 0) {
         k->seen = true;
         r->c->unchanged++;
         r->bytes_done += (uint64_t)in->size;
@@ -713,7 +848,7 @@ static int ingest_one(run *r, const cli_input *in)
         goto cleanup;
     }
     uint64_t hash = XXH64(buf, len, 0);
-    if (k && k->existed && !k->seen && k->hash == hash && k->size == len) {
+    if (k && !k->seen && k->hash == hash && k->size == len) {
         /* Touched but not changed: the bytes are the same. */
         k->seen = true;
         r->c->unchanged++;
@@ -777,13 +912,20 @@ static int prune(run *r, const cli_inputs *inputs)
     /* The absolute paths read in full in this run, sorted for lookup. */
     char **read_paths = calloc(inputs->n + 1, sizeof *read_paths);
     size_t nread = 0;
+    /* Per known path, decided once for all its documents: 0 not yet, 1 it
+     * stays, 2 its documents go. */
+    unsigned char *verdict = calloc(r->known.npaths + 1, 1);
     int rc = LEDE_OK;
-    if (!read_paths)
-        return LEDE_ENOMEM;
+    if (!read_paths || !verdict) {
+        cli_error("out of memory");
+        rc = LEDE_ENOMEM;
+        goto cleanup;
+    }
     for (size_t i = 0; i < inputs->n; i++) {
         char abspath[PATH_MAX];
         if (strcmp(inputs->items[i].path, "-") != 0 && realpath(inputs->items[i].path, abspath))
             if (!(read_paths[nread++] = strdup(abspath))) {
+                cli_error("out of memory");
                 rc = LEDE_ENOMEM;
                 goto cleanup;
             }
@@ -791,45 +933,51 @@ static int prune(run *r, const cli_inputs *inputs)
     qsort(read_paths, nread, sizeof *read_paths, cmp_str);
     for (size_t i = 0; i < r->known.n && rc == LEDE_OK; i++) {
         known_doc *k = &r->known.docs[i];
-        if (!k->existed || k->seen || !k->path)
+        if (k->seen || k->path == NO_PATH)
             continue;
-        bool gone = access(k->path, F_OK) != 0 && errno == ENOENT;
-        if (!gone) {
-            size_t lo = 0, hi = nread;
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = strcmp(read_paths[mid], k->path);
-                if (c == 0) {
-                    gone = true;
-                    break;
+        if (!verdict[k->path]) {
+            const char *path = km_str(&r->known, r->known.paths[k->path]);
+            bool gone = access(path, F_OK) != 0 && errno == ENOENT;
+            if (!gone) {
+                size_t lo = 0, hi = nread;
+                while (lo < hi) {
+                    size_t mid = lo + (hi - lo) / 2;
+                    int c = strcmp(read_paths[mid], path);
+                    if (c == 0) {
+                        gone = true;
+                        break;
+                    }
+                    if (c < 0)
+                        lo = mid + 1;
+                    else
+                        hi = mid;
                 }
-                if (c < 0)
-                    lo = mid + 1;
-                else
-                    hi = mid;
             }
+            verdict[k->path] = gone ? 2 : 1;
         }
-        if (!gone)
+        if (verdict[k->path] != 2)
             continue;
-        rc = lede_index_delete(r->ix, k->id);
+        const char *id = km_str(&r->known, k->id);
+        rc = lede_index_delete(r->ix, id);
         if (rc == LEDE_ENOTFOUND) {
             rc = LEDE_OK;
             continue;
         }
         if (rc) {
-            cli_error("cannot delete %s: %s", k->id, lede_index_errmsg(r->ix));
+            cli_error("cannot delete %s: %s", id, lede_index_errmsg(r->ix));
             r->fatal = true;
             break;
         }
         k->seen = true;
         r->c->deleted++;
         if (r->opts->verbose)
-            fprintf(stderr, "deleted %s\n", k->id);
+            fprintf(stderr, "deleted %s\n", id);
     }
 cleanup:
     for (size_t i = 0; i < nread; i++)
         free(read_paths[i]);
     free(read_paths);
+    free(verdict);
     return rc;
 }
 
@@ -918,23 +1066,12 @@ int cli_ingest(const cli_options *opts, cli_counts *counts)
         goto cleanup;
     counts->failed += inputs.failed;
 
-    /* Lines of JSON files already indexed, by content hash. */
-    r.by_hash = malloc((r.known.n + 1) * sizeof *r.by_hash);
-    if (!r.by_hash)
-        goto nomem;
-    for (size_t i = 0; i < r.known.n; i++)
-        if (r.known.docs[i].path)
-            r.by_hash[r.nby_hash++] = (hash_ref){r.known.docs[i].hash, i};
-    qsort(r.by_hash, r.nby_hash, sizeof *r.by_hash, cmp_hash_ref);
-
     r.bar = cli_progress_new(!opts->quiet, inputs.total_bytes);
     cli_progress_current = r.bar;
 
     if (delete_ids(&r))
         goto cleanup;
     for (size_t i = 0; i < inputs.n; i++) {
-        /* known_line() keeps indexes into known.docs, which km_add may
-         * move but never reorders: the indexes stay valid. */
         if (ingest_one(&r, &inputs.items[i]))
             goto cleanup;
     }
@@ -981,7 +1118,7 @@ cleanup:
     lede_index_close(guard);
     cli_inputs_free(&inputs);
     km_free(&r.known);
-    free(r.by_hash);
+    free(r.added_ids.slots);
     free(err);
     free(rebuild_dir);
     free(old_dir);

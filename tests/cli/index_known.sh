@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# index_known.sh — lede-index's counts when ids repeat and lines are shared:
+# an id met twice in one run is 1 added + 1 updated (and an id indexed
+# already, updated each time); identical lines without an id (named by file
+# and line) are each unchanged on a re-run, in every file that holds them;
+# a line indexed from another file is not taken as this file's; thousands of
+# ids (the tables grow) count the same; --prune removes a whole file's
+# records, and --delete then re-adding counts an add.
+set -u
+BIN=${LEDE_BIN_DIR:?}
+T=$(mktemp -d /tmp/lede-index-known.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+# counts JSON → "added updated unchanged deleted failed"
+counts() {
+    local k out=""
+    for k in added updated unchanged deleted failed; do
+        out="$out $(sed -n "s/.*\"$k\":\([0-9]*\).*/\1/p" <<<"$1")"
+    done
+    echo "${out# }"
+}
+expect() { # expect WHAT GOT WANT
+    if [ "$2" != "$3" ]; then fail "$1: got '$2', want '$3'"; else echo "ok: $1 = $3"; fi
+}
+run() { # run ARGS... → sets out (the counts), err, rc; a sanitizer report is a failure
+    out=$("$BIN/lede-index" --json "$@" 2>"$T/err"); rc=$?; err=$(cat "$T/err")
+    out=$(counts "$out")
+    if grep -qE 'Sanitizer|runtime error' <<<"$err"; then fail "sanitizer report: lede-index $*"; echo "$err"; fi
+}
+cd "$T" || exit 1
+IX="$T/ix"
+
+cat >dup.jsonl <<'J'
+{"id": "a", "title": "Alpha", "body": "first version of alpha"}
+{"id": "b", "title": "Beta", "body": "beta body"}
+{"id": "a", "title": "Alpha", "body": "second version of alpha"}
+J
+printf '{"title": "Same", "body": "same text"}\n%.0s' 1 2 >n1.jsonl
+cp n1.jsonl n2.jsonl
+
+#                                  added updated unchanged deleted failed
+run -i "$IX" dup.jsonl n1.jsonl n2.jsonl
+expect "first run" "$out" "6 1 0 0 0"
+# The index holds a's second version: its first line is new again, and the
+# second then replaces it once more.  b and the four id-less lines are kept.
+run -i "$IX" dup.jsonl n1.jsonl n2.jsonl
+expect "re-run" "$out" "0 2 5 0 0"
+run -i "$IX" dup.jsonl n1.jsonl n2.jsonl
+expect "second re-run" "$out" "0 2 5 0 0"
+
+# b's line, indexed from dup.jsonl, is not other.jsonl's: it is written again.
+sed -n 2p dup.jsonl >other.jsonl
+run -i "$IX" other.jsonl
+expect "same line, other file" "$out" "0 1 0 0 0"
+
+# A removed file's records go with --prune, the others stay.
+rm n2.jsonl
+run -i "$IX" --prune n1.jsonl other.jsonl
+expect "prune a file's records" "$out" "0 0 3 2 0"
+"$BIN/lede-index" -i "$IX" --stats --json | tr -d ' \n\t' | grep -q '"documents":4' ||
+    fail "documents after prune: want 4"
+
+# --delete, then the same id again: a new document, counted as added.
+run -i "$IX" --delete b
+expect "delete" "$out" "0 0 0 1 0"
+run -i "$IX" other.jsonl
+expect "re-added after delete" "$out" "1 0 0 0 0"
+
+# Thousands of ids, one of them repeated at the end.
+for i in $(seq 1 3000); do
+    printf '{"id": "k%d", "title": "Record %d", "body": "text number %d"}\n' "$i" "$i" "$i"
+done >big.jsonl
+echo '{"id": "k1", "title": "Record 1", "body": "text number 1, revised"}' >>big.jsonl
+run -i "$T/big" -j 1 big.jsonl
+expect "big first run" "$out" "3000 1 0 0 0"
+run -i "$T/big" big.jsonl
+expect "big re-run" "$out" "0 2 2999 0 0"
+
+echo "index_known: $fails failure(s)"
+[ "$fails" -eq 0 ]
