@@ -3,8 +3,8 @@
 # an id met twice in one run is 1 added + 1 updated (and an id indexed
 # already, updated each time); identical lines without an id (named by file
 # and line) are each unchanged on a re-run, in every file that holds them;
-# a line indexed from another file is not taken as this file's; thousands of
-# ids (the tables grow) count the same; --prune removes a whole file's
+# a line indexed from another file is not taken as this file's; tens of
+# thousands of ids count the same; --prune removes a whole file's
 # records, and --delete then re-adding counts an add.
 set -u
 BIN=${LEDE_BIN_DIR:?}
@@ -67,15 +67,18 @@ expect "delete" "$out" "0 0 0 1 0"
 run -i "$IX" other.jsonl
 expect "re-added after delete" "$out" "1 0 0 0 0"
 
-# Thousands of ids, one of them repeated at the end.
-for i in $(seq 1 3000); do
-    printf '{"id": "k%d", "title": "Record %d", "body": "text number %d"}\n' "$i" "$i" "$i"
-done >big.jsonl
-echo '{"id": "k1", "title": "Record 1", "body": "text number 1, revised"}' >>big.jsonl
-run -i "$T/big" -j 1 big.jsonl
-expect "big first run" "$out" "3000 1 0 0 0"
+# Tens of thousands of ids, one of them repeated at the end: the tables grow,
+# and a re-run reads the index with more than one reader (one per 32768).
+awk 'BEGIN { for (i = 1; i <= 40000; i++)
+    printf "{\"id\": \"k%d\", \"title\": \"Record %d\", \"body\": \"text %d\"}\n", i, i, i }' >big.jsonl
+echo '{"id": "k1", "title": "Record 1", "body": "text 1, revised"}' >>big.jsonl
 run -i "$T/big" big.jsonl
-expect "big re-run" "$out" "0 2 2999 0 0"
+expect "big first run" "$out" "40000 1 0 0 0"
+run -i "$T/big" big.jsonl
+expect "big re-run" "$out" "0 2 39999 0 0"
+sed -i 40000d big.jsonl
+run -i "$T/big" --prune big.jsonl
+expect "big prune" "$out" "0 2 39998 1 0"
 
 echo "index_known: $fails failure(s)"
 [ "$fails" -eq 0 ]
