@@ -65,18 +65,24 @@ __attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
 
 typedef struct cli_input {
     char *path;      /* as it can be opened from the current directory; "-" = stdin */
-    char *id;        /* external id: path relative to the indexed root */
+    char *id;        /* external id: path relative to the indexed root (often
+                        the end of path, and then the same bytes) */
     off_t size;
     int64_t mtime;
-    dev_t dev;
-    ino_t ino;
 } cli_input;
+
+/* A block of the inputs' strings; blocks never move, so pointers into them last. */
+typedef struct cli_strings cli_strings;
 
 typedef struct cli_inputs {
     cli_input *items;
     size_t n, cap;
     uint64_t total_bytes;
     size_t failed;   /* paths that do not exist, loops, unreadable folders */
+    /* The items' path and id bytes: kept for the whole run, one per file of
+     * a folder of a million, so in blocks rather than two allocations each. */
+    cli_strings *strings;
+    size_t strings_left; /* free bytes at the end of the newest block */
 } cli_inputs;
 
 /*

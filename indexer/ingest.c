@@ -968,11 +968,6 @@ static int delete_ids(run *r)
     return LEDE_OK;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /*
  * --prune: a document goes when its source file is gone, or when it came
  * from a file read in full in this run that no longer holds it (a record
@@ -980,51 +975,30 @@ static int cmp_str(const void *a, const void *b)
  */
 static int prune(run *r, const cli_inputs *inputs)
 {
-    /* The absolute paths read in full in this run, sorted for lookup. */
-    char **read_paths = calloc(inputs->n + 1, sizeof *read_paths);
-    size_t nread = 0;
     /* Per known path, decided once for all its documents: 0 not yet, 1 it
      * stays, 2 its documents go. */
     unsigned char *verdict = calloc(r->known.npaths + 1, 1);
     int rc = LEDE_OK;
-    if (!read_paths || !verdict) {
+    if (!verdict) {
         cli_error("out of memory");
-        rc = LEDE_ENOMEM;
-        goto cleanup;
+        return LEDE_ENOMEM;
     }
+    /* The paths read in full in this run: what they hold now is all. */
     for (size_t i = 0; i < inputs->n; i++) {
         char abspath[PATH_MAX];
-        if (strcmp(inputs->items[i].path, "-") != 0 && realpath(inputs->items[i].path, abspath))
-            if (!(read_paths[nread++] = strdup(abspath))) {
-                cli_error("out of memory");
-                rc = LEDE_ENOMEM;
-                goto cleanup;
-            }
+        if (strcmp(inputs->items[i].path, "-") != 0 && realpath(inputs->items[i].path, abspath)) {
+            uint32_t p = km_path_find(&r->known, abspath);
+            if (p != NO_PATH)
+                verdict[p] = 2;
+        }
     }
-    qsort(read_paths, nread, sizeof *read_paths, cmp_str);
-    for (size_t i = 0; i < r->known.n && rc == LEDE_OK; i++) {
+    for (size_t i = 0; i < r->known.n; i++) {
         known_doc *k = &r->known.docs[i];
         if (k->seen || k->path == NO_PATH)
             continue;
         if (!verdict[k->path]) {
             const char *path = km_str(&r->known, r->known.paths[k->path]);
-            bool gone = access(path, F_OK) != 0 && errno == ENOENT;
-            if (!gone) {
-                size_t lo = 0, hi = nread;
-                while (lo < hi) {
-                    size_t mid = lo + (hi - lo) / 2;
-                    int c = strcmp(read_paths[mid], path);
-                    if (c == 0) {
-                        gone = true;
-                        break;
-                    }
-                    if (c < 0)
-                        lo = mid + 1;
-                    else
-                        hi = mid;
-                }
-            }
-            verdict[k->path] = gone ? 2 : 1;
+            verdict[k->path] = access(path, F_OK) != 0 && errno == ENOENT ? 2 : 1;
         }
         if (verdict[k->path] != 2)
             continue;
@@ -1044,10 +1018,6 @@ static int prune(run *r, const cli_inputs *inputs)
         if (r->opts->verbose)
             fprintf(stderr, "deleted %s\n", id);
     }
-cleanup:
-    for (size_t i = 0; i < nread; i++)
-        free(read_paths[i]);
-    free(read_paths);
     free(verdict);
     return rc;
 }

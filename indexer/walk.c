@@ -85,6 +85,33 @@ typedef struct walker {
     bool nomem;
 } walker;
 
+struct cli_strings {
+    cli_strings *prev;
+    size_t size;
+    char bytes[];
+};
+
+#define STRINGS_BLOCK ((size_t)64 << 10)
+
+/* A copy of the len bytes at s in in's string blocks, or NULL. */
+static char *strings_put(cli_inputs *in, const char *s, size_t len)
+{
+    if (!in->strings || in->strings_left < len) {
+        size_t size = len > STRINGS_BLOCK ? len : STRINGS_BLOCK;
+        cli_strings *b = malloc(sizeof *b + size);
+        if (!b)
+            return NULL;
+        b->prev = in->strings;
+        b->size = size;
+        in->strings = b;
+        in->strings_left = size;
+    }
+    char *out = in->strings->bytes + (in->strings->size - in->strings_left);
+    memcpy(out, s, len);
+    in->strings_left -= len;
+    return out;
+}
+
 static int add_input(walker *w, const char *path, const char *id, const struct stat *st)
 {
     cli_inputs *in = w->out;
@@ -100,18 +127,18 @@ static int add_input(walker *w, const char *path, const char *id, const struct s
     }
     cli_input *it = &in->items[in->n];
     *it = (cli_input){0};
-    it->path = strdup(path);
-    it->id = strdup(id);
-    if (!it->path || !it->id) {
-        free(it->path);
-        free(it->id);
+    size_t npath = strlen(path) + 1, nid = strlen(id) + 1;
+    it->path = strings_put(in, path, npath);
+    if (!it->path)
         return LEDE_ENOMEM;
-    }
+    /* A file found by a walk: its id ends its path. */
+    if (nid <= npath && memcmp(path + npath - nid, id, nid) == 0)
+        it->id = it->path + npath - nid;
+    else if (!(it->id = strings_put(in, id, nid)))
+        return LEDE_ENOMEM;
     if (st) {
         it->size = st->st_size;
         it->mtime = (int64_t)st->st_mtime;
-        it->dev = st->st_dev;
-        it->ino = st->st_ino;
         in->total_bytes += (uint64_t)st->st_size;
     }
     in->n++;
@@ -380,9 +407,10 @@ void cli_inputs_free(cli_inputs *in)
 {
     if (!in)
         return;
-    for (size_t i = 0; i < in->n; i++) {
-        free(in->items[i].path);
-        free(in->items[i].id);
+    while (in->strings) {
+        cli_strings *prev = in->strings->prev;
+        free(in->strings);
+        in->strings = prev;
     }
     free(in->items);
     *in = (cli_inputs){0};
