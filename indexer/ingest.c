@@ -89,6 +89,20 @@ static void slot_put(uint32_t *slots, size_t nslots, uint64_t key, size_t i)
     slots[j] = (uint32_t)(i + 1);
 }
 
+/* items (n of size bytes, room for *cap), moved if need be to have room for
+ * one more: the capacity doubles, from first.  NULL (items unchanged) when
+ * out of memory. */
+static void *grow(void *items, size_t *cap, size_t n, size_t size, size_t first)
+{
+    if (n < *cap)
+        return items;
+    size_t more = *cap ? *cap * 2 : first;
+    void *p = realloc(items, more * size);
+    if (p)
+        *cap = more;
+    return p;
+}
+
 static const char *km_str(const known_map *m, uint64_t off)
 {
     return m->arena + off;
@@ -136,14 +150,10 @@ static int km_path_intern(known_map *m, const char *path, uint32_t *out)
         return LEDE_OK;
     if (m->npaths >= UINT32_MAX - 1)
         return LEDE_ENOMEM;
-    if (m->npaths == m->paths_cap) {
-        size_t cap = m->paths_cap ? m->paths_cap * 2 : 64;
-        uint64_t *paths = realloc(m->paths, cap * sizeof *paths);
-        if (!paths)
-            return LEDE_ENOMEM;
-        m->paths = paths;
-        m->paths_cap = cap;
-    }
+    uint64_t *paths = grow(m->paths, &m->paths_cap, m->npaths, sizeof *paths, 64);
+    if (!paths)
+        return LEDE_ENOMEM;
+    m->paths = paths;
     if (slots_for(m->npaths + 1) > m->npath_slots) {
         size_t nslots = slots_for(m->npaths + 1);
         uint32_t *slots = calloc(nslots, sizeof *slots);
@@ -168,14 +178,10 @@ static int km_add(known_map *m, const lede_doc_info *info)
 {
     if (m->n >= UINT32_MAX - 1)
         return LEDE_ENOMEM; /* doc ids are 32-bit: an index never holds more */
-    if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 1024;
-        known_doc *docs = realloc(m->docs, cap * sizeof *docs);
-        if (!docs)
-            return LEDE_ENOMEM;
-        m->docs = docs;
-        m->cap = cap;
-    }
+    known_doc *docs = grow(m->docs, &m->cap, m->n, sizeof *docs, 1024);
+    if (!docs)
+        return LEDE_ENOMEM;
+    m->docs = docs;
     known_doc *d = &m->docs[m->n];
     *d = (known_doc){.size = info->size, .mtime = info->mtime, .hash = info->hash,
                      .path = NO_PATH};
