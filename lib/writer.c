@@ -74,7 +74,7 @@
  * merged): with 8 MB jobs their heap was a tenth of Gutenberg's peak RSS. */
 #define ANALYZE_DOCS 512
 #define ANALYZE_BYTES ((size_t)2 << 20)
-/* Longest chunk written, in blocks; only a term's last chunk may be partial. */
+/* Longest chunk written, in blocks; only a term's last chunk in a run may be partial. */
 #define CHUNK_BLOCKS 64
 #define ZSTD_LEVEL 3
 /* Dictionaries: trained from the first job of documents a run analyses when
@@ -1433,14 +1433,15 @@ static int set_doclens(lede_txn *t, uint32_t first, uint32_t n, const uint32_t *
 }
 
 /*
- * Rewriting an old list (an inline one, or a small last chunk) needs the
- * length of each of its documents and whether it was deleted.  Looked up
+ * Rewriting an old list (an inline one, or the chunks of runs being merged)
+ * needs the length of each of its documents and whether it was deleted.  Looked up
  * one posting at a time, that was two B-tree descents per posting, and
  * once the map's pages were released, page faults: on 300,000 documents, a
- * tenth of the indexer's time.  The batch's first rewrite copies the
- * committed lengths (4 bytes a document) and the deleted set (a bit a
- * document) out of the index instead; deletions of this batch come after
- * its lists are written, so the copy stays true until then.
+ * tenth of the indexer's time.  The batch's (or merge's) first rewrite
+ * copies the committed lengths (4 bytes a document) and the deleted set (a
+ * bit a document) out of the index instead; deletions of this batch come
+ * after its lists are written, and a merge has a transaction of its own
+ * after the batch's, so the copy stays true while it is used.
  */
 static int load_old(lede_index *ix, lede_txn *t)
 {
