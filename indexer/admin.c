@@ -97,10 +97,10 @@ int cli_stats(const cli_options *opts)
             goto nomem;
         static const char *const names[] = {"postings", "positions", "terms", "text", "docs",
                                             "other", "free", "file", "word_space", "stem_space",
-                                            "doclens", "inverted", "stored"};
+                                            "doclens", "inverted", "stored", "runs"};
         const uint64_t vals[] = {sz.postings, sz.positions, sz.terms, sz.text, sz.docs,
                                  sz.other, sz.free, sz.file, sz.word_space, sz.stem_space,
-                                 sz.doclens, sz.inverted, sz.stored};
+                                 sz.doclens, sz.inverted, sz.stored, sz.runs};
         for (size_t i = 0; i < ARRAY_SIZE(names); i++)
             cJSON_AddNumberToObject(sizes, names[i], (double)vals[i]);
         cJSON_AddNumberToObject(j, "disk_bytes", (double)disk);
@@ -133,6 +133,8 @@ int cli_stats(const cli_options *opts)
                (double)sz.text / 1e6);
         printf("term spaces    words (with positions) %.1f MB, stems %.1f MB\n",
                (double)sz.word_space / 1e6, (double)sz.stem_space / 1e6);
+        printf("postings runs  %llu (one per batch; small ones merge)\n",
+               (unsigned long long)sz.runs);
         printf("on disk        %.1f MB (%.1f MB free pages)\n", (double)disk / 1e6,
                (double)sz.free / 1e6);
     }

@@ -838,6 +838,7 @@ int lede_reader_sizes(lede_reader *r, lede_index_sizes *out)
     }
     out->inverted = out->terms + out->postings + out->positions + out->doclens;
     out->stored = out->docs - out->doclens + out->text;
+    out->runs = r->nruns;
     out->file = lede_store_used(r->s);
     /* Pages LMDB keeps free for reuse are neither data nor overhead of a part. */
     uint64_t parts = out->postings + out->positions + out->terms + out->text + out->docs + out->other;

@@ -251,6 +251,8 @@ typedef struct lede_index_sizes {
     uint64_t doclens;    /**< document lengths (also counted in docs) */
     uint64_t inverted;   /**< the inverted index: terms + postings + positions + doclens */
     uint64_t stored;     /**< stored fields: document records, id map and text */
+    /* Added with format 4, where each batch's postings are a run. */
+    uint64_t runs;       /**< live postings runs (merges keep them few) */
 } lede_index_sizes;
 
 int lede_reader_sizes(lede_reader *r, lede_index_sizes *out);
