@@ -76,6 +76,8 @@
 #define ANALYZE_BYTES ((size_t)2 << 20)
 /* Longest chunk written, in blocks; only a term's last chunk in a run may be partial. */
 #define CHUNK_BLOCKS 64
+/* Records smaller than this many leaf pages are not worth a rewrite (termscan). */
+#define COMPACT_MIN_LEAVES 64
 #define ZSTD_LEVEL 3
 /* Dictionaries: trained from the first job of documents a run analyses when
  * the index has none yet, from at least this many documents and bytes;
@@ -1757,6 +1759,7 @@ typedef struct ejob {
     const uint32_t *bpos;
     const uint32_t *sorted, *posoff;
     size_t np;         /* postings in sorted (every term's, in key order) */
+    struct termscan *scan; /* the field's records, when the batch rewrites them all */
     ewin *wins;
     size_t nwins;
 } ejob;
@@ -1921,6 +1924,92 @@ static uint32_t in_u32(const uint8_t **p)
 }
 
 /*
+ * A batch that touches about as many terms of a field as its records take
+ * leaf pages would copy nearly every page anyway, and the puts among the
+ * stored keys split pages in half (a million paragraphs' term records
+ * filled 53% of their pages).  Such a batch instead reads the field's
+ * records out in key order, empties the database and appends every record
+ * again, the batch's terms merged in: full pages, and fewer of them to
+ * copy next time.  termscan holds the records read (u32 key bytes, u32
+ * value bytes, the key, the value); look is read_window's position,
+ * emit write_window's.
+ */
+typedef struct termscan {
+    bigbuf recs;
+    size_t look, emit;
+} termscan;
+
+/* LMDB's default order: bytes, then the shorter key first. */
+static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
+{
+    int c = memcmp(a, b, LEDE_MIN(al, bl));
+    return c ? c : (al > bl) - (al < bl);
+}
+
+/* The record at *at of the scan (key, value), or 0 at its end. */
+static int scan_rec(const termscan *sc, size_t at, const uint8_t **k, uint32_t *kl,
+                    const uint8_t **v, uint32_t *vl)
+{
+    if (at >= sc->recs.len)
+        return 0;
+    const uint8_t *p = sc->recs.data + at;
+    *kl = in_u32(&p);
+    *vl = in_u32(&p);
+    *k = p;
+    *v = p + *kl;
+    return 1;
+}
+
+/* Append the scanned records before term (all of them when term is NULL),
+ * and skip the one with its key: the batch writes that one. */
+static int scan_emit(lede_txn *t, int f, termscan *sc, const uint8_t *term, size_t len)
+{
+    const uint8_t *k, *v;
+    uint32_t kl, vl;
+    while (scan_rec(sc, sc->emit, &k, &kl, &v, &vl)) {
+        int c = term ? key_cmp(k, kl, term, len) : -1;
+        if (c > 0)
+            break;
+        sc->emit += 8 + (size_t)kl + vl;
+        if (c == 0)
+            break;
+        int rc = lede_store_append(t, LEDE_DB_TERMS(f), k, kl, vl ? (const void *)v : "", vl);
+        if (rc != LEDE_OK)
+            return rc;
+    }
+    return LEDE_OK;
+}
+
+/* Read field f's records into sc and empty its database. */
+static int scan_field(lede_index *ix, lede_txn *t, int f, termscan *sc)
+{
+    lede_cursor *c = NULL;
+    lede_val k, v;
+    int rc = lede_store_cursor_open(&c, t, LEDE_DB_TERMS(f));
+    for (rc = rc == LEDE_OK ? lede_store_cursor_first(c, &k, &v) : rc; rc == LEDE_OK;
+         rc = lede_store_cursor_next(c, &k, &v)) {
+        uint8_t hdr[8];
+        for (int i = 0; i < 4; i++) {
+            hdr[i] = (uint8_t)(k.len >> (8 * i));
+            hdr[4 + i] = (uint8_t)(v.len >> (8 * i));
+        }
+        if (bigbuf_reserve(&sc->recs, 8 + k.len + v.len) != LEDE_OK) {
+            rc = LEDE_ENOMEM;
+            break;
+        }
+        bigbuf_append(&sc->recs, hdr, 8);
+        bigbuf_append(&sc->recs, k.data, k.len);
+        bigbuf_append(&sc->recs, v.data, v.len);
+    }
+    lede_store_cursor_close(c);
+    if (rc != LEDE_ITEROVER)
+        return rc;
+    /* The map pages just read count in the RSS. */
+    lede_store_release_pages(ix->s);
+    return lede_store_drop(t, LEDE_DB_TERMS(f));
+}
+
+/*
  * Terms that may be in the index already (before the last one stored) go
  * through windows too, in three steps: the main thread copies each one's
  * record out of the index (read_window: LMDB stays on the main thread); a
@@ -1942,7 +2031,27 @@ static int read_window(lede_index *ix, lede_txn *t, const ejob *j, ewin *win)
         lede_val v;
         if (e->len > LEDE_KEY_TERM_MAX)
             continue;
-        rc = lede_store_get(t, LEDE_DB_TERMS(f), term, e->len, &v);
+        if (j->scan) {
+            /* The batch's terms come in key order: look on from the last. */
+            termscan *sc = j->scan;
+            const uint8_t *sk, *sv;
+            uint32_t skl, svl;
+            rc = LEDE_ENOTFOUND;
+            while (scan_rec(sc, sc->look, &sk, &skl, &sv, &svl)) {
+                int c = key_cmp(sk, skl, (const uint8_t *)term, e->len);
+                if (c > 0)
+                    break;
+                sc->look += 8 + (size_t)skl + svl;
+                if (c == 0) {
+                    v.data = sv;
+                    v.len = svl;
+                    rc = LEDE_OK;
+                    break;
+                }
+            }
+        } else {
+            rc = lede_store_get(t, LEDE_DB_TERMS(f), term, e->len, &v);
+        }
         if (rc == LEDE_ENOTFOUND) {
             out_u32(&win->in, UINT32_MAX);
             continue;
@@ -2078,7 +2187,10 @@ static int write_window(lede_index *ix, lede_txn *t, const ejob *j, const ewin *
         uint32_t vl = in_u32(&p);
         if ((size_t)(end - p) < vl)
             return LEDE_ECORRUPT;
-        if ((rc = put(t, LEDE_DB_TERMS(f), term, e->len, p, vl)) != LEDE_OK)
+        if (j->scan && (rc = scan_emit(t, f, j->scan, (const uint8_t *)term, e->len)) != LEDE_OK)
+            return rc;
+        if ((rc = (j->scan ? lede_store_append : put)(t, LEDE_DB_TERMS(f), term, e->len, p, vl)) !=
+            LEDE_OK)
             return rc;
         p += vl;
         if (old_df == 0)
@@ -2253,6 +2365,7 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
     fieldbuf *b = &ix->fb[f];
     gterm **order = NULL;
     bigbuf sortedm = {0}, posoffm = {0}, orderm = {0};
+    termscan scanm = {{0}, 0, 0};
     int rc = LEDE_OK;
 
     if (b->n == 0)
@@ -2327,16 +2440,32 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
             split--;
         }
     }
+    /* A batch touching about every leaf of the records rewrites them all
+     * (see termscan). */
+    termscan *scan = NULL;
+    if (split > 0) {
+        lede_db_pages pg;
+        if ((rc = lede_store_db_pages(t, LEDE_DB_TERMS(f), &pg)) != LEDE_OK)
+            goto cleanup;
+        if (pg.leaf >= COMPACT_MIN_LEAVES && (uint64_t)split >= pg.leaf) {
+            scan = &scanm;
+            if ((rc = scan_field(ix, t, f, scan)) != LEDE_OK)
+                goto cleanup;
+        }
+    }
     /* The terms before: in the index already, most of them. */
     if (split > 0) {
-        ejob j = {f, 1, order, bpost, bpos, sorted, posoff, np, NULL, 0};
+        ejob j = {f, 1, order, bpost, bpos, sorted, posoff, np, scan, NULL, 0};
         rc = flush_terms(ix, t, &j, 0, split, st);
         free(j.wins);
         if (rc != LEDE_OK)
             goto cleanup;
     }
+    /* The records after the batch's last old term, before its new ones. */
+    if (scan && (rc = scan_emit(t, f, scan, NULL, 0)) != LEDE_OK)
+        goto cleanup;
     if (split < b->n) {
-        ejob j = {f, 0, order, bpost, bpos, sorted, posoff, np, NULL, 0};
+        ejob j = {f, 0, order, bpost, bpos, sorted, posoff, np, NULL, NULL, 0};
         rc = flush_terms(ix, t, &j, split, b->n, st);
         free(j.wins);
     }
@@ -2344,6 +2473,7 @@ cleanup:
     bigbuf_free(&orderm);
     bigbuf_free(&sortedm);
     bigbuf_free(&posoffm);
+    bigbuf_free(&scanm.recs);
     return rc;
 }
 

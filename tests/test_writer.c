@@ -440,3 +440,98 @@ Test(writer, small_batches_merge_their_runs_and_drop_deleted_postings)
     cr_expect_eq(stored, ti.df, "%llu postings stored for df %u", (unsigned long long)stored, ti.df);
     fx_rmdir(ref);
 }
+
+/* Add doc id with body, through ix. */
+static void add_body(lede_index *ix, const char *id, const char *body)
+{
+    lede_doc d = LEDE_DOC_INIT;
+    d.id = id;
+    d.title = "t";
+    d.title_len = 1;
+    d.body = body;
+    d.body_len = strlen(body);
+    cr_assert_eq(lede_index_add(ix, &d), LEDE_OK, "%s", lede_index_errmsg(ix));
+}
+
+/* Document i of batch b (0 or 1): 40 of 16,000 distinct words, and in batch
+ * 1 a new word after each of them. */
+static void synthetic_doc(int b, int i, char *id, size_t idcap, char *body, size_t cap)
+{
+    size_t n = 0;
+    snprintf(id, idcap, "%c%d", b ? 'b' : 'a', i);
+    for (int w = 0; w < 40; w++) {
+        int word = (i * 40 + w) % 16000;
+        n += (size_t)snprintf(body + n, cap - n, b ? "w%05d w%05dx " : "w%05d ", word, word);
+    }
+}
+
+static uint64_t word_leaves(const char *d)
+{
+    lede_store *s = NULL;
+    lede_txn *t = NULL;
+    lede_db_pages pg;
+    cr_assert_eq(lede_store_open(&s, d, 0, NULL), LEDE_OK);
+    cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
+    cr_assert_eq(lede_store_db_pages(t, LEDE_DB_WORD_TERMS, &pg), LEDE_OK);
+    lede_store_abort(t);
+    lede_store_close(s);
+    return pg.leaf;
+}
+
+Test(writer, a_batch_touching_every_record_rewrites_them_in_key_order)
+{
+    /* Batch 1 stores 16,000 words; batch 2 touches all of them, adds a new
+     * word after each, and deletes ten documents: it touches more terms
+     * than the records take leaf pages, so it reads them out, empties the
+     * database and appends them all again with its own.  The result must
+     * be the index that one batch of the same live documents makes, with
+     * pages as full. */
+    char id[32], body[1024];
+    char *ref = fx_tmpdir();
+    lede_index *ix = NULL, *rx = NULL;
+    cr_assert_eq(lede_index_open(&ix, dir, NULL, NULL), LEDE_OK);
+    cr_assert_eq(lede_index_open(&rx, ref, NULL, NULL), LEDE_OK);
+    for (int i = 0; i < 400; i++) {
+        synthetic_doc(0, i, id, sizeof id, body, sizeof body);
+        add_body(ix, id, body);
+        if (i >= 10)
+            add_body(rx, id, body);
+    }
+    cr_assert_eq(lede_index_commit(ix), LEDE_OK, "%s", lede_index_errmsg(ix));
+    uint64_t before = word_leaves(dir);
+    for (int i = 0; i < 400; i++) {
+        synthetic_doc(1, i, id, sizeof id, body, sizeof body);
+        add_body(ix, id, body);
+        add_body(rx, id, body);
+    }
+    for (int i = 0; i < 10; i++) {
+        snprintf(id, sizeof id, "a%d", i);
+        cr_assert_eq(lede_index_delete(ix, id), LEDE_OK);
+    }
+    cr_assert_eq(lede_index_commit(ix), LEDE_OK, "%s", lede_index_errmsg(ix));
+    cr_assert_eq(lede_index_commit(rx), LEDE_OK, "%s", lede_index_errmsg(rx));
+    lede_index_close(ix);
+    lede_index_close(rx);
+    fx_check(dir);
+    cr_assert_geq(before, 64, "the first batch's records take %llu leaves: too few to rewrite",
+                  (unsigned long long)before);
+
+    lede_reader *a = fx_reader(ref), *b = fx_reader(dir);
+    expect_same_stats(a, b);
+    cr_expect_eq(lede_reader_terms(a, LEDE_FIELD_WORD, NULL, 0, same_terms, b), LEDE_OK);
+    cr_expect_eq(lede_reader_terms(b, LEDE_FIELD_WORD, NULL, 0, same_terms, a), LEDE_OK);
+    const char *words[] = {"w00000", "w00399x", "w15999", "w07777x"};
+    for (size_t i = 0; i < 4; i++) {
+        lede_term_info ib;
+        cr_assert_eq(lede_reader_term(b, LEDE_FIELD_WORD, words[i], strlen(words[i]), &ib), LEDE_OK);
+        cr_expect_eq(walk_df(b, LEDE_FIELD_WORD, words[i]), ib.df, "%s", words[i]);
+    }
+    lede_reader_close(a);
+    lede_reader_close(b);
+    /* Appended in order, the records fill their pages as one batch's do;
+     * put among the stored ones, they would split them in half. */
+    uint64_t la = word_leaves(ref), lb = word_leaves(dir);
+    cr_expect_leq(lb, la + la / 20, "%llu leaves against %llu for one batch",
+                  (unsigned long long)lb, (unsigned long long)la);
+    fx_rmdir(ref);
+}
