@@ -29,23 +29,9 @@ typedef struct checker {
     uint32_t *lens;
     uint32_t max_docid;
     ZSTD_DCtx *dctx;
-    lede_run_rec *runs;  /* meta "runs": the live runs, in order */
+    const uint32_t *runs; /* the live runs (the reader's), in order */
     size_t nruns;
 } checker;
-
-/* The first live run numbered run or more. */
-static size_t run_lower_bound(const checker *c, uint32_t run)
-{
-    size_t lo = 0, hi = c->nruns;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (c->runs[mid].id < run)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
 
 static void problem(checker *c, const char *where, const char *fmt, ...)
 {
@@ -163,13 +149,13 @@ static uint64_t check_term(checker *c, int f, const char *term, size_t tlen,
     const char *where = lede_store_db_name(LEDE_DB_POST(f));
     int tl = (int)LEDE_MIN(tlen, 200);
     int rc = LEDE_OK;
-    size_t r0 = ti->first_run ? run_lower_bound(c, ti->first_run) : c->nruns;
-    if (ti->first_run && (r0 == c->nruns || c->runs[r0].id != ti->first_run))
+    size_t r0 = ti->first_run ? lede_run_lower_bound(c->runs, c->nruns, ti->first_run) : c->nruns;
+    if (ti->first_run && (r0 == c->nruns || c->runs[r0] != ti->first_run))
         problem(c, lede_store_db_name(LEDE_DB_TERMS(f)),
                 "%s term \"%.*s\": its first run %u is not in the list of runs", space_names[f],
                 tl, term, ti->first_run);
     for (size_t r = r0; r < c->nruns && !c->stop; r++) {
-        size_t kl = lede_chunk_key(key, c->runs[r].id, term, tlen, 0);
+        size_t kl = lede_chunk_key(key, c->runs[r], term, tlen, 0);
         uint64_t before = w.nchunks;
         rc = lede_store_cursor_seek(cur, key, kl, &k, &v);
         for (; rc == LEDE_OK && !c->stop; rc = lede_store_cursor_next(cur, &k, &v)) {
@@ -194,7 +180,7 @@ static uint64_t check_term(checker *c, int f, const char *term, size_t tlen,
         rc = LEDE_OK;
         if (r == r0 && w.nchunks == before)
             problem(c, where, "%s term \"%.*s\": its first run %u holds none of its chunks",
-                    space_names[f], tl, term, c->runs[r].id);
+                    space_names[f], tl, term, c->runs[r]);
     }
     if (ti->first_run == 0 && ti->inl_post &&
         check_chunk(c, f, term, tl, ti, 0, ti->inl_post, ti->inl_post_len, ti->inl_pos,
@@ -417,18 +403,13 @@ int lede_index_check(const char *dir, lede_check_fn fn, void *payload, uint64_t 
             *errmsg = NULL;
         return LEDE_ENOMEM;
     }
-    rc = lede_store_get(c.t, LEDE_DB_META, "runs", 4, &v);
-    if (rc == LEDE_OK && lede_runs_decode(v.data, v.len, &c.runs, &c.nruns) != LEDE_OK)
-        problem(&c, "meta", "the list of runs is damaged");
-    else if (c.nruns > 0 && c.runs[c.nruns - 1].id > st.last_run)
-        problem(&c, "meta", "run %u is listed but the last run numbered is %u",
-                c.runs[c.nruns - 1].id, st.last_run);
+    /* The reader refused to open on a damaged list of runs. */
+    c.runs = lede_reader_runs(c.r, &c.nruns);
     check_docs(&c, &st);
     for (int f = 0; f < 3 && !c.stop; f++)
         check_field(&c, f, &st);
     free(c.live);
     free(c.lens);
-    free(c.runs);
     ZSTD_freeDCtx(c.dctx);
     lede_reader_close(c.r);
     if (nproblems)

@@ -83,7 +83,6 @@ int lede_stats_decode(lede_stats_rec *out, const void *data, size_t len)
     for (int f = 0; f < 3; f++)
         out->npostings[f] = lede_dec_varint(&d);
     out->ndeleted = lede_dec_varint(&d);
-    out->last_run = lede_dec_u32(&d);
     return d.rc == LEDE_OK && d.p == d.end ? LEDE_OK : LEDE_ECORRUPT;
 }
 
@@ -113,6 +112,25 @@ int lede_runs_decode(const void *data, size_t len, lede_run_rec **out, size_t *n
     *out = r;
     *n = count;
     return LEDE_OK;
+}
+
+const uint32_t *lede_reader_runs(const lede_reader *r, size_t *n)
+{
+    *n = r->nruns;
+    return r->runs;
+}
+
+size_t lede_run_lower_bound(const uint32_t *runs, size_t n, uint32_t run)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (runs[mid] < run)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 int lede_terminfo_decode(lede_terminfo_rec *out, int field, const void *data, size_t len)
@@ -1011,14 +1029,7 @@ int lede_postings_open(lede_postings **out, lede_reader *r, lede_field field, co
         if ((rc = lede_store_cursor_open(&p->cur, r->t, LEDE_DB_POST(field))) != LEDE_OK)
             goto fail;
         /* The live runs from the term's first on. */
-        size_t lo = 0, hi = r->nruns;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (r->runs[mid] < ti.first_run)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
+        size_t lo = lede_run_lower_bound(r->runs, r->nruns, ti.first_run);
         if (lo == r->nruns || r->runs[lo] != ti.first_run) {
             rc = corrupt(p); /* its first run is not a live one */
             goto fail;

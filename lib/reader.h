@@ -18,7 +18,6 @@ typedef struct lede_stats_rec {
     uint64_t nterms[3];
     uint64_t npostings[3];
     uint64_t ndeleted;    /**< doc ids in the deleted database */
-    uint32_t last_run;    /**< the largest postings run number used (0: none yet) */
 } lede_stats_rec;
 
 /**
@@ -108,6 +107,10 @@ typedef struct lede_run_rec {
 /** Decode meta "runs" into *out (malloc'd, room for 2 more; caller frees)
  * and *n; LEDE_ECORRUPT unless the numbers increase. */
 int lede_runs_decode(const void *data, size_t len, lede_run_rec **out, size_t *n);
+/** The live runs' numbers in the reader's snapshot, in order (*n of them). */
+const uint32_t *lede_reader_runs(const lede_reader *r, size_t *n);
+/** The index in runs[0, n) of the first run numbered run or more; n when none. */
+size_t lede_run_lower_bound(const uint32_t *runs, size_t n, uint32_t run);
 /** field: the term's space (an inline list has positions in word and name). */
 int lede_terminfo_decode(lede_terminfo_rec *out, int field, const void *data, size_t len);
 int lede_docrec_decode(lede_docrec *out, const void *data, size_t len);

@@ -9,7 +9,7 @@
  *   meta "format"   u32 LE format version (store.c writes it)
  *   meta "language" the Snowball language name
  *   meta "stats"    varints: ndocs, total_len, max_docid, nterms[3],
- *                   npostings[3], ndeleted, last_run
+ *                   npostings[3], ndeleted
  *   <f>.terms  term -> varints: df, cf, first_run, then when first_run > 0
  *                   max_tf, max_title_tf, min_len (the chunks are in the
  *                   live runs from first_run on); when first_run = 0 the
@@ -1353,7 +1353,6 @@ void lede_stats_encode(lede_buf *out, const lede_stats_rec *st)
     for (int f = 0; f < 3; f++)
         lede_buf_put_varint(out, st->npostings[f]);
     lede_buf_put_varint(out, st->ndeleted);
-    lede_buf_put_varint(out, st->last_run);
 }
 
 void lede_terminfo_encode(lede_buf *out, const lede_terminfo_rec *ti)
@@ -1649,8 +1648,7 @@ static int sort_terms(fieldbuf *b, gterm **order)
  * documents.  The values may point into the map: they are copied here,
  * before the caller writes anything. */
 static int load_chunk_values(const lede_index *ix, int f, const void *post, size_t post_len,
-                             const void *posv_in, size_t pos_len, plist *pl, uint64_t *dropped,
-                             lede_buf *scratch)
+                             const void *posv_in, size_t pos_len, plist *pl, lede_buf *scratch)
 {
     lede_chunk c = {0};
     uint32_t docids[LEDE_BLOCK], tfs[LEDE_BLOCK], ttfs[LEDE_BLOCK];
@@ -1680,7 +1678,6 @@ static int load_chunk_values(const lede_index *ix, int f, const void *post, size
         size_t k = 0;
         for (uint32_t i = 0; i < c.blocks[b].n; i++) {
             if (old_deleted(ix, docids[i])) {
-                (*dropped)++;
                 k += tfs[i];
                 continue;
             }
@@ -1960,24 +1957,33 @@ static int scan_rec(const termscan *sc, size_t at, const uint8_t **k, uint32_t *
     return 1;
 }
 
-/* Append the scanned records before term (all of them when term is NULL),
- * and skip the one with its key: the batch writes that one. */
-static int scan_emit(lede_txn *t, int f, termscan *sc, const uint8_t *term, size_t len)
+/*
+ * Move *at past the scanned records before term (all of them when term is
+ * NULL) and the one with its key, which *found gets (LEDE_ENOTFOUND when
+ * there is none).  With t, the records passed are appended to field f's
+ * database (write_window: the batch writes the one with term's key).
+ */
+static int scan_past(termscan *sc, size_t *at, const uint8_t *term, size_t len, lede_txn *t,
+                     int f, lede_val *found)
 {
     const uint8_t *k, *v;
     uint32_t kl, vl;
-    while (scan_rec(sc, sc->emit, &k, &kl, &v, &vl)) {
+    while (scan_rec(sc, *at, &k, &kl, &v, &vl)) {
         int c = term ? key_cmp(k, kl, term, len) : -1;
         if (c > 0)
             break;
-        sc->emit += 8 + (size_t)kl + vl;
-        if (c == 0)
-            break;
-        int rc = lede_store_append(t, LEDE_DB_TERMS(f), k, kl, vl ? (const void *)v : "", vl);
+        *at += 8 + (size_t)kl + vl;
+        if (c == 0) {
+            found->data = v;
+            found->len = vl;
+            return LEDE_OK;
+        }
+        int rc = t ? lede_store_append(t, LEDE_DB_TERMS(f), k, kl, vl ? (const void *)v : "", vl)
+                   : LEDE_OK;
         if (rc != LEDE_OK)
             return rc;
     }
-    return LEDE_OK;
+    return LEDE_ENOTFOUND;
 }
 
 /* Read field f's records into sc and empty its database. */
@@ -2033,22 +2039,7 @@ static int read_window(lede_index *ix, lede_txn *t, const ejob *j, ewin *win)
             continue;
         if (j->scan) {
             /* The batch's terms come in key order: look on from the last. */
-            termscan *sc = j->scan;
-            const uint8_t *sk, *sv;
-            uint32_t skl, svl;
-            rc = LEDE_ENOTFOUND;
-            while (scan_rec(sc, sc->look, &sk, &skl, &sv, &svl)) {
-                int c = key_cmp(sk, skl, (const uint8_t *)term, e->len);
-                if (c > 0)
-                    break;
-                sc->look += 8 + (size_t)skl + svl;
-                if (c == 0) {
-                    v.data = sv;
-                    v.len = svl;
-                    rc = LEDE_OK;
-                    break;
-                }
-            }
+            rc = scan_past(j->scan, &j->scan->look, (const uint8_t *)term, e->len, NULL, f, &v);
         } else {
             rc = lede_store_get(t, LEDE_DB_TERMS(f), term, e->len, &v);
         }
@@ -2071,8 +2062,6 @@ static int encode_old_term(const lede_index *ix, const ejob *j, const gterm *e, 
     int f = j->f, rc;
     plist *pl = &en->pl;
     lede_terminfo_rec ti = {0};
-    uint64_t dropped = 0;
-
     if (in_end - *in < 4)
         return LEDE_ECORRUPT;
     uint32_t rl = in_u32(in);
@@ -2091,7 +2080,7 @@ static int encode_old_term(const lede_index *ix, const ejob *j, const gterm *e, 
     if (ti.first_run == 0 && ti.inl_post_len > 0) {
         /* An inline list is rewritten with the new postings. */
         if ((rc = load_chunk_values(ix, f, ti.inl_post, ti.inl_post_len, ti.inl_pos,
-                                    ti.inl_pos_len, pl, &dropped, &en->scratch)) != LEDE_OK)
+                                    ti.inl_pos_len, pl, &en->scratch)) != LEDE_OK)
             return rc;
     }
     ti.inl_post = ti.inl_pos = NULL;
@@ -2151,8 +2140,9 @@ static int write_window(lede_index *ix, lede_txn *t, const ejob *j, const ewin *
     int f = j->f, rc;
     uint8_t key[LEDE_CHUNK_KEY_MAX];
     const uint8_t *p = win->out.data, *end = p + win->out.len;
+    /* Records go among the stored ones only when old ones stay in place. */
     int (*put)(lede_txn *, lede_db, const void *, size_t, const void *, size_t) =
-        j->old ? lede_store_put : lede_store_append;
+        j->old && !j->scan ? lede_store_put : lede_store_append;
     for (size_t k = win->from; k < win->to; k++) {
         const gterm *e = j->order[k];
         const char *term = (const char *)b->strs.data + e->off;
@@ -2187,10 +2177,11 @@ static int write_window(lede_index *ix, lede_txn *t, const ejob *j, const ewin *
         uint32_t vl = in_u32(&p);
         if ((size_t)(end - p) < vl)
             return LEDE_ECORRUPT;
-        if (j->scan && (rc = scan_emit(t, f, j->scan, (const uint8_t *)term, e->len)) != LEDE_OK)
+        lede_val skip;
+        if (j->scan && (rc = scan_past(j->scan, &j->scan->emit, (const uint8_t *)term, e->len, t,
+                                       f, &skip)) != LEDE_OK && rc != LEDE_ENOTFOUND)
             return rc;
-        if ((rc = (j->scan ? lede_store_append : put)(t, LEDE_DB_TERMS(f), term, e->len, p, vl)) !=
-            LEDE_OK)
+        if ((rc = put(t, LEDE_DB_TERMS(f), term, e->len, p, vl)) != LEDE_OK)
             return rc;
         p += vl;
         if (old_df == 0)
@@ -2462,8 +2453,10 @@ static int flush_field(lede_index *ix, lede_txn *t, int f, lede_stats_rec *st)
             goto cleanup;
     }
     /* The records after the batch's last old term, before its new ones. */
-    if (scan && (rc = scan_emit(t, f, scan, NULL, 0)) != LEDE_OK)
+    lede_val none;
+    if (scan && (rc = scan_past(scan, &scan->emit, NULL, 0, t, f, &none)) != LEDE_ENOTFOUND)
         goto cleanup;
+    rc = LEDE_OK;
     if (split < b->n) {
         ejob j = {f, 0, order, bpost, bpos, sorted, posoff, np, NULL, NULL, 0};
         rc = flush_terms(ix, t, &j, split, b->n, st);
@@ -2761,7 +2754,6 @@ static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, s
         memcpy(term, (const uint8_t *)m->k.data + 4, tl);
         /* Its chunks, run by run, deleted documents dropped. */
         plist *pl = &en->pl;
-        uint64_t dropped = 0, taken = 0;
         pl->n = pl->npos = 0;
         for (size_t i = 0; i < k && rc == LEDE_OK; i++) {
             while (rc == LEDE_OK && cur[i].on && runcur_cmp(&cur[i], term, tl) == 0) {
@@ -2770,8 +2762,7 @@ static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, s
                     (rc = lede_store_get(t, LEDE_DB_POS(f), cur[i].k.data, cur[i].k.len, &pv)) != LEDE_OK)
                     break;
                 rc = load_chunk_values(ix, f, cur[i].v.data, cur[i].v.len, pv.data, pv.len, pl,
-                                       &dropped, &en->scratch);
-                taken++;
+                                       &en->scratch);
                 if (rc == LEDE_OK)
                     rc = runcur_step(&cur[i], lede_store_cursor_next(cur[i].c, &cur[i].k, &cur[i].v));
             }
@@ -3136,7 +3127,7 @@ static int write_batch(lede_index *ix, lede_txn *t)
     /* The batch's chunks go in a run of their own. */
     if ((rc = runtab_load(t, &rt)) != LEDE_OK)
         goto cleanup;
-    ix->run = ++st.last_run;
+    ix->run = (rt.n ? rt.r[rt.n - 1].id : 0) + 1; /* after every live run's keys */
     ix->run_bytes = 0;
     if (ix->next_docid > ix->committed_max) {
         rc = set_doclens(t, ix->committed_max + 1, ix->next_docid - ix->committed_max,
@@ -3299,14 +3290,11 @@ static int batch_txn(lede_index *ix, lede_txn *t, void *arg)
 static int merge_txn(lede_index *ix, lede_txn *t, void *arg)
 {
     runtab rt = {0};
-    int *merged = arg;
     int rc;
-    *merged = 0;
-    if ((rc = runtab_load(t, &rt)) != LEDE_OK || !merge_due(ix, &rt))
-        goto cleanup;
-    if ((rc = merge_runs(ix, t, &rt)) == LEDE_OK && (rc = runtab_store(t, &rt)) == LEDE_OK)
-        *merged = 1;
-cleanup:
+    (void)arg;
+    if ((rc = runtab_load(t, &rt)) == LEDE_OK && merge_due(ix, &rt) &&
+        (rc = merge_runs(ix, t, &rt)) == LEDE_OK)
+        rc = runtab_store(t, &rt);
     free(rt.r);
     return rc;
 }
@@ -3331,8 +3319,7 @@ int lede_index_commit(lede_index *ix)
     batch_reset(ix);
     /* The batch is committed: a merge that fails loses nothing, and the
      * next batch tries again. */
-    int merged;
-    if ((rc = in_txn(ix, merge_txn, &merged, "the runs were not merged")) != LEDE_OK)
+    if ((rc = in_txn(ix, merge_txn, NULL, "the runs were not merged")) != LEDE_OK)
         goto cleanup;
     /* The pages of the map read during the batch count in this process's
      * RSS; drop them (they stay in the page cache) so the RSS stays near the

@@ -144,6 +144,23 @@ static inline void fx_check(const char *dir)
     free(msg);
 }
 
+/* A read transaction on the index in dir, for tests that look at its
+ * records; fx_peek_end ends it and closes the store. */
+static inline lede_txn *fx_peek(const char *dir, lede_store **s)
+{
+    lede_txn *t = NULL;
+    *s = NULL;
+    cr_assert_eq(lede_store_open(s, dir, 0, NULL), LEDE_OK);
+    cr_assert_eq(lede_store_begin(&t, *s, 0), LEDE_OK);
+    return t;
+}
+
+static inline void fx_peek_end(lede_store *s, lede_txn *t)
+{
+    lede_store_abort(t);
+    lede_store_close(s);
+}
+
 /*
  * The stored record of term in field f, decoded.  Its inline postings (if
  * any) are copied to inl, which holds cap bytes, when inl is not NULL;
@@ -157,8 +174,7 @@ static inline lede_terminfo_rec fx_term_record(const char *dir, lede_field f, co
     lede_txn *t = NULL;
     lede_val v;
     lede_terminfo_rec ti;
-    cr_assert_eq(lede_store_open(&s, dir, 0, NULL), LEDE_OK);
-    cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
+    t = fx_peek(dir, &s);
     cr_assert_eq(lede_store_get(t, LEDE_DB_TERMS(f), term, strlen(term), &v), LEDE_OK);
     cr_assert_eq(lede_terminfo_decode(&ti, f, v.data, v.len), LEDE_OK);
     if (inl) {
@@ -169,8 +185,7 @@ static inline lede_terminfo_rec fx_term_record(const char *dir, lede_field f, co
         ti.inl_post = NULL;
     }
     ti.inl_pos = NULL;
-    lede_store_abort(t);
-    lede_store_close(s);
+    fx_peek_end(s, t);
     return ti;
 }
 

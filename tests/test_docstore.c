@@ -52,12 +52,10 @@ static lede_buf get_dict(int k)
     lede_txn *t = NULL;
     lede_val v;
     lede_buf out = LEDE_BUF_INIT;
-    cr_assert_eq(lede_store_open(&s, dir, 0, NULL), LEDE_OK);
-    cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
+    t = fx_peek(dir, &s);
     if (lede_store_get(t, LEDE_DB_META, lede_zdict_key(k), strlen(lede_zdict_key(k)), &v) == LEDE_OK)
         lede_buf_append(&out, v.data, v.len);
-    lede_store_abort(t);
-    lede_store_close(s);
+    fx_peek_end(s, t);
     return out;
 }
 
@@ -70,15 +68,13 @@ static void frame_dicts(uint32_t docid, unsigned *text_id, unsigned *rec_id)
     lede_docrec rec;
     uint8_t key[4];
     lede_set_u32be(key, docid);
-    cr_assert_eq(lede_store_open(&s, dir, 0, NULL), LEDE_OK);
-    cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
+    t = fx_peek(dir, &s);
     cr_assert_eq(lede_store_get(t, LEDE_DB_TEXT, key, 4, &v), LEDE_OK);
     *text_id = ZSTD_getDictID_fromFrame(v.data, v.len);
     cr_assert_eq(lede_store_get(t, LEDE_DB_DOCS, key, 4, &v), LEDE_OK);
     cr_assert_eq(lede_docrec_decode(&rec, v.data, v.len), LEDE_OK);
     *rec_id = ZSTD_getDictID_fromFrame(rec.cold, rec.cold_len);
-    lede_store_abort(t);
-    lede_store_close(s);
+    fx_peek_end(s, t);
 }
 
 /* Every document of [from, to) reads back whole through a fresh reader. */
@@ -189,8 +185,7 @@ Test(docstore, paths_shared_by_neighbours_are_stored_once)
     lede_store *s = NULL;
     lede_txn *t = NULL;
     uint64_t bytes, n;
-    cr_assert_eq(lede_store_open(&s, dir, 0, NULL), LEDE_OK);
-    cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
+    t = fx_peek(dir, &s);
     cr_expect_eq(lede_store_db_size(t, LEDE_DB_PATHS, &bytes, &n), LEDE_OK);
     cr_expect_eq(n, 1, "one shared path");
     for (uint32_t d = 1; d <= 101; d++) {
@@ -206,8 +201,7 @@ Test(docstore, paths_shared_by_neighbours_are_stored_once)
         cr_assert_eq(lede_reader_doc(r, d, &info), LEDE_OK);
         cr_expect_str_eq(info.path, shared ? one[0] : owns[(d - 1) % 60]);
     }
-    lede_store_abort(t);
-    lede_store_close(s);
+    fx_peek_end(s, t);
     lede_reader_close(r);
     fx_check(dir);
 }
@@ -258,12 +252,10 @@ Test(docstore, a_long_text_is_stored_in_pieces_and_deleted_whole)
     lede_store *s = NULL;
     lede_txn *t = NULL;
     uint64_t bytes, pieces;
-    cr_assert_eq(lede_store_open(&s, dir, 0, NULL), LEDE_OK);
-    cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
+    t = fx_peek(dir, &s);
     cr_assert_eq(lede_store_db_size(t, LEDE_DB_TEXT, &bytes, &pieces), LEDE_OK);
     cr_expect_gt(pieces, 20, "a 40 KB body in pieces of %d bytes", LEDE_TEXT_PIECE);
-    lede_store_abort(t);
-    lede_store_close(s);
+    fx_peek_end(s, t);
     lede_reader *r = fx_reader(dir);
     char *text = NULL;
     size_t len = 0;
@@ -283,12 +275,10 @@ Test(docstore, a_long_text_is_stored_in_pieces_and_deleted_whole)
     cr_assert_eq(lede_index_add(ix, &d), LEDE_OK);
     cr_assert_eq(lede_index_commit(ix), LEDE_OK);
     lede_index_close(ix);
-    cr_assert_eq(lede_store_open(&s, dir, 0, NULL), LEDE_OK);
-    cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
+    t = fx_peek(dir, &s);
     cr_assert_eq(lede_store_db_size(t, LEDE_DB_TEXT, &bytes, &pieces), LEDE_OK);
     cr_expect_eq(pieces, 2, "one piece for each short text");
-    lede_store_abort(t);
-    lede_store_close(s);
+    fx_peek_end(s, t);
     fx_check(dir);
     free(body);
 }

@@ -280,6 +280,18 @@ static lede_terminfo_rec term_rec(lede_field f, const char *term)
     return fx_term_record(dir, f, term, NULL, 0);
 }
 
+/* Add doc id with title and body, through ix. */
+static void add_body(lede_index *ix, const char *id, const char *title, const char *body)
+{
+    lede_doc d = LEDE_DOC_INIT;
+    d.id = id;
+    d.title = title;
+    d.title_len = strlen(title);
+    d.body = body;
+    d.body_len = strlen(body);
+    cr_assert_eq(lede_index_add(ix, &d), LEDE_OK, "%s", lede_index_errmsg(ix));
+}
+
 Test(writer, short_lists_move_out_of_the_term_record_as_they_grow)
 {
     /* 400 documents in batches of 25, each with "common" (every document),
@@ -297,13 +309,7 @@ Test(writer, short_lists_move_out_of_the_term_record_as_they_grow)
         snprintf(id, sizeof id, "d%d", i);
         snprintf(body, sizeof body, "common words here and common again, unique%d %s", i,
                  i % 40 == 0 ? "rare" : "");
-        lede_doc d = LEDE_DOC_INIT;
-        d.id = id;
-        d.title = "title";
-        d.title_len = 5;
-        d.body = body;
-        d.body_len = strlen(body);
-        cr_assert_eq(lede_index_add(ix, &d), LEDE_OK, "%s", lede_index_errmsg(ix));
+        add_body(ix, id, "title", body);
         live++;
         rare += i % 40 == 0;
         if (i % 25 == 24) {
@@ -345,20 +351,35 @@ Test(writer, short_lists_move_out_of_the_term_record_as_they_grow)
     lede_reader_close(r);
 }
 
+/* The index in d holds the live documents of the one in ref: the same
+ * statistics and word df/cf, and each of words (NULL-terminated) walks to
+ * its df. */
+static void expect_same_live_index(const char *ref, const char *d, const char *const *words)
+{
+    lede_reader *a = fx_reader(ref), *b = fx_reader(d);
+    expect_same_stats(a, b);
+    cr_expect_eq(lede_reader_terms(a, LEDE_FIELD_WORD, NULL, 0, same_terms, b), LEDE_OK);
+    for (size_t i = 0; words[i]; i++) {
+        lede_term_info ib;
+        cr_assert_eq(lede_reader_term(b, LEDE_FIELD_WORD, words[i], strlen(words[i]), &ib), LEDE_OK);
+        cr_expect_eq(walk_df(b, LEDE_FIELD_WORD, words[i]), ib.df, "%s", words[i]);
+    }
+    lede_reader_close(a);
+    lede_reader_close(b);
+}
+
 /* The live runs of an index, from meta "runs" (varint n, then id, level, bytes each). */
 static uint64_t count_runs(const char *d)
 {
     lede_store *s = NULL;
     lede_txn *t = NULL;
     lede_val v;
-    cr_assert_eq(lede_store_open(&s, d, 0, NULL), LEDE_OK);
-    cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
+    t = fx_peek(d, &s);
     cr_assert_eq(lede_store_get(t, LEDE_DB_META, "runs", 4, &v), LEDE_OK);
     lede_dec dec;
     lede_dec_init(&dec, v.data, v.len);
     uint64_t n = lede_dec_varint(&dec);
-    lede_store_abort(t);
-    lede_store_close(s);
+    fx_peek_end(s, t);
     return n;
 }
 
@@ -371,8 +392,7 @@ static uint64_t stored_postings(const char *d, lede_field f, const char *term)
     lede_val k, v;
     size_t tl = strlen(term);
     uint64_t n = 0;
-    cr_assert_eq(lede_store_open(&s, d, 0, NULL), LEDE_OK);
-    cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
+    t = fx_peek(d, &s);
     cr_assert_eq(lede_store_cursor_open(&c, t, LEDE_DB_POST(f)), LEDE_OK);
     for (int rc = lede_store_cursor_first(c, &k, &v); rc == LEDE_OK;
          rc = lede_store_cursor_next(c, &k, &v)) {
@@ -387,8 +407,7 @@ static uint64_t stored_postings(const char *d, lede_field f, const char *term)
         lede_chunk_release(&ch);
     }
     lede_store_cursor_close(c);
-    lede_store_abort(t);
-    lede_store_close(s);
+    fx_peek_end(s, t);
     return n;
 }
 
@@ -421,17 +440,8 @@ Test(writer, small_batches_merge_their_runs_and_drop_deleted_postings)
     uint64_t runs = count_runs(dir);
     cr_expect_lt(runs, batches / 4, "%llu runs after %zu batches", (unsigned long long)runs, batches);
 
-    lede_reader *a = fx_reader(ref), *b = fx_reader(dir);
-    expect_same_stats(a, b);
-    cr_expect_eq(lede_reader_terms(a, LEDE_FIELD_WORD, NULL, 0, same_terms, b), LEDE_OK);
-    const char *words[] = {"the", "said", "police", "government"};
-    for (size_t i = 0; i < 4; i++) {
-        lede_term_info ib;
-        cr_assert_eq(lede_reader_term(b, LEDE_FIELD_WORD, words[i], strlen(words[i]), &ib), LEDE_OK);
-        cr_expect_eq(walk_df(b, LEDE_FIELD_WORD, words[i]), ib.df, "%s", words[i]);
-    }
-    lede_reader_close(a);
-    lede_reader_close(b);
+    const char *words[] = {"the", "said", "police", "government", NULL};
+    expect_same_live_index(ref, dir, words);
     /* The merges dropped the deleted documents' postings: the word "the"
      * (chunks: its positions outgrow a record) stores only live ones. */
     lede_terminfo_rec ti = term_rec(LEDE_FIELD_WORD, "the");
@@ -439,18 +449,6 @@ Test(writer, small_batches_merge_their_runs_and_drop_deleted_postings)
     uint64_t stored = stored_postings(dir, LEDE_FIELD_WORD, "the");
     cr_expect_eq(stored, ti.df, "%llu postings stored for df %u", (unsigned long long)stored, ti.df);
     fx_rmdir(ref);
-}
-
-/* Add doc id with body, through ix. */
-static void add_body(lede_index *ix, const char *id, const char *body)
-{
-    lede_doc d = LEDE_DOC_INIT;
-    d.id = id;
-    d.title = "t";
-    d.title_len = 1;
-    d.body = body;
-    d.body_len = strlen(body);
-    cr_assert_eq(lede_index_add(ix, &d), LEDE_OK, "%s", lede_index_errmsg(ix));
 }
 
 /* Document i of batch b (0 or 1): 40 of 16,000 distinct words, and in batch
@@ -470,11 +468,9 @@ static uint64_t word_leaves(const char *d)
     lede_store *s = NULL;
     lede_txn *t = NULL;
     lede_db_pages pg;
-    cr_assert_eq(lede_store_open(&s, d, 0, NULL), LEDE_OK);
-    cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
+    t = fx_peek(d, &s);
     cr_assert_eq(lede_store_db_pages(t, LEDE_DB_WORD_TERMS, &pg), LEDE_OK);
-    lede_store_abort(t);
-    lede_store_close(s);
+    fx_peek_end(s, t);
     return pg.leaf;
 }
 
@@ -493,16 +489,16 @@ Test(writer, a_batch_touching_every_record_rewrites_them_in_key_order)
     cr_assert_eq(lede_index_open(&rx, ref, NULL, NULL), LEDE_OK);
     for (int i = 0; i < 400; i++) {
         synthetic_doc(0, i, id, sizeof id, body, sizeof body);
-        add_body(ix, id, body);
+        add_body(ix, id, "t", body);
         if (i >= 10)
-            add_body(rx, id, body);
+            add_body(rx, id, "t", body);
     }
     cr_assert_eq(lede_index_commit(ix), LEDE_OK, "%s", lede_index_errmsg(ix));
     uint64_t before = word_leaves(dir);
     for (int i = 0; i < 400; i++) {
         synthetic_doc(1, i, id, sizeof id, body, sizeof body);
-        add_body(ix, id, body);
-        add_body(rx, id, body);
+        add_body(ix, id, "t", body);
+        add_body(rx, id, "t", body);
     }
     for (int i = 0; i < 10; i++) {
         snprintf(id, sizeof id, "a%d", i);
@@ -516,16 +512,10 @@ Test(writer, a_batch_touching_every_record_rewrites_them_in_key_order)
     cr_assert_geq(before, 64, "the first batch's records take %llu leaves: too few to rewrite",
                   (unsigned long long)before);
 
+    const char *words[] = {"w00000", "w00399x", "w15999", "w07777x", NULL};
+    expect_same_live_index(ref, dir, words);
     lede_reader *a = fx_reader(ref), *b = fx_reader(dir);
-    expect_same_stats(a, b);
-    cr_expect_eq(lede_reader_terms(a, LEDE_FIELD_WORD, NULL, 0, same_terms, b), LEDE_OK);
     cr_expect_eq(lede_reader_terms(b, LEDE_FIELD_WORD, NULL, 0, same_terms, a), LEDE_OK);
-    const char *words[] = {"w00000", "w00399x", "w15999", "w07777x"};
-    for (size_t i = 0; i < 4; i++) {
-        lede_term_info ib;
-        cr_assert_eq(lede_reader_term(b, LEDE_FIELD_WORD, words[i], strlen(words[i]), &ib), LEDE_OK);
-        cr_expect_eq(walk_df(b, LEDE_FIELD_WORD, words[i]), ib.df, "%s", words[i]);
-    }
     lede_reader_close(a);
     lede_reader_close(b);
     /* Appended in order, the records fill their pages as one batch's do;
