@@ -554,9 +554,32 @@ typedef struct jl_line {
     char err[256];
 } jl_line;
 
+/*
+ * A JSON document (.json, or stdin holding pretty-printed JSON) is read as a
+ * stream of top-level values: each object is a record, and so is each
+ * element of a top-level array, whatever the layout (one array on one line,
+ * `jq .` output, objects one after another).  The scanner cuts a record's
+ * bytes out of the stream by its brackets, outside strings, without parsing
+ * it, so a record costs what a JSON line costs from there on; a record is
+ * named by the line it starts on.  Unlike JSON Lines, a damaged record (an
+ * unclosed string or bracket) can swallow what follows it up to the end of
+ * the input: it is then one failed record, and the records before it are
+ * indexed.
+ */
+typedef struct js_scan {
+    char *blk;        /* bytes read from the file, [pos, len) not scanned yet */
+    size_t pos, len;
+    bool in_array;    /* inside a top-level array: its elements are records */
+    size_t lineno;    /* of the next byte */
+} js_scan;
+
+#define JS_BLOCK ((size_t)64 << 10)
+
 typedef struct jl_reader {
     run *r;
     FILE *f;
+    bool json;         /* a JSON document (js) rather than JSON Lines */
+    js_scan js;
     size_t lineno;
     int read_errno;    /* errno after the last read, which may be another thread's */
     bool ahead;        /* parse on the reading thread */
@@ -583,31 +606,162 @@ static void jl_parse(jl_reader *jr, jl_line *l)
     l->parsed = true;
 }
 
-/* Read the next line into l; parse it when reading ahead and it is new. */
+/* The next byte of a JSON document, or EOF (then errno tells a read error). */
+static int js_peek(jl_reader *jr)
+{
+    js_scan *js = &jr->js;
+    if (js->pos == js->len) {
+        if (!js->blk && !(js->blk = malloc(JS_BLOCK)))
+            return EOF;
+        errno = 0;
+        js->len = fread(js->blk, 1, JS_BLOCK, jr->f);
+        js->pos = 0;
+        if (!js->len) {
+            jr->read_errno = errno;
+            return EOF;
+        }
+    }
+    return (unsigned char)js->blk[js->pos];
+}
+
+static int js_put(jl_line *l, size_t n, int c)
+{
+    if (n + 2 > l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 4096;
+        char *b = realloc(l->buf, cap);
+        if (!b)
+            return -1;
+        l->buf = b;
+        l->cap = cap;
+    }
+    l->buf[n] = (char)c;
+    return 0;
+}
+
+/*
+ * The next record of a JSON document into l (NUL-terminated, its first line
+ * in l->lineno); l->len -1 at the end.  Between records: whitespace, the
+ * brackets of a top-level array and its commas.  A record ends where its
+ * brackets close; a scalar where a comma, a bracket or (outside an array)
+ * the line ends.
+ */
+static void js_read(jl_reader *jr, jl_line *l)
+{
+    js_scan *js = &jr->js;
+    int c;
+    size_t n = 0, raw = 0;
+    if (!js->lineno) {
+        js->lineno = 1;
+        /* A byte order mark opens the document, not a record. */
+        for (int i = 0; i < 3 && js_peek(jr) == (int)(unsigned char)"\xEF\xBB\xBF"[i]; i++) {
+            js->pos++;
+            raw++;
+        }
+    }
+    for (;;) {
+        if ((c = js_peek(jr)) == EOF) {
+            l->len = -1;
+            return;
+        }
+        if (c == '\n')
+            js->lineno++;
+        else if (c != ' ' && c != '\t' && c != '\r') {
+            if (c == '[' && !js->in_array)
+                js->in_array = true;
+            else if (js->in_array && (c == ',' || c == ']'))
+                js->in_array = c == ',';
+            else
+                break;
+        }
+        js->pos++;
+        raw++;
+    }
+    jr->lineno = l->lineno = js->lineno;
+    lede_json_scan sc = {0};
+    while ((c = js_peek(jr)) != EOF) {
+        if (!sc.in_str && sc.depth == 0 && n > 0 && l->buf[0] != '{' && l->buf[0] != '[' &&
+            (c == ',' || c == ']' || c == '\n'))
+            break; /* the end of a scalar: the separator stays for the loop above */
+        if (js_put(l, n++, c) != 0) {
+            jr->read_errno = ENOMEM;
+            l->len = -1;
+            return;
+        }
+        js->pos++;
+        raw++;
+        if (c == '\n')
+            js->lineno++;
+        if (lede_extract_json_step(&sc, (char)c))
+            break;
+    }
+    l->buf[n] = '\0';
+    l->len = (ssize_t)n;
+    l->raw = raw;
+    l->blank = false;
+}
+
+/*
+ * lede_extract_json names a column of the text it was given; in a record of
+ * several lines, name the line and column of the document instead.
+ */
+static void js_locate(jl_line *l, size_t *lineno)
+{
+    char *at = strstr(l->err, "at column ");
+    size_t col;
+    int used = 0;
+    if (!at || sscanf(at, "at column %zu%n", &col, &used) != 1 || col == 0 ||
+        col > (size_t)l->len + 1 || l->x.repaired)
+        return;
+    size_t line_start = 0;
+    for (size_t i = 0; i + 1 < col; i++)
+        if (l->buf[i] == '\n') {
+            ++*lineno;
+            line_start = i + 1;
+        }
+    char rest[sizeof l->err];
+    snprintf(rest, sizeof rest, "%s", at + used);
+    if (*lineno == l->lineno)
+        snprintf(at, sizeof l->err - (size_t)(at - l->err), "at column %zu%s", col - line_start,
+                 rest);
+    else
+        snprintf(at, sizeof l->err - (size_t)(at - l->err),
+                 "at column %zu (in the record from line %zu)%s", col - line_start, l->lineno,
+                 rest);
+}
+
+/* Read the next record into l; parse it when reading ahead and it is new. */
 static void jl_read(jl_reader *jr, jl_line *l)
 {
     l->parsed = false;
-    errno = 0;
-    l->len = getline(&l->buf, &l->cap, jr->f);
-    if (l->len < 0) {
-        jr->read_errno = errno;
-        return;
+    if (jr->json) {
+        js_read(jr, l);
+        if (l->len < 0)
+            return;
+    } else {
+        errno = 0;
+        l->len = getline(&l->buf, &l->cap, jr->f);
+        if (l->len < 0) {
+            jr->read_errno = errno;
+            return;
+        }
+        l->lineno = ++jr->lineno;
+        l->raw = (size_t)l->len;
+        char *line = l->buf;
+        ssize_t len = l->len;
+        if (len && line[len - 1] == '\n')
+            line[--len] = '\0';
+        if (len && line[len - 1] == '\r')
+            line[--len] = '\0';
+        l->len = len;
+        size_t i = 0;
+        while (i < (size_t)len && (line[i] == ' ' || line[i] == '\t'))
+            i++;
+        l->blank = i == (size_t)len; /* blank lines separate nothing; not records */
+        if (l->blank)
+            return;
     }
-    l->lineno = ++jr->lineno;
-    l->raw = (size_t)l->len;
     char *line = l->buf;
     ssize_t len = l->len;
-    if (len && line[len - 1] == '\n')
-        line[--len] = '\0';
-    if (len && line[len - 1] == '\r')
-        line[--len] = '\0';
-    l->len = len;
-    size_t i = 0;
-    while (i < (size_t)len && (line[i] == ' ' || line[i] == '\t'))
-        i++;
-    l->blank = i == (size_t)len; /* blank lines separate nothing; not records */
-    if (l->blank)
-        return;
     l->hash = XXH64(line, (size_t)len, 0);
     if (jr->ahead && !km_find_line(&jr->r->known, l->hash, NO_PATH))
         jl_parse(jr, l);
@@ -725,10 +879,10 @@ static bool read_ahead_wanted(const run *r)
     return threads > 1;
 }
 
-static int ingest_jsonl(run *r, FILE *f, const cli_input *in, const char *abspath)
+static int ingest_jsonl(run *r, FILE *f, const cli_input *in, const char *abspath, bool json)
 {
     int rc = LEDE_OK;
-    jl_reader jr = {.r = r, .f = f};
+    jl_reader jr = {.r = r, .f = f, .json = json};
     jl_line own = {0};
     const char *where = strcmp(in->path, "-") == 0 ? "<stdin>" : in->path;
     /* Known lines count as this file's only when indexed from its path. */
@@ -772,7 +926,9 @@ static int ingest_jsonl(run *r, FILE *f, const cli_input *in, const char *abspat
             break;
         }
         if (rc) {
-            cli_warn(where, lineno, "%s; line skipped", l->err);
+            if (json)
+                js_locate(l, &lineno);
+            cli_warn(where, lineno, "%s; %s skipped", l->err, json ? "record" : "line");
             jl_release(&jr);
             r->c->failed++;
             rc = LEDE_OK;
@@ -809,6 +965,7 @@ static int ingest_jsonl(run *r, FILE *f, const cli_input *in, const char *abspat
     if (own.parsed)
         lede_extracted_clear(&own.x);
     free(own.buf);
+    free(jr.js.blk);
     return rc;
 }
 
@@ -869,7 +1026,7 @@ static int ingest_one(run *r, const cli_input *in)
 
     /* Unchanged size and mtime: skip without reading (the usual re-run). */
     known_doc *k = is_stdin ? NULL : km_find(&r->known, in->id);
-    if (k && fmt != LEDE_FORMAT_JSONL && !k->seen && k->size == (uint64_t)in->size &&
+    if (k && fmt != LEDE_FORMAT_JSONL && fmt != LEDE_FORMAT_JSON && !k->seen && k->size == (uint64_t)in->size &&
         k->mtime == in->mtime && k->path != NO_PATH &&
         strcmp(km_str(&r->known, r->known.paths[k->path]), path) == 0) {
         k->seen = true;
@@ -885,8 +1042,8 @@ static int ingest_one(run *r, const cli_input *in)
         r->c->failed++;
         goto cleanup;
     }
-    if (fmt == LEDE_FORMAT_JSONL) {
-        rc = ingest_jsonl(r, f, in, path);
+    if (fmt == LEDE_FORMAT_JSONL || fmt == LEDE_FORMAT_JSON) {
+        rc = ingest_jsonl(r, f, in, path, fmt == LEDE_FORMAT_JSON);
         goto cleanup;
     }
     rc = slurp(f, &buf, &len);
@@ -904,7 +1061,7 @@ static int ingest_one(run *r, const cli_input *in)
     if (fmt == LEDE_FORMAT_AUTO) {
         /* stdin, or a file named with an unknown extension: look inside. */
         fmt = lede_extract_format_sniff(buf, len);
-        if (fmt == LEDE_FORMAT_JSONL) {
+        if (fmt == LEDE_FORMAT_JSONL || fmt == LEDE_FORMAT_JSON) {
             FILE *mem = fmemopen(buf, len ? len : 1, "rb");
             if (!mem) {
                 rc = LEDE_ENOMEM;
@@ -913,7 +1070,7 @@ static int ingest_one(run *r, const cli_input *in)
             }
             if (!len)
                 fgetc(mem);
-            rc = ingest_jsonl(r, mem, in, path);
+            rc = ingest_jsonl(r, mem, in, path, fmt == LEDE_FORMAT_JSON);
             fclose(mem);
             goto cleanup;
         }

@@ -69,7 +69,7 @@ static const struct option_row {
     bool in_help;
 } option_rows[] = {
     {"index", required_argument, 'i', "DIR", "index folder (default $LEDE_INDEX, else ./.lede)", true},
-    {"format", required_argument, 'f', "FMT", "txt, md, html or jsonl (default: by extension)", true},
+    {"format", required_argument, 'f', "FMT", "txt, md, html, jsonl or json (default: by extension)", true},
     {"id-field", required_argument, OPT_ID_FIELD, "NAME", "JSON field holding the id", false},
     {"title-field", required_argument, OPT_TITLE_FIELD, "NAME", "JSON field holding the title", false},
     {"body-field", required_argument, OPT_BODY_FIELD, "NAME", "JSON field holding the text", true},
@@ -98,8 +98,8 @@ static const struct option_row {
 static void print_help(void)
 {
     printf("Usage: " PROG " [OPTION]... PATH...\n"
-           "Index articles (folders, .txt .md .html files, .jsonl dumps; - for stdin) for\n"
-           "lede-query.  Re-running indexes only what changed.\n\nOptions:\n");
+           "Index articles (folders, .txt .md .html files, .jsonl and .json dumps; - for\n"
+           "stdin) for lede-query.  Re-running indexes only what changed.\n\nOptions:\n");
     for (size_t i = 0; i < ARRAY_SIZE(option_rows); i++) {
         const struct option_row *o = &option_rows[i];
         if (!o->in_help)
@@ -192,7 +192,7 @@ static int parse_args(int argc, char **argv, cli_options *o, cli_action *act, bo
         case 'i': o->index_dir = optarg; break;
         case 'f':
             if (lede_extract_format_parse(&o->format, optarg))
-                return usage_error("unknown format '%s' (txt, md, html or jsonl)", optarg);
+                return usage_error("unknown format '%s' (txt, md, html, jsonl or json)", optarg);
             break;
         case OPT_ID_FIELD: o->fields.id = optarg; break;
         case OPT_TITLE_FIELD: o->fields.title = optarg; break;

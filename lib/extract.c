@@ -117,6 +117,7 @@ static const struct {
     {"auto", LEDE_FORMAT_AUTO},  {"txt", LEDE_FORMAT_TXT},     {"text", LEDE_FORMAT_TXT},
     {"md", LEDE_FORMAT_MD},      {"markdown", LEDE_FORMAT_MD}, {"html", LEDE_FORMAT_HTML},
     {"htm", LEDE_FORMAT_HTML},   {"jsonl", LEDE_FORMAT_JSONL}, {"ndjson", LEDE_FORMAT_JSONL},
+    {"json", LEDE_FORMAT_JSON},
 };
 
 int lede_extract_format_parse(lede_format *out, const char *name)
@@ -139,6 +140,7 @@ const char *lede_extract_format_name(lede_format fmt)
     case LEDE_FORMAT_MD: return "md";
     case LEDE_FORMAT_HTML: return "html";
     case LEDE_FORMAT_JSONL: return "jsonl";
+    case LEDE_FORMAT_JSON: return "json";
     }
     return "auto";
 }
@@ -152,6 +154,7 @@ lede_format lede_extract_format_of_path(const char *path)
         {"txt", LEDE_FORMAT_TXT},     {"text", LEDE_FORMAT_TXT},  {"md", LEDE_FORMAT_MD},
         {"markdown", LEDE_FORMAT_MD}, {"html", LEDE_FORMAT_HTML}, {"htm", LEDE_FORMAT_HTML},
         {"xhtml", LEDE_FORMAT_HTML},  {"jsonl", LEDE_FORMAT_JSONL}, {"ndjson", LEDE_FORMAT_JSONL},
+        {"json", LEDE_FORMAT_JSON},
     };
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
@@ -171,8 +174,18 @@ lede_format lede_extract_format_sniff(const char *buf, size_t len)
         i = 3;
     while (i < len && isspace((unsigned char)buf[i]))
         i++;
-    if (i < len && buf[i] == '{')
+    if (i < len && buf[i] == '[')
+        return LEDE_FORMAT_JSON;
+    if (i < len && buf[i] == '{') {
+        /* One object a line, or one object over several (`jq .` output)?
+         * A line end inside the first object's brackets, outside its
+         * strings, says the second. */
+        lede_json_scan js = {0};
+        for (; i < len && !lede_extract_json_step(&js, buf[i]); i++)
+            if (buf[i] == '\n')
+                return js.in_str ? LEDE_FORMAT_JSONL : LEDE_FORMAT_JSON;
         return LEDE_FORMAT_JSONL;
+    }
     if (i < len && buf[i] == '<') {
         size_t n = LEDE_MIN(len - i, (size_t)512);
         for (size_t j = i; j + 5 <= i + n; j++)
@@ -939,6 +952,7 @@ int lede_extract_document(lede_extracted *out, const char *buf, size_t len, lede
         rc = split_title(out, text, text_len);
         break;
     case LEDE_FORMAT_JSONL:
+    case LEDE_FORMAT_JSON:
     case LEDE_FORMAT_AUTO:
         rc = LEDE_EINVAL;
         break;

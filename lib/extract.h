@@ -29,16 +29,51 @@ typedef enum lede_format {
     LEDE_FORMAT_MD,
     LEDE_FORMAT_HTML,
     LEDE_FORMAT_JSONL,
+    LEDE_FORMAT_JSON, /**< a JSON document: objects, or arrays of them, any layout */
 } lede_format;
 
-/** "txt", "text", "md", "markdown", "html", "htm", "jsonl", "ndjson", "auto". */
+/** "txt", "text", "md", "markdown", "html", "htm", "jsonl", "ndjson", "json", "auto". */
 int lede_extract_format_parse(lede_format *out, const char *name);
 /** The canonical name of a format ("txt", "md", ...).  Static storage. */
 const char *lede_extract_format_name(lede_format fmt);
 /** The format a file name's extension implies; LEDE_FORMAT_AUTO when none does. */
 lede_format lede_extract_format_of_path(const char *path);
-/** For input without a name (stdin): jsonl when it starts with '{', else txt. */
+/**
+ * For input without a name (stdin): json when it starts with '[' or with an
+ * object that spans lines (pretty-printed), jsonl when with an object on one
+ * line, html when it starts like a page, else txt.
+ */
 lede_format lede_extract_format_sniff(const char *buf, size_t len);
+
+/**
+ * Where a byte stream is in the bracket structure of JSON text, without
+ * parsing it: how many brackets are open, and whether inside a string.
+ * Start from all zeros; feed every byte to lede_extract_json_step.
+ */
+typedef struct lede_json_scan {
+    int depth;
+    bool in_str, esc;
+} lede_json_scan;
+
+/** Account for byte c; true when it closed the outermost open bracket. */
+static inline bool lede_extract_json_step(lede_json_scan *s, char c)
+{
+    if (s->in_str) {
+        if (s->esc)
+            s->esc = false;
+        else if (c == '\\')
+            s->esc = true;
+        else if (c == '"')
+            s->in_str = false;
+    } else if (c == '"') {
+        s->in_str = true;
+    } else if (c == '{' || c == '[') {
+        s->depth++;
+    } else if (c == '}' || c == ']') {
+        return --s->depth <= 0;
+    }
+    return false;
+}
 
 /**
  * True when buf looks like a binary file rather than text: a NUL byte or a

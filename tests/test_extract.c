@@ -37,7 +37,7 @@ Test(extract, format_names_and_extensions_are_recognised)
         {"page.HTM", LEDE_FORMAT_HTML},     {"dump.jsonl", LEDE_FORMAT_JSONL},
         {"dump.ndjson", LEDE_FORMAT_JSONL}, {"photo.jpg", LEDE_FORMAT_AUTO},
         {"Makefile", LEDE_FORMAT_AUTO},     {".hidden", LEDE_FORMAT_AUTO},
-        {"dir.txt/README", LEDE_FORMAT_AUTO},
+        {"dir.txt/README", LEDE_FORMAT_AUTO}, {"export.JSON", LEDE_FORMAT_JSON},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         cr_expect_eq(lede_extract_format_of_path(cases[i].path), cases[i].fmt, "%s",
@@ -50,6 +50,9 @@ Test(extract, format_names_and_extensions_are_recognised)
     cr_expect_eq(f, LEDE_FORMAT_MD);
     cr_expect_eq(lede_extract_format_parse(&f, "pdf"), LEDE_EINVAL);
     cr_expect_str_eq(lede_extract_format_name(LEDE_FORMAT_HTML), "html");
+    cr_expect_eq(lede_extract_format_parse(&f, "json"), LEDE_OK);
+    cr_expect_eq(f, LEDE_FORMAT_JSON);
+    cr_expect_str_eq(lede_extract_format_name(LEDE_FORMAT_JSON), "json");
 }
 
 Test(extract, stdin_is_sniffed_as_jsonl_html_or_text)
@@ -58,6 +61,27 @@ Test(extract, stdin_is_sniffed_as_jsonl_html_or_text)
     cr_expect_eq(lede_extract_format_sniff("<!DOCTYPE html><p>x", 19), LEDE_FORMAT_HTML);
     cr_expect_eq(lede_extract_format_sniff("Title\n\nBody", 11), LEDE_FORMAT_TXT);
     cr_expect_eq(lede_extract_format_sniff("", 0), LEDE_FORMAT_TXT);
+}
+
+Test(extract, stdin_holding_json_over_several_lines_is_sniffed_as_json)
+{
+    static const struct {
+        const char *in;
+        lede_format fmt;
+    } cases[] = {
+        {"[{\"id\": 1}]", LEDE_FORMAT_JSON},
+        {"\xEF\xBB\xBF\n[\n  {\"id\": 1}\n]\n", LEDE_FORMAT_JSON},
+        {"{\n  \"id\": 1\n}\n{\n  \"id\": 2\n}\n", LEDE_FORMAT_JSON}, /* jq . */
+        {"{\"id\": 1}\n{\"id\": 2}\n", LEDE_FORMAT_JSONL},
+        {"{\"t\": \"a { in a string\"}\n{}\n", LEDE_FORMAT_JSONL},
+        {"{\"t\": \"\\\" { \"}\n{}\n", LEDE_FORMAT_JSONL}, /* an escaped quote */
+        /* A first line cut inside a string is a broken JSON line, not a
+         * record over several lines. */
+        {"{\"t\": \"unterminated\n{\"id\": 2}\n", LEDE_FORMAT_JSONL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        cr_expect_eq(lede_extract_format_sniff(cases[i].in, strlen(cases[i].in)), cases[i].fmt,
+                     "case %zu", i);
 }
 
 /* ---- plain text --------------------------------------------------- */
