@@ -37,6 +37,9 @@ lede_dep(xml2        PC libxml-2.0  HEADER libxml/HTMLparser.h LIB xml2    DEB l
 lede_dep(zstd        PC libzstd     HEADER zstd.h          LIB zstd        DEB libzstd-dev)
 lede_dep(xxhash      PC libxxhash   HEADER xxhash.h        LIB xxhash      DEB libxxhash-dev)
 lede_dep(streamvbyte                HEADER streamvbyte.h   LIB streamvbyte DEB libstreamvbyte-dev)
+# lede-index reads gzip and xz compressed inputs (zstd through lede::zstd).
+lede_dep(zlib        PC zlib        HEADER zlib.h          LIB z           DEB zlib1g-dev)
+lede_dep(lzma        PC liblzma     HEADER lzma.h          LIB lzma        DEB liblzma-dev)
 
 if(LEDE_TESTS)
   lede_dep(criterion PC criterion   HEADER criterion/criterion.h LIB criterion DEB libcriterion-dev)

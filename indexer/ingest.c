@@ -11,6 +11,7 @@
  * the input formats to lib/extract.c.
  */
 #include "cli.h"
+#include "input.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -879,9 +880,13 @@ static bool read_ahead_wanted(const run *r)
     return threads > 1;
 }
 
-static int ingest_jsonl(run *r, FILE *f, const cli_input *in, const char *abspath, bool json)
+static int ingest_jsonl(run *r, FILE *f, const cli_input_file *inp, const cli_input *in,
+                        const char *abspath, bool json)
 {
     int rc = LEDE_OK;
+    /* A compressed input's progress is its compressed bytes read. */
+    bool packed = inp && cli_input_compression(inp);
+    uint64_t bytes_before = r->bytes_done;
     jl_reader jr = {.r = r, .f = f, .json = json};
     jl_line own = {0};
     const char *where = strcmp(in->path, "-") == 0 ? "<stdin>" : in->path;
@@ -896,7 +901,7 @@ static int ingest_jsonl(run *r, FILE *f, const cli_input *in, const char *abspat
             break;
         size_t lineno = l->lineno;
         ssize_t len = l->len;
-        r->bytes_done += (uint64_t)l->raw;
+        r->bytes_done = packed ? bytes_before + cli_input_consumed(inp) : r->bytes_done + l->raw;
         if (l->blank) {
             jl_release(&jr);
             continue;
@@ -959,7 +964,9 @@ static int ingest_jsonl(run *r, FILE *f, const cli_input *in, const char *abspat
     }
     jl_finish(&jr);
     if (!rc && ferror(f)) {
-        cli_warn(where, jr.lineno + 1, "read error: %s", strerror(jr.read_errno ? jr.read_errno : EIO));
+        const char *why = inp ? cli_input_error(inp) : NULL;
+        cli_warn(where, jr.lineno + 1, "read error: %s",
+                 why ? why : strerror(jr.read_errno ? jr.read_errno : EIO));
         r->c->failed++;
     }
     if (own.parsed)
@@ -1007,6 +1014,7 @@ static int ingest_one(run *r, const cli_input *in)
     bool is_stdin = strcmp(in->path, "-") == 0;
     const char *where = is_stdin ? "<stdin>" : in->path;
     FILE *f = NULL;
+    cli_input_file *inp = NULL;
     char *buf = NULL;
     size_t len = 0;
     char abspath[PATH_MAX];
@@ -1036,19 +1044,20 @@ static int ingest_one(run *r, const cli_input *in)
         return LEDE_OK;
     }
 
-    f = is_stdin ? stdin : fopen(in->path, "rb");
-    if (!f) {
-        cli_warn(where, 0, "cannot open: %s", strerror(errno));
+    int err = cli_input_open(&inp, &f, in->path);
+    if (err) {
+        cli_warn(where, 0, "cannot open: %s", strerror(err));
         r->c->failed++;
         goto cleanup;
     }
     if (fmt == LEDE_FORMAT_JSONL || fmt == LEDE_FORMAT_JSON) {
-        rc = ingest_jsonl(r, f, in, path, fmt == LEDE_FORMAT_JSON);
+        rc = ingest_jsonl(r, f, inp, in, path, fmt == LEDE_FORMAT_JSON);
         goto cleanup;
     }
     rc = slurp(f, &buf, &len);
     if (rc > 0) {
-        cli_warn(where, 0, "cannot read: %s", strerror(rc));
+        const char *why = cli_input_error(inp);
+        cli_warn(where, 0, "cannot read: %s", why ? why : strerror(rc));
         r->c->failed++;
         rc = LEDE_OK;
         goto cleanup;
@@ -1070,12 +1079,12 @@ static int ingest_one(run *r, const cli_input *in)
             }
             if (!len)
                 fgetc(mem);
-            rc = ingest_jsonl(r, mem, in, path, fmt == LEDE_FORMAT_JSON);
+            rc = ingest_jsonl(r, mem, inp, in, path, fmt == LEDE_FORMAT_JSON);
             fclose(mem);
             goto cleanup;
         }
     }
-    r->bytes_done += len;
+    r->bytes_done += cli_input_compression(inp) ? cli_input_consumed(inp) : len;
     if (lede_extract_is_binary(buf, len)) {
         cli_warn(where, 0, "binary file; skipped");
         r->c->failed++;
@@ -1100,8 +1109,7 @@ static int ingest_one(run *r, const cli_input *in)
 cleanup:
     lede_extracted_clear(&x);
     free(buf);
-    if (f && f != stdin)
-        fclose(f);
+    cli_input_close(inp);
     return rc;
 }
 

@@ -156,14 +156,33 @@ lede_format lede_extract_format_of_path(const char *path)
         {"xhtml", LEDE_FORMAT_HTML},  {"jsonl", LEDE_FORMAT_JSONL}, {"ndjson", LEDE_FORMAT_JSONL},
         {"json", LEDE_FORMAT_JSON},
     };
+    /* A compressed file (the indexer reads gzip, xz and zstd) has the
+     * format of the name without its compression suffix: dump.jsonl.gz. */
+    static const char *const packed[] = {"gz", "xz", "zst", "zstd"};
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
-    const char *dot = strrchr(base, '.');
-    if (!dot || dot == base)
-        return LEDE_FORMAT_AUTO;
-    for (size_t i = 0; i < ARRAY_SIZE(exts); i++)
-        if (strcasecmp(dot + 1, exts[i].ext) == 0)
-            return exts[i].fmt;
+    size_t len = strlen(base);
+    for (int pass = 0; pass < 2; pass++) {
+        const char *dot = NULL;
+        for (size_t i = len; i > 0; i--)
+            if (base[i - 1] == '.') {
+                dot = base + i - 1;
+                break;
+            }
+        if (!dot || dot == base)
+            return LEDE_FORMAT_AUTO;
+        size_t elen = len - (size_t)(dot + 1 - base);
+        for (size_t i = 0; i < ARRAY_SIZE(exts); i++)
+            if (strlen(exts[i].ext) == elen && strncasecmp(dot + 1, exts[i].ext, elen) == 0)
+                return exts[i].fmt;
+        size_t i = 0;
+        while (i < ARRAY_SIZE(packed) &&
+               !(strlen(packed[i]) == elen && strncasecmp(dot + 1, packed[i], elen) == 0))
+            i++;
+        if (pass > 0 || i == ARRAY_SIZE(packed))
+            return LEDE_FORMAT_AUTO;
+        len = (size_t)(dot - base);
+    }
     return LEDE_FORMAT_AUTO;
 }
 

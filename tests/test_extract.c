@@ -38,6 +38,12 @@ Test(extract, format_names_and_extensions_are_recognised)
         {"dump.ndjson", LEDE_FORMAT_JSONL}, {"photo.jpg", LEDE_FORMAT_AUTO},
         {"Makefile", LEDE_FORMAT_AUTO},     {".hidden", LEDE_FORMAT_AUTO},
         {"dir.txt/README", LEDE_FORMAT_AUTO}, {"export.JSON", LEDE_FORMAT_JSON},
+        /* Compressed: the format of the name without the suffix. */
+        {"dump.jsonl.gz", LEDE_FORMAT_JSONL}, {"a/notes.txt.XZ", LEDE_FORMAT_TXT},
+        {"x.json.zst", LEDE_FORMAT_JSON},     {"page.html.zstd", LEDE_FORMAT_HTML},
+        {"archive.gz", LEDE_FORMAT_AUTO},     {".gz", LEDE_FORMAT_AUTO},
+        {"x.txt.gz.gz", LEDE_FORMAT_AUTO},    {"x.gz.txt", LEDE_FORMAT_TXT},
+        {"tar.gz/x", LEDE_FORMAT_AUTO},       {"photo.jpg.gz", LEDE_FORMAT_AUTO},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         cr_expect_eq(lede_extract_format_of_path(cases[i].path), cases[i].fmt, "%s",

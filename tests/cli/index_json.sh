@@ -11,24 +11,8 @@ set -u
 BIN=${LEDE_BIN_DIR:?}
 T=$(mktemp -d /tmp/lede-index-json.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-# counts JSON → "added updated unchanged deleted failed"
-counts() {
-    local k out=""
-    for k in added updated unchanged deleted failed; do
-        out="$out $(sed -n "s/.*\"$k\":\([0-9]*\).*/\1/p" <<<"$1")"
-    done
-    echo "${out# }"
-}
-expect() { # expect WHAT GOT WANT
-    if [ "$2" != "$3" ]; then fail "$1: got '$2', want '$3'"; else echo "ok: $1 = $3"; fi
-}
-run() { # run ARGS... → sets out (the counts), err, rc; a sanitizer report is a failure
-    out=$("$BIN/lede-index" --json "$@" 2>"$T/err"); rc=$?; err=$(cat "$T/err")
-    out=$(counts "$out")
-    if grep -qE 'Sanitizer|runtime error' <<<"$err"; then fail "sanitizer report: lede-index $*"; echo "$err"; fi
-}
+# shellcheck source=lib/index_run.bash
+. "$(dirname "$0")/lib/index_run.bash"
 # ids IX → the ids of every document, sorted (what was indexed, not how many)
 ids() {
     "$BIN/lede-query" -i "$1" -n 100 --format tsv 'rotterdam OR inside OR vienna OR copper OR lisbon' 2>/dev/null |
@@ -132,8 +116,4 @@ mkdir -p tree/sub && cp single.json tree/sub/article.json && echo "A plain text 
 run -i ix_tree tree
 expect "folder with a .json file" "$out" "2 0 0 0 0"
 
-if [ "$fails" -gt 0 ]; then
-    echo "$fails failure(s)"
-    exit 1
-fi
-echo "all ok"
+finish

@@ -10,24 +10,8 @@ set -u
 BIN=${LEDE_BIN_DIR:?}
 T=$(mktemp -d /tmp/lede-index-known.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-# counts JSON → "added updated unchanged deleted failed"
-counts() {
-    local k out=""
-    for k in added updated unchanged deleted failed; do
-        out="$out $(sed -n "s/.*\"$k\":\([0-9]*\).*/\1/p" <<<"$1")"
-    done
-    echo "${out# }"
-}
-expect() { # expect WHAT GOT WANT
-    if [ "$2" != "$3" ]; then fail "$1: got '$2', want '$3'"; else echo "ok: $1 = $3"; fi
-}
-run() { # run ARGS... → sets out (the counts), err, rc; a sanitizer report is a failure
-    out=$("$BIN/lede-index" --json "$@" 2>"$T/err"); rc=$?; err=$(cat "$T/err")
-    out=$(counts "$out")
-    if grep -qE 'Sanitizer|runtime error' <<<"$err"; then fail "sanitizer report: lede-index $*"; echo "$err"; fi
-}
+# shellcheck source=lib/index_run.bash
+. "$(dirname "$0")/lib/index_run.bash"
 cd "$T" || exit 1
 IX="$T/ix"
 
@@ -80,5 +64,4 @@ sed -i 40000d big.jsonl
 run -i "$T/big" --prune big.jsonl
 expect "big prune" "$out" "0 2 39998 1 0"
 
-echo "index_known: $fails failure(s)"
-[ "$fails" -eq 0 ]
+finish
