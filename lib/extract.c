@@ -145,6 +145,12 @@ const char *lede_extract_format_name(lede_format fmt)
     return "auto";
 }
 
+/* Whether the extension ext[0..n) (without its dot) is name, in any case. */
+static bool ext_is(const char *ext, size_t n, const char *name)
+{
+    return strlen(name) == n && strncasecmp(ext, name, n) == 0;
+}
+
 lede_format lede_extract_format_of_path(const char *path)
 {
     static const struct {
@@ -157,33 +163,29 @@ lede_format lede_extract_format_of_path(const char *path)
         {"json", LEDE_FORMAT_JSON},
     };
     /* A compressed file (the indexer reads gzip, xz and zstd) has the
-     * format of the name without its compression suffix: dump.jsonl.gz. */
+     * format of its name without the compression suffix: dump.jsonl.gz. */
     static const char *const packed[] = {"gz", "xz", "zst", "zstd"};
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
     size_t len = strlen(base);
-    for (int pass = 0; pass < 2; pass++) {
-        const char *dot = NULL;
-        for (size_t i = len; i > 0; i--)
-            if (base[i - 1] == '.') {
-                dot = base + i - 1;
-                break;
-            }
+    bool unpacked = false;
+    for (;;) {
+        const char *dot = memrchr(base, '.', len);
         if (!dot || dot == base)
             return LEDE_FORMAT_AUTO;
-        size_t elen = len - (size_t)(dot + 1 - base);
+        const char *ext = dot + 1;
+        size_t n = len - (size_t)(ext - base);
         for (size_t i = 0; i < ARRAY_SIZE(exts); i++)
-            if (strlen(exts[i].ext) == elen && strncasecmp(dot + 1, exts[i].ext, elen) == 0)
+            if (ext_is(ext, n, exts[i].ext))
                 return exts[i].fmt;
         size_t i = 0;
-        while (i < ARRAY_SIZE(packed) &&
-               !(strlen(packed[i]) == elen && strncasecmp(dot + 1, packed[i], elen) == 0))
+        while (i < ARRAY_SIZE(packed) && !ext_is(ext, n, packed[i]))
             i++;
-        if (pass > 0 || i == ARRAY_SIZE(packed))
-            return LEDE_FORMAT_AUTO;
+        if (unpacked || i == ARRAY_SIZE(packed))
+            return LEDE_FORMAT_AUTO; /* unknown, or compressed twice */
+        unpacked = true;
         len = (size_t)(dot - base);
     }
-    return LEDE_FORMAT_AUTO;
 }
 
 lede_format lede_extract_format_sniff(const char *buf, size_t len)
