@@ -19,6 +19,8 @@
  *                   (postings.c), for lists too long to be inline; a
  *                   batch's chunks are a new run, appended
  *   <f>.pos    same key -> positions of that chunk (word and name only)
+ *   meta "runs"     the live runs: varint n, n x (varint run, level, bytes)
+ *   meta "runs.docs" their documents: varint n, n x (varint run, lo, hi, gone)
  *   meta "zdict.text", "zdict.docs"  zstd dictionaries (dictID 1 and 2),
  *                   trained from the first documents; absent when too few
  *   docs       docid(BE32) -> str id, str date, varint path_ref, str path
@@ -40,8 +42,8 @@
  *
  * Deleting a document re-analyses its stored title and body to find its
  * terms, so df, cf and the counts stay exact without a forward index; its
- * postings stay in the lists (cursors skip deleted ids) until a merge of
- * runs (or an inline list's rewrite) drops them.
+ * postings stay in the lists (cursors skip deleted ids) until a merge or a
+ * purge of runs (or an inline list's rewrite) drops them.
  */
 #include "writer.h"
 
@@ -2632,17 +2634,36 @@ cleanup:
 
 typedef lede_run_rec runinfo;
 
+/*
+ * The documents of a run, for purges (below): a batch's run holds the
+ * postings of the documents it added, ids lo..hi, and a merge's those of
+ * the runs merged; gone counts the deleted ones among them whose postings
+ * the run no longer holds (dropped when it was last written).  lo 0: not
+ * known (a run written before these were kept), never purged.  Meta
+ * "runs.docs": varint n, then n x (varint run, varint lo, varint hi,
+ * varint gone); readers do not need it.
+ */
+typedef struct rundocs {
+    uint32_t lo, hi, gone;
+} rundocs;
+
 typedef struct runtab {
     runinfo *r;
+    rundocs *d; /* parallel to r */
     size_t n, cap;
 } runtab;
+
+static void runtab_free(runtab *rt)
+{
+    free(rt->r);
+    free(rt->d);
+    *rt = (runtab){0};
+}
 
 static int runtab_load(lede_txn *t, runtab *rt)
 {
     lede_val v;
-    free(rt->r);
-    rt->r = NULL;
-    rt->n = rt->cap = 0;
+    runtab_free(rt);
     int rc = lede_store_get(t, LEDE_DB_META, "runs", 4, &v);
     if (rc == LEDE_ENOTFOUND)
         rc = (rt->r = malloc(2 * sizeof *rt->r)) ? LEDE_OK : LEDE_ENOMEM;
@@ -2650,27 +2671,61 @@ static int runtab_load(lede_txn *t, runtab *rt)
         rc = lede_runs_decode(v.data, v.len, &rt->r, &rt->n);
     /* Room for 2 more: a batch adds its run and a merge as many as it removes, less 7. */
     rt->cap = rt->n + 2;
-    return rc;
+    if (rc == LEDE_OK && !(rt->d = calloc(rt->cap, sizeof *rt->d)))
+        rc = LEDE_ENOMEM;
+    if (rc != LEDE_OK)
+        return rc;
+    if (lede_store_get(t, LEDE_DB_META, "runs.docs", 9, &v) != LEDE_OK)
+        return LEDE_OK;
+    lede_dec dec;
+    lede_dec_init(&dec, v.data, v.len);
+    uint64_t n = lede_dec_varint(&dec);
+    size_t at = 0;
+    for (uint64_t i = 0; i < n && dec.rc == LEDE_OK; i++) {
+        uint64_t id = lede_dec_varint(&dec), lo = lede_dec_varint(&dec),
+                 hi = lede_dec_varint(&dec), gone = lede_dec_varint(&dec);
+        while (at < rt->n && rt->r[at].id < id)
+            at++;
+        /* Hints only: what does not fit the live runs is left unknown. */
+        if (dec.rc == LEDE_OK && at < rt->n && rt->r[at].id == id && lo > 0 && lo <= hi &&
+            hi <= UINT32_MAX && gone <= hi - lo + 1)
+            rt->d[at] = (rundocs){(uint32_t)lo, (uint32_t)hi, (uint32_t)gone};
+    }
+    return LEDE_OK;
 }
 
 static int runtab_store(lede_txn *t, const runtab *rt)
 {
-    lede_buf b = LEDE_BUF_INIT;
+    lede_buf b = LEDE_BUF_INIT, d = LEDE_BUF_INIT;
+    size_t known = 0;
     lede_buf_put_varint(&b, rt->n);
     for (size_t i = 0; i < rt->n; i++) {
         lede_buf_put_varint(&b, rt->r[i].id);
         lede_buf_put_varint(&b, rt->r[i].level);
         lede_buf_put_varint(&b, rt->r[i].bytes);
+        known += rt->d[i].lo > 0;
     }
+    lede_buf_put_varint(&d, known);
+    for (size_t i = 0; i < rt->n; i++)
+        if (rt->d[i].lo > 0) {
+            lede_buf_put_varint(&d, rt->r[i].id);
+            lede_buf_put_varint(&d, rt->d[i].lo);
+            lede_buf_put_varint(&d, rt->d[i].hi);
+            lede_buf_put_varint(&d, rt->d[i].gone);
+        }
     int rc = put_buf(t, LEDE_DB_META, "runs", 4, &b);
+    if (rc == LEDE_OK)
+        rc = put_buf(t, LEDE_DB_META, "runs.docs", 9, &d);
     lede_buf_free(&b);
+    lede_buf_free(&d);
     return rc;
 }
 
-static int runtab_push(runtab *rt, runinfo ri)
+static int runtab_push(runtab *rt, runinfo ri, rundocs rd)
 {
     if (rt->n == rt->cap)
         return LEDE_EINVAL; /* cannot happen: see runtab_load */
+    rt->d[rt->n] = rd;
     rt->r[rt->n++] = ri;
     return LEDE_OK;
 }
@@ -2703,15 +2758,27 @@ static int runcur_cmp(const runcur *a, const uint8_t *term, size_t len)
     return c ? c : (al > len) - (al < len);
 }
 
+/* Whether run holds chunks of term in field f. */
+static int run_has_term(lede_cursor *c, int f, uint32_t run, const uint8_t *term, size_t tl)
+{
+    uint8_t key[LEDE_CHUNK_KEY_MAX];
+    lede_val k;
+    size_t kl = lede_chunk_key(key, run, (const char *)term, tl, 0);
+    (void)f;
+    return lede_store_cursor_seek(c, key, kl, &k, NULL) == LEDE_OK && k.len == kl &&
+           memcmp(k.data, key, kl - 4) == 0;
+}
+
 /*
- * Merge runs rs[0, k) (the last ones, in order) of field f into one run
- * numbered rs[0]: read and encode every term's chunks of them first (out),
- * then delete them (they are the last keys, so the merged run's keys sort
- * after every other again), append the new chunks and put the few records
- * that change.
+ * Merge runs rs[0, k) (consecutive live runs, in order) of field f into one
+ * run numbered rs[0]: read and encode every term's chunks of them first
+ * (out), then delete them, write the new chunks and put the few records
+ * that change.  later[0, nlater) are the live runs after them: none for a
+ * merge of the last runs, whose keys then sort after every other again and
+ * are appended; a purge (k = 1) of an older run puts them back in its place.
  */
 static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, size_t k,
-                       uint64_t *bytes)
+                       const uint32_t *later, size_t nlater, uint64_t *bytes)
 {
     runcur cur[MERGE_RUNS];
     lede_buf out = LEDE_BUF_INIT, chunks = LEDE_BUF_INIT, recbuf = LEDE_BUF_INIT;
@@ -2719,9 +2786,12 @@ static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, s
     worker *mw = &ix->workers[ix->nthreads];
     int rc = LEDE_OK;
 
+    lede_cursor *seek = NULL; /* for run_has_term */
     memset(cur, 0, sizeof cur);
     if (!mw->enc && !(mw->enc = calloc(1, sizeof *mw->enc)))
         return LEDE_ENOMEM;
+    if (nlater && (rc = lede_store_cursor_open(&seek, t, LEDE_DB_POST(f))) != LEDE_OK)
+        return rc;
     encoder *en = mw->enc;
     /* The chunks and records read fault in map pages (and the kernel
      * their neighbours): drop them as they add up, as batches do. */
@@ -2789,14 +2859,22 @@ static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, s
         out_u32(&out, nchunks);
         lede_buf_append(&out, chunks.data, chunks.len);
         /* The record changes only when its first run was merged into the
-         * first one, or the merge dropped its last postings. */
+         * first one, or the merge dropped its postings there: then its
+         * chunks start in a later run, or it has none left. */
         if (first > rs[0] || (first == rs[0] && nchunks == 0)) {
             if (nchunks == 0) {
-                if (ti.df != 0) {
+                uint32_t next = 0;
+                for (size_t i = 0; i < nlater && !next; i++)
+                    if (run_has_term(seek, f, later[i], term, tl))
+                        next = later[i];
+                if (next) {
+                    ti.first_run = next;
+                } else if (ti.df != 0) {
                     rc = LEDE_ECORRUPT; /* live documents but no posting left */
                     break;
+                } else {
+                    ti = (lede_terminfo_rec){0};
                 }
-                ti = (lede_terminfo_rec){0};
             } else {
                 ti.first_run = rs[0];
             }
@@ -2811,7 +2889,8 @@ static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, s
     }
     for (size_t i = 0; i < k; i++)
         lede_store_cursor_close(cur[i].c);
-    /* Delete the merged runs' chunks (they are the last keys), then write. */
+    lede_store_cursor_close(seek);
+    /* Delete the merged runs' chunks, then write. */
     for (int db = 0; db < 2 && rc == LEDE_OK; db++) {
         if (db == 1 && f == LEDE_FIELD_STEM)
             break;
@@ -2839,10 +2918,12 @@ static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, s
         for (uint32_t c = 0; c < nchunks && rc == LEDE_OK; c++) {
             uint32_t k0 = in_u32(&p), pl = in_u32(&p), ql = in_u32(&p);
             size_t kl = lede_chunk_key(key, rs[0], (const char *)ts, tl, k0);
-            rc = lede_store_append(t, LEDE_DB_POST(f), key, kl, pl ? (const void *)p : "", pl);
+            rc = (nlater ? lede_store_put : lede_store_append)(t, LEDE_DB_POST(f), key, kl,
+                                                               pl ? (const void *)p : "", pl);
             p += pl;
             if (rc == LEDE_OK && f != LEDE_FIELD_STEM)
-                rc = lede_store_append(t, LEDE_DB_POS(f), key, kl, ql ? (const void *)p : "", ql);
+                rc = (nlater ? lede_store_put : lede_store_append)(t, LEDE_DB_POS(f), key, kl,
+                                                                   ql ? (const void *)p : "", ql);
             p += ql;
             *bytes += (uint64_t)pl + ql;
         }
@@ -2855,6 +2936,15 @@ static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, s
     lede_buf_free(&chunks);
     lede_buf_free(&recbuf);
     return rc;
+}
+
+/* How many of the documents lo..hi are deleted (load_old first). */
+static uint32_t deleted_in(const lede_index *ix, uint32_t lo, uint32_t hi)
+{
+    uint32_t n = 0;
+    for (uint64_t d = lo; d <= hi; d++)
+        n += (uint32_t)(d < ix->nold && old_deleted(ix, (uint32_t)d));
+    return n;
 }
 
 /* Whether the last MERGE_RUNS runs have one level and fit the merge bound
@@ -2886,14 +2976,105 @@ static int merge_runs(lede_index *ix, lede_txn *t, runtab *rt)
             rs[i] = tail[i].id;
         uint64_t bytes = 0;
         for (int f = 0; f < 3; f++)
-            if ((rc = merge_field(ix, t, f, rs, MERGE_RUNS, &bytes)) != LEDE_OK)
+            if ((rc = merge_field(ix, t, f, rs, MERGE_RUNS, NULL, 0, &bytes)) != LEDE_OK)
                 return rc;
         runinfo merged = {rs[0], tail[MERGE_RUNS - 1].level + 1, bytes};
+        /* The merged run's documents: the runs' together, when all known. */
+        const rundocs *td = rt->d + rt->n - MERGE_RUNS;
+        rundocs md = {td[0].lo, td[MERGE_RUNS - 1].hi, 0};
+        for (size_t i = 0; i < MERGE_RUNS; i++)
+            if (!td[i].lo)
+                md.lo = 0;
+        if (md.lo)
+            md.gone = deleted_in(ix, md.lo, md.hi);
         rt->n -= MERGE_RUNS;
-        if (bytes > 0 && (rc = runtab_push(rt, merged)) != LEDE_OK)
+        if (bytes > 0 && (rc = runtab_push(rt, merged, md)) != LEDE_OK)
             return rc;
     }
     return LEDE_OK;
+}
+
+/*
+ * Purges.  A document replaced or deleted leaves its postings in its run
+ * (readers skip them: meta "deleted"); merges drop them, but runs larger
+ * than the merge bound are never merged, so a collection whose documents
+ * are all replaced now and then (a dump re-indexed with changed records)
+ * would grow by their postings each time.  After a commit, a run holding
+ * at least PURGE_SHARE-th of its documents deleted since it was written, and
+ * within the merge bound, is rewritten alone: merge_field with one run,
+ * which drops them and refills the blocks.  One run per transaction, most
+ * deleted first.  The run keeps its number; a term record changes only
+ * when the run was its first one and lost all its postings there.
+ */
+#define PURGE_SHARE 3
+
+/* The run of rt most worth a purge (see above), or -1.  Counts the
+ * deleted documents with load_old. */
+static long purge_due(lede_index *ix, lede_txn *t, const runtab *rt, int *rc)
+{
+    long best = -1;
+    double best_share = 0;
+    lede_stats_rec st;
+    *rc = load_stats(t, &st);
+    if (*rc != LEDE_OK || st.ndeleted == 0)
+        return -1;
+    for (size_t i = 0; i < rt->n; i++) {
+        const rundocs *d = &rt->d[i];
+        if (!d->lo || rt->r[i].bytes > ix->budget / MERGE_SHARE)
+            continue;
+        if (!ix->nold && (*rc = load_old(ix, t)) != LEDE_OK)
+            return -1;
+        uint32_t del = deleted_in(ix, d->lo, d->hi);
+        uint32_t dead = del > d->gone ? del - d->gone : 0;
+        uint64_t held = (uint64_t)d->hi - d->lo + 1 - d->gone;
+        double share = held ? (double)dead / (double)held : 0;
+        if (dead > 0 && dead * (uint64_t)PURGE_SHARE >= held && share > best_share) {
+            best = (long)i;
+            best_share = share;
+        }
+    }
+    return best;
+}
+
+/* Purge run i of rt (see above), in transaction t. */
+static int purge_run(lede_index *ix, lede_txn *t, runtab *rt, size_t i)
+{
+    int rc;
+    uint64_t bytes = 0;
+    uint32_t *later = malloc((rt->n - i) * sizeof *later);
+    if (!later)
+        return LEDE_ENOMEM;
+    for (size_t j = i + 1; j < rt->n; j++)
+        later[j - i - 1] = rt->r[j].id;
+    for (int f = 0; f < 3; f++)
+        if ((rc = merge_field(ix, t, f, &rt->r[i].id, 1, later, rt->n - i - 1, &bytes)) != LEDE_OK)
+            goto cleanup;
+    rt->d[i].gone = deleted_in(ix, rt->d[i].lo, rt->d[i].hi);
+    rt->r[i].bytes = bytes;
+    if (bytes == 0) { /* nothing live was left in it */
+        memmove(rt->r + i, rt->r + i + 1, (rt->n - i - 1) * sizeof *rt->r);
+        memmove(rt->d + i, rt->d + i + 1, (rt->n - i - 1) * sizeof *rt->d);
+        rt->n--;
+    }
+cleanup:
+    free(later);
+    return rc;
+}
+
+/* One purge, if one is due, in a transaction of its own; *done says. */
+static int purge_txn(lede_index *ix, lede_txn *t, void *arg)
+{
+    int *done = arg, rc;
+    runtab rt = {0};
+    *done = 0;
+    if ((rc = runtab_load(t, &rt)) == LEDE_OK) {
+        long i = purge_due(ix, t, &rt, &rc);
+        if (i >= 0 && (rc = purge_run(ix, t, &rt, (size_t)i)) == LEDE_OK &&
+            (rc = runtab_store(t, &rt)) == LEDE_OK)
+            *done = 1;
+    }
+    runtab_free(&rt);
+    return rc;
 }
 
 /*
@@ -3139,7 +3320,9 @@ static int write_batch(lede_index *ix, lede_txn *t)
     for (int f = 0; f < 3; f++)
         if ((rc = flush_field(ix, t, f, &st)) != LEDE_OK)
             goto cleanup;
-    if (ix->run_bytes > 0 && (rc = runtab_push(&rt, (runinfo){ix->run, 0, ix->run_bytes})) != LEDE_OK)
+    if (ix->run_bytes > 0 &&
+        (rc = runtab_push(&rt, (runinfo){ix->run, 0, ix->run_bytes},
+                          (rundocs){ix->committed_max + 1, ix->next_docid, 0})) != LEDE_OK)
         goto cleanup;
     if ((rc = runtab_store(t, &rt)) != LEDE_OK)
         goto cleanup;
@@ -3152,7 +3335,7 @@ static int write_batch(lede_index *ix, lede_txn *t)
 cleanup:
     free(dels);
     free(order);
-    free(rt.r);
+    runtab_free(&rt);
     pathtab_free(&pt);
     lede_buf_free(&rec);
     lede_buf_free(&keys);
@@ -3295,7 +3478,7 @@ static int merge_txn(lede_index *ix, lede_txn *t, void *arg)
     if ((rc = runtab_load(t, &rt)) == LEDE_OK && merge_due(ix, &rt) &&
         (rc = merge_runs(ix, t, &rt)) == LEDE_OK)
         rc = runtab_store(t, &rt);
-    free(rt.r);
+    runtab_free(&rt);
     return rc;
 }
 
@@ -3321,6 +3504,9 @@ int lede_index_commit(lede_index *ix)
      * next batch tries again. */
     if ((rc = in_txn(ix, merge_txn, NULL, "the runs were not merged")) != LEDE_OK)
         goto cleanup;
+    for (int done = 1, n = 0; done && n < 8; n++)
+        if ((rc = in_txn(ix, purge_txn, &done, "the deleted documents were not purged")) != LEDE_OK)
+            goto cleanup;
     /* The pages of the map read during the batch count in this process's
      * RSS; drop them (they stay in the page cache) so the RSS stays near the
      * budget however large the index grows. */

@@ -525,3 +525,67 @@ Test(writer, a_batch_touching_every_record_rewrites_them_in_key_order)
                   (unsigned long long)lb, (unsigned long long)la);
     fx_rmdir(ref);
 }
+
+/* Batch b's document i ("d" 0..199 in batch 0, "e" 0..149 in batch 1). */
+static void purge_doc(int b, int i, char *id, size_t idcap, char *body, size_t cap)
+{
+    snprintf(id, idcap, "%c%d", "de"[b], i);
+    if (b == 0)
+        snprintf(body, cap, "common words shared%d zeta and more words", i);
+    else
+        snprintf(body, cap, "common zeta later%d", i);
+}
+
+Test(writer, a_run_mostly_deleted_is_purged_in_place)
+{
+    /* Run 1: 200 documents; run 2: 150 more.  Then 80 of run 1's are
+     * deleted (40%): run 1 is rewritten without them, behind run 2.  Then
+     * the other 120: run 1 holds nothing live and goes, and the terms it
+     * was the first run of start in run 2, or have no postings left. */
+    lede_index_options o = LEDE_INDEX_OPTIONS_INIT;
+    lede_index *ix = NULL;
+    char id[32], body[128];
+    o.threads = 1;
+    cr_assert_eq(lede_index_open(&ix, dir, &o, NULL), LEDE_OK);
+    for (int b = 0; b < 2; b++) {
+        for (int i = 0; i < (b ? 150 : 200); i++) {
+            purge_doc(b, i, id, sizeof id, body, sizeof body);
+            add_body(ix, id, "t", body);
+        }
+        cr_assert_eq(lede_index_commit(ix), LEDE_OK, "%s", lede_index_errmsg(ix));
+    }
+    cr_assert_eq(count_runs(dir), 2);
+    for (int phase = 0; phase < 2; phase++) {
+        for (int i = phase ? 80 : 0; i < (phase ? 200 : 80); i++) {
+            snprintf(id, sizeof id, "d%d", i);
+            cr_assert_eq(lede_index_delete(ix, id), LEDE_OK);
+        }
+        cr_assert_eq(lede_index_commit(ix), LEDE_OK, "%s", lede_index_errmsg(ix));
+        fx_check(dir);
+        /* The same as an index of the live documents alone. */
+        char *ref = fx_tmpdir();
+        lede_index *rx = NULL;
+        cr_assert_eq(lede_index_open(&rx, ref, &o, NULL), LEDE_OK);
+        for (int b = 0; b < 2; b++)
+            for (int i = b || phase ? 0 : 80; i < (b ? 150 : phase ? 0 : 200); i++) {
+                purge_doc(b, i, id, sizeof id, body, sizeof body);
+                add_body(rx, id, "t", body);
+            }
+        cr_assert_eq(lede_index_commit(rx), LEDE_OK);
+        lede_index_close(rx);
+        const char *words[] = {"common", "zeta", NULL};
+        expect_same_live_index(ref, dir, words);
+        fx_rmdir(ref);
+        /* Nothing deleted is stored any more. */
+        for (size_t w = 0; words[w]; w++)
+            cr_expect_eq(stored_postings(dir, LEDE_FIELD_WORD, words[w]),
+                         term_rec(LEDE_FIELD_WORD, words[w]).df, "%s after phase %d", words[w],
+                         phase);
+    }
+    lede_index_close(ix);
+    cr_expect_eq(count_runs(dir), 1, "run 1 went");
+    cr_expect_eq(term_rec(LEDE_FIELD_STEM, "zeta").first_run, 2, "zeta starts in run 2");
+    cr_expect_eq(term_rec(LEDE_FIELD_STEM, "zeta").df, 150);
+    lede_terminfo_rec gone = term_rec(LEDE_FIELD_WORD, "words");
+    cr_expect(gone.df == 0 && gone.first_run == 0, "\"words\" has no postings left");
+}
