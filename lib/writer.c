@@ -1520,6 +1520,17 @@ static inline int old_deleted(const lede_index *ix, uint32_t docid)
     return ix->old_deleted && (ix->old_deleted[docid / 8] >> (docid % 8) & 1);
 }
 
+/* Count docid as deleted in the loaded deletions (load_old first). */
+static int mark_deleted(lede_index *ix, uint32_t docid)
+{
+    if (docid >= ix->nold)
+        return LEDE_OK; /* not an old document: old_deleted says so already */
+    if (!ix->old_deleted && !(ix->old_deleted = calloc(ix->nold / 8 + 1, 1)))
+        return LEDE_ENOMEM;
+    ix->old_deleted[docid / 8] |= (uint8_t)(1u << (docid % 8));
+    return LEDE_OK;
+}
+
 /* Growable u32 arrays for one term's postings. */
 typedef struct plist {
     uint32_t *docids, *tfs, *ttfs, *lens, *pos;
@@ -3317,6 +3328,13 @@ static int write_batch(lede_index *ix, lede_txn *t)
             goto cleanup;
         st.max_docid = ix->next_docid;
     }
+    /* The documents this batch deletes count as deleted already for the
+     * lists it rewrites, which then drop their postings too. */
+    if (ndels > 0 && (rc = load_old(ix, t)) == LEDE_OK)
+        for (size_t i = 0; i < ndels && rc == LEDE_OK; i++)
+            rc = mark_deleted(ix, dels[i]);
+    if (rc != LEDE_OK)
+        goto cleanup;
     for (int f = 0; f < 3; f++)
         if ((rc = flush_field(ix, t, f, &st)) != LEDE_OK)
             goto cleanup;

@@ -589,3 +589,29 @@ Test(writer, a_run_mostly_deleted_is_purged_in_place)
     lede_terminfo_rec gone = term_rec(LEDE_FIELD_WORD, "words");
     cr_expect(gone.df == 0 && gone.first_run == 0, "\"words\" has no postings left");
 }
+
+Test(writer, a_batch_replacing_documents_drops_their_postings_from_lists_it_rewrites)
+{
+    /* 100 documents with "common" (an inline list), then all 100 replaced
+     * in one batch: the rewritten list holds the 100 new postings only, so
+     * it stays inline, rather than 200 in chunks, half of them deleted. */
+    lede_index_options o = LEDE_INDEX_OPTIONS_INIT;
+    lede_index *ix = NULL;
+    char id[32], body[64];
+    o.threads = 1;
+    cr_assert_eq(lede_index_open(&ix, dir, &o, NULL), LEDE_OK);
+    for (int v = 0; v < 2; v++) {
+        for (int i = 0; i < 100; i++) {
+            snprintf(id, sizeof id, "d%d", i);
+            snprintf(body, sizeof body, "common version%d", v);
+            add_body(ix, id, "t", body);
+        }
+        cr_assert_eq(lede_index_commit(ix), LEDE_OK, "%s", lede_index_errmsg(ix));
+    }
+    lede_index_close(ix);
+    fx_check(dir);
+    lede_terminfo_rec ti = term_rec(LEDE_FIELD_WORD, "common");
+    cr_expect_eq(ti.df, 100);
+    cr_expect_eq(ti.first_run, 0, "the list stays inline");
+    cr_expect_eq(ti.npostings, 100, "%llu postings stored", (unsigned long long)ti.npostings);
+}
