@@ -612,8 +612,10 @@ static int js_peek(jl_reader *jr)
 {
     js_scan *js = &jr->js;
     if (js->pos == js->len) {
-        if (!js->blk && !(js->blk = malloc(JS_BLOCK)))
+        if (!js->blk && !(js->blk = malloc(JS_BLOCK))) {
+            jr->read_errno = ENOMEM;
             return EOF;
+        }
         errno = 0;
         js->len = fread(js->blk, 1, JS_BLOCK, jr->f);
         js->pos = 0;
