@@ -2635,6 +2635,11 @@ static int delagg_apply(lede_index *ix, lede_txn *t, delagg *a, lede_stats_rec *
         if (ti.df == 0)
             st->nterms[e->f]--;
         st->npostings[e->f] -= e->ddf;
+        if (ti.df == 0 && ti.first_run == 0) {
+            /* Only deleted postings inline: the term is gone. */
+            rc = lede_store_del(t, LEDE_DB_TERMS(e->f), s, e->len);
+            continue;
+        }
         lede_buf_reset(&val);
         lede_terminfo_encode(&val, &ti);
         rc = put_buf(t, LEDE_DB_TERMS(e->f), s, e->len, &val);

@@ -614,4 +614,16 @@ Test(writer, a_batch_replacing_documents_drops_their_postings_from_lists_it_rewr
     cr_expect_eq(ti.df, 100);
     cr_expect_eq(ti.first_run, 0, "the list stays inline");
     cr_expect_eq(ti.npostings, 100, "%llu postings stored", (unsigned long long)ti.npostings);
+    /* "version0" was in the replaced documents only: its record went. */
+    lede_store *st = NULL;
+    lede_txn *t = fx_peek(dir, &st);
+    lede_val v;
+    cr_expect_eq(lede_store_get(t, LEDE_DB_TERMS(LEDE_FIELD_WORD), "version0", 8, &v),
+                 LEDE_ENOTFOUND);
+    fx_peek_end(st, t);
+    lede_reader *r = fx_reader(dir);
+    lede_stats rs;
+    cr_assert_eq(lede_reader_stats(r, &rs), LEDE_OK);
+    lede_reader_close(r);
+    cr_expect_eq(rs.ndocs, 100);
 }
