@@ -360,8 +360,49 @@ static int interrupted_creation(const char *path)
     return stat(path, &fst) == 0 && page > 0 && fst.st_size < 2 * (off_t)page;
 }
 
+/*
+ * Whether pages [from, to] are all on LMDB's free list.  A transaction that
+ * frees pages it allocated itself (a range of keys deleted, then fewer
+ * written back) leaves them free and unwritten: the meta page's last page
+ * may then lie past the end of the file, harmlessly, since LMDB never reads
+ * a free page.  The free list is LMDB's database 0: per transaction id, an
+ * ID list of page numbers (count first).
+ */
+static int pages_free(MDB_env *env, uint64_t from, uint64_t to)
+{
+    MDB_txn *t = NULL;
+    MDB_cursor *c = NULL;
+    MDB_val k, v;
+    uint64_t n = to - from + 1, seen = 0;
+    if (n > ((uint64_t)1 << 32))
+        return 0;
+    uint8_t *mark = calloc((size_t)(n / 8 + 1), 1);
+    if (!mark || mdb_txn_begin(env, NULL, MDB_RDONLY, &t) != 0 || mdb_cursor_open(t, 0, &c) != 0)
+        goto done;
+    for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        const size_t *ids = v.mv_data;
+        if (v.mv_size < sizeof *ids || v.mv_size / sizeof *ids <= ids[0])
+            break; /* not an ID list: say not free */
+        for (size_t i = 1; i <= ids[0]; i++)
+            if (ids[i] >= from && ids[i] <= to && !(mark[(ids[i] - from) / 8] >> ((ids[i] - from) % 8) & 1)) {
+                mark[(ids[i] - from) / 8] |= (uint8_t)(1u << ((ids[i] - from) % 8));
+                seen++;
+            }
+    }
+done:
+    if (c)
+        mdb_cursor_close(c);
+    if (t)
+        mdb_txn_abort(t);
+    free(mark);
+    return seen == n;
+}
+
 /* The data file must hold every page up to the last one the meta page
- * names, or reading would fault past its end. */
+ * names that is in use, or reading would fault past its end.  Reading the
+ * free list may itself fault on a truncated file: the fault guard must be
+ * on (guard_track) before this runs. */
 static int check_file_size(lede_store *s, const char *path, char **errmsg)
 {
     MDB_envinfo info;
@@ -371,7 +412,8 @@ static int check_file_size(lede_store *s, const char *path, char **errmsg)
         stat(path, &fst) != 0)
         return LEDE_OK; /* nothing to compare; LMDB reports its own errors */
     uint64_t need = ((uint64_t)info.me_last_pgno + 1) * est.ms_psize;
-    if ((uint64_t)fst.st_size < need) {
+    uint64_t have = (uint64_t)fst.st_size / est.ms_psize;
+    if ((uint64_t)fst.st_size < need && !pages_free(s->env, have, info.me_last_pgno)) {
         set_err(errmsg, "the index in %s is damaged: its data file has %llu bytes but its "
                         "pages reach %llu (a truncated copy?)",
                 s->dir, (unsigned long long)fst.st_size, (unsigned long long)need);
@@ -479,12 +521,14 @@ reopen:
         goto cleanup;
     }
     mdb_env_set_assert(s->env, guard_assert);
-    if ((rc = check_file_size(s, path, errmsg)) != LEDE_OK)
+    guard_track(s, 1);
+    if ((rc = check_file_size(s, path, errmsg)) != LEDE_OK) {
+        guard_track(s, 0);
         goto cleanup;
+    }
     /* Free the reader slots of processes that died holding one (kill -9). */
     int dead = 0;
     mdb_reader_check(s->env, &dead);
-    guard_track(s, 1);
     if ((rc = open_dbs(s, create, errmsg)) != LEDE_OK) {
         guard_track(s, 0);
         goto cleanup;
