@@ -220,6 +220,33 @@ lede_format lede_extract_format_sniff(const char *buf, size_t len)
 /* Binary detection and UTF-8 repair                                   */
 /* ------------------------------------------------------------------ */
 
+/*
+ * UTF-16, as Windows tools save "Unicode text": 1 little-endian, 2
+ * big-endian, 0 not.  With a byte-order mark; or without one when, in the
+ * first 4 KB, nearly every other byte is NUL and the bytes between are not
+ * (text in a Latin script).  Such files are text, not binary.
+ */
+static int utf16_kind(const char *buf, size_t len)
+{
+    if (len >= 2 && memcmp(buf, "\xFF\xFE", 2) == 0)
+        return 1;
+    if (len >= 2 && memcmp(buf, "\xFE\xFF", 2) == 0)
+        return 2;
+    size_t n = LEDE_MIN(len, (size_t)4096) & ~(size_t)1, pairs = n / 2;
+    size_t zero_even = 0, zero_odd = 0;
+    if (pairs < 4)
+        return 0;
+    for (size_t i = 0; i < n; i += 2) {
+        zero_even += buf[i] == 0;
+        zero_odd += buf[i + 1] == 0;
+    }
+    if (zero_odd * 10 >= pairs * 9 && zero_even * 20 <= pairs)
+        return 1;
+    if (zero_even * 10 >= pairs * 9 && zero_odd * 20 <= pairs)
+        return 2;
+    return 0;
+}
+
 bool lede_extract_is_binary(const char *buf, size_t len)
 {
     /* Signatures of files people keep beside their articles. */
@@ -235,6 +262,8 @@ bool lede_extract_is_binary(const char *buf, size_t len)
     for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
         if (len >= sigs[i].len && memcmp(buf, sigs[i].magic, sigs[i].len) == 0)
             return true;
+    if (utf16_kind(buf, len))
+        return false; /* decoded to UTF-8 by lede_extract_document */
     /* Like git and grep: a NUL in the first 8 KB means binary.  Text that is
      * mostly other control bytes is binary too. */
     size_t n = LEDE_MIN(len, (size_t)8192), ctrl = 0;
@@ -326,6 +355,117 @@ cleanup:
     *nbad = bad;
     *first_line = bad_line;
     return LEDE_OK;
+}
+
+/* Append code point cp as UTF-8 (U+FFFD for what is not a scalar value). */
+static void sb_add_cp(sbuf *b, uint32_t cp)
+{
+    utf8proc_uint8_t u[4];
+    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        cp = 0xFFFD;
+    utf8proc_ssize_t n = utf8proc_encode_char((utf8proc_int32_t)cp, u);
+    sb_add(b, (const char *)u, (size_t)n);
+}
+
+/* Count one replaced or guessed character, remembering the line of the first. */
+static void note_bad(size_t *nbad, size_t *first_line, size_t line)
+{
+    if (!(*nbad)++)
+        *first_line = line;
+}
+
+/* UTF-16 (kind as utf16_kind) to UTF-8, without its byte-order mark.  Lone
+ * surrogates and NUL become U+FFFD and are counted in *nbad. */
+static int decode_utf16(char **out, size_t *out_len, size_t *nbad, size_t *first_line,
+                        const char *buf, size_t len, int kind)
+{
+    sbuf b = {0};
+    size_t line = 1, i = 0;
+    const unsigned char *u = (const unsigned char *)buf;
+#define UNIT(k) (kind == 1 ? (uint32_t)(u[k] | u[(k) + 1] << 8) : (uint32_t)(u[k] << 8 | u[(k) + 1]))
+    *nbad = *first_line = 0;
+    if (len >= 2 && UNIT(0) == 0xFEFF)
+        i = 2;
+    sb_reserve(&b, len);
+    for (; i + 1 < len; i += 2) {
+        uint32_t c = UNIT(i);
+        if (c >= 0xD800 && c <= 0xDBFF && i + 3 < len && UNIT(i + 2) >= 0xDC00 &&
+            UNIT(i + 2) <= 0xDFFF) {
+            c = 0x10000 + ((c - 0xD800) << 10) + (UNIT(i + 2) - 0xDC00);
+            i += 2;
+        } else if ((c >= 0xD800 && c <= 0xDFFF) || c == 0) {
+            note_bad(nbad, first_line, line);
+            c = 0xFFFD;
+        }
+        if (c == '\n')
+            line++;
+        sb_add_cp(&b, c);
+    }
+#undef UNIT
+    if (i < len) /* an odd byte at the end */
+        note_bad(nbad, first_line, line), sb_add_cp(&b, 0xFFFD);
+    *out = sb_take(&b, out_len);
+    return *out ? LEDE_OK : LEDE_ENOMEM;
+}
+
+/*
+ * True when bytes that are not UTF-8 are better read as Windows-1252 (the
+ * superset of Latin-1 that old archives, Windows editors and web pages
+ * without a charset use): more of the non-ASCII sequences are invalid UTF-8
+ * than valid.  A UTF-8 file with a stray bad byte stays UTF-8 (the byte
+ * becomes U+FFFD); "caf\xE9" is "café", not "caf?".
+ */
+static bool looks_legacy(const char *buf, size_t len)
+{
+    size_t valid = 0, invalid = 0;
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)buf[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)buf + i,
+                                              (utf8proc_ssize_t)(len - i), &cp);
+        if (n > 0) {
+            valid++;
+            i += (size_t)n;
+        } else {
+            invalid++;
+            i++;
+        }
+    }
+    return invalid > valid;
+}
+
+/* Windows-1252 to UTF-8.  Every non-ASCII byte is counted in *nbad (the
+ * encoding was a guess: the caller says so); NUL and the five bytes 1252
+ * leaves undefined become U+FFFD. */
+static int decode_1252(char **out, size_t *out_len, size_t *nbad, size_t *first_line,
+                       const char *buf, size_t len)
+{
+    static const uint16_t high[32] = {
+        0x20AC, 0xFFFD, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
+        0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0xFFFD, 0x017D, 0xFFFD,
+        0xFFFD, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
+        0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0xFFFD, 0x017E, 0x0178};
+    sbuf b = {0};
+    size_t line = 1;
+    *nbad = *first_line = 0;
+    sb_reserve(&b, len + len / 2);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (c == '\n')
+            line++;
+        if (c != 0 && c < 0x80) {
+            sb_addc(&b, (char)c);
+            continue;
+        }
+        note_bad(nbad, first_line, line);
+        sb_add_cp(&b, c == 0 ? 0xFFFD : c < 0xA0 ? high[c - 0x80] : c);
+    }
+    *out = sb_take(&b, out_len);
+    return *out ? LEDE_OK : LEDE_ENOMEM;
 }
 
 /* ------------------------------------------------------------------ */
@@ -846,7 +986,7 @@ static bool html_declares_charset(const char *buf, size_t len)
     return false;
 }
 
-static int extract_html(lede_extracted *out, const char *buf, size_t len)
+static int extract_html(lede_extracted *out, const char *buf, size_t len, bool decoded)
 {
     int rc = LEDE_ENOMEM;
     char *fixed = NULL;
@@ -855,7 +995,10 @@ static int extract_html(lede_extracted *out, const char *buf, size_t len)
 
     if (len > INT_MAX)
         return LEDE_EINVAL;
-    if (!html_declares_charset(buf, len)) {
+    if (decoded) {
+        /* Converted to UTF-8 already: whatever <meta charset> says is stale. */
+        enc = "UTF-8";
+    } else if (!html_declares_charset(buf, len)) {
         /* Undeclared means UTF-8 here (libxml2 would guess Latin-1): repair
          * it first so the count of bad bytes is ours, not the parser's. */
         size_t fixed_len;
@@ -901,6 +1044,403 @@ cleanup:
 }
 
 /* ------------------------------------------------------------------ */
+/* Dates                                                               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The index compares dates as strings (--since, --until, date:, --sort
+ * date), so every date it stores must be ISO 8601: "5 March 2024" stored as
+ * found sorts after every year 2xxx and passes --since 2024 without being
+ * of it.  Archives write dates every way, so the common ones are converted
+ * here; what cannot be read unambiguously (05/03/2024) is not guessed.
+ */
+
+static const char *const month_names[12] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                            "jul", "aug", "sep", "oct", "nov", "dec"};
+
+static int days_in_month(int y, int m)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        return 29;
+    return days[m - 1];
+}
+
+static bool valid_ymd(int y, int m, int d)
+{
+    return y >= 1 && y <= 9999 && m >= 1 && m <= 12 && d >= 1 && d <= days_in_month(y, m);
+}
+
+/* A run of at most max digits at *p: its value, and p moved past it. */
+static int digits(const char **p, int max, int *ndigits)
+{
+    int v = 0, n = 0;
+    while (n < max && isdigit((unsigned char)**p)) {
+        v = v * 10 + (**p - '0');
+        (*p)++;
+        n++;
+    }
+    *ndigits = n;
+    return v;
+}
+
+static int fixed_digits(const char **p, int n, int *out)
+{
+    int got;
+    *out = digits(p, n, &got);
+    return got == n;
+}
+
+/* A month name or its first three letters (English), 1..12; 0 when none. */
+static int month_of(const char **p)
+{
+    const char *s = *p;
+    size_t n = 0;
+    while (isalpha((unsigned char)s[n]))
+        n++;
+    if (n < 3)
+        return 0;
+    for (int m = 0; m < 12; m++) {
+        if (strncasecmp(s, month_names[m], 3) != 0)
+            continue;
+        static const char *const full[12] = {"january", "february", "march", "april",
+                                             "may",     "june",     "july",  "august",
+                                             "september", "october", "november", "december"};
+        /* "Mar", "Mar.", "March", "Sept": a prefix of the full name. */
+        if (n <= strlen(full[m]) && strncasecmp(s, full[m], n) == 0) {
+            *p = s + n;
+            if (**p == '.')
+                (*p)++;
+            return m + 1;
+        }
+    }
+    return 0;
+}
+
+static void skip_spaces(const char **p)
+{
+    while (**p == ' ' || **p == '\t' || **p == ',')
+        (*p)++;
+}
+
+/* "hh:mm[:ss]" with an optional AM/PM; false (p unmoved) when there is none. */
+static bool clock_time(const char **p, int *h, int *mi, int *sec)
+{
+    const char *s = *p;
+    int n1, n2;
+    *h = digits(&s, 2, &n1);
+    if (n1 == 0 || *s != ':')
+        return false;
+    s++;
+    *mi = digits(&s, 2, &n2);
+    if (n2 != 2)
+        return false;
+    *sec = 0;
+    if (*s == ':') {
+        s++;
+        *sec = digits(&s, 2, &n2);
+        if (n2 != 2)
+            return false;
+        if (*s == '.' || *s == ',') /* fractions of a second: dropped */
+            while (isdigit((unsigned char)*++s))
+                ;
+    }
+    const char *t = s;
+    skip_spaces(&t);
+    if ((t[0] == 'a' || t[0] == 'A' || t[0] == 'p' || t[0] == 'P') &&
+        (t[1] == 'm' || t[1] == 'M') && !isalpha((unsigned char)t[2])) {
+        if (*h < 1 || *h > 12)
+            return false;
+        *h = *h % 12 + ((t[0] == 'p' || t[0] == 'P') ? 12 : 0);
+        s = t + 2;
+    }
+    if (*h > 23 || *mi > 59 || *sec > 60)
+        return false;
+    *p = s;
+    return true;
+}
+
+/* A time zone: Z, +hh:mm, +hhmm, +hh, or a name RFC 2822 allows.  *tz gets
+ * "Z" or "+hh:mm"; empty when there is none. */
+static bool time_zone(const char **p, char tz[8])
+{
+    static const struct {
+        const char *name;
+        const char *tz;
+    } zones[] = {{"UTC", "Z"},      {"GMT", "Z"},      {"UT", "Z"},       {"Z", "Z"},
+                 {"EST", "-05:00"}, {"EDT", "-04:00"}, {"CST", "-06:00"}, {"CDT", "-05:00"},
+                 {"MST", "-07:00"}, {"MDT", "-06:00"}, {"PST", "-08:00"}, {"PDT", "-07:00"}};
+    const char *s = *p;
+    tz[0] = '\0';
+    while (*s == ' ')
+        s++;
+    if (*s == '+' || *s == '-') {
+        char sign = *s++;
+        int h, m = 0, n;
+        h = digits(&s, 2, &n);
+        if (n != 2)
+            return false;
+        if (*s == ':')
+            s++;
+        if (isdigit((unsigned char)*s) && !fixed_digits(&s, 2, &m))
+            return false;
+        if (h > 14 || m > 59)
+            return false;
+        if (h == 0 && m == 0)
+            snprintf(tz, 8, "Z");
+        else
+            snprintf(tz, 8, "%c%02u:%02u", sign, (unsigned)h % 100u, (unsigned)m % 100u);
+        *p = s;
+        return true;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(zones); i++) {
+        size_t n = strlen(zones[i].name);
+        if (strncasecmp(s, zones[i].name, n) == 0 && !isalpha((unsigned char)s[n])) {
+            snprintf(tz, 8, "%s", zones[i].tz);
+            *p = s + n;
+            return true;
+        }
+    }
+    return true; /* none */
+}
+
+static bool only_trailing(const char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    /* "(EST)" after an RFC 2822 zone is a comment. */
+    if (*s == '(') {
+        const char *close = strchr(s, ')');
+        if (!close)
+            return false;
+        s = close + 1;
+        while (*s == ' ' || *s == '\t')
+            s++;
+    }
+    return *s == '\0';
+}
+
+/* Days since 1970-01-01 → civil date (Howard Hinnant's algorithm). */
+static void civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* Seconds (or milliseconds) since 1970 as a UTC date and time. */
+static bool from_epoch(const char *s, char *out, size_t outsize)
+{
+    const char *p = s;
+    int n = 0;
+    int64_t v = 0;
+    while (isdigit((unsigned char)*p) && n < 19) {
+        v = v * 10 + (*p++ - '0');
+        n++;
+    }
+    if (*p == '.')
+        while (isdigit((unsigned char)*++p))
+            ;
+    if (*p || (n != 9 && n != 10 && n != 12 && n != 13))
+        return false;
+    if (n >= 12)
+        v /= 1000; /* milliseconds, as JavaScript writes them */
+    int y, m, d;
+    civil_from_days(v / 86400, &y, &m, &d);
+    int64_t sec = v % 86400;
+    snprintf(out, outsize, "%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, d, (int)(sec / 3600),
+             (int)(sec / 60 % 60), (int)(sec % 60));
+    return true;
+}
+
+/* Write y-m-d, with what precision is known, and a time when there is one. */
+static bool put_date(char *out, size_t outsize, int y, int m, int d, bool has_time, int h, int mi,
+                     int sec, const char *tz)
+{
+    if (m == 0) {
+        if (y < 1 || y > 9999)
+            return false;
+        snprintf(out, outsize, "%04d", y);
+    } else if (d == 0) {
+        if (y < 1 || y > 9999 || m > 12)
+            return false;
+        snprintf(out, outsize, "%04d-%02d", y, m);
+    } else if (!valid_ymd(y, m, d)) {
+        return false;
+    } else if (!has_time) {
+        snprintf(out, outsize, "%04d-%02d-%02d", y, m, d);
+    } else {
+        snprintf(out, outsize, "%04d-%02d-%02dT%02d:%02d:%02d%s", y, m, d, h, mi, sec, tz);
+    }
+    return true;
+}
+
+/* What may follow a date: nothing, or a time and a zone. */
+static bool date_tail(const char *p, char *out, size_t outsize, int y, int m, int d)
+{
+    int h = 0, mi = 0, sec = 0;
+    char tz[8] = "";
+    skip_spaces(&p);
+    if (*p == 'T' || *p == 't')
+        p++;
+    bool has_time = clock_time(&p, &h, &mi, &sec);
+    if (has_time && !time_zone(&p, tz))
+        return false;
+    if (!only_trailing(p))
+        return false;
+    return put_date(out, outsize, y, m, d, has_time, h, mi, sec, tz);
+}
+
+bool lede_extract_date_iso(char *out, size_t outsize, const char *in)
+{
+    char buf[128];
+    const char *p = in;
+    int y = 0, m = 0, d = 0, n;
+
+    while (isspace((unsigned char)*p))
+        p++;
+    size_t len = strlen(p);
+    while (len && isspace((unsigned char)p[len - 1]))
+        len--;
+    if (len == 0 || len >= sizeof buf)
+        return false;
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    p = buf;
+
+    if (isdigit((unsigned char)*p)) {
+        const char *s = p;
+        int v = digits(&s, 9, &n);
+        if (n == 4 && (*s == '\0' || *s == '-' || *s == '/' || *s == '.')) {
+            /* 2024, 2024-03, 2024-03-05, 2024/03/05 and an ISO time. */
+            y = v;
+            if (*s == '\0')
+                return put_date(out, outsize, y, 0, 0, false, 0, 0, 0, "");
+            char sep = *s++;
+            m = digits(&s, 2, &n);
+            if (n == 0)
+                return false;
+            if (*s == sep && isdigit((unsigned char)s[1])) {
+                s++;
+                d = digits(&s, 2, &n);
+                if (n == 0)
+                    return false;
+            } else if (*s) {
+                return false;
+            }
+            if (m == 0)
+                return false;
+            if (d == 0)
+                return put_date(out, outsize, y, m, 0, false, 0, 0, 0, "");
+            return date_tail(s, out, outsize, y, m, d);
+        }
+        if (n == 8 && (*s == '\0' || *s == 'T')) {
+            /* 20240305, ISO's basic form (its time, if any, is dropped). */
+            if (*s == 'T') {
+                while (*++s && (isdigit((unsigned char)*s) || *s == 'Z' || *s == '+' ||
+                                *s == '-' || *s == '.'))
+                    ;
+                if (*s)
+                    return false;
+            }
+            return put_date(out, outsize, v / 10000, v / 100 % 100, v % 100, false, 0, 0, 0,
+                            "");
+        }
+        if (from_epoch(p, out, outsize))
+            return true;
+        if (n >= 1 && n <= 2) {
+            /* 5 March 2024, 05-Mar-2024, 5 Mar 2024 10:00:00 +0000. */
+            d = v;
+            while (*s == ' ' || *s == '-' || *s == '.' || *s == '/')
+                s++;
+            if (!(m = month_of(&s)))
+                return false; /* 05/03/2024: day first or month first? */
+            while (*s == ' ' || *s == '-' || *s == ',' || *s == '/')
+                s++;
+            y = digits(&s, 4, &n);
+            if (n == 2)
+                y += y < 50 ? 2000 : 1900; /* RFC 822's two-digit years */
+            else if (n != 4)
+                return false;
+            return date_tail(s, out, outsize, y, m, d);
+        }
+        return false;
+    }
+    /* A weekday first: "Tue, 05 Mar 2024 ...", "Tuesday, March 5, 2024". */
+    static const char *const weekdays[7] = {"monday", "tuesday", "wednesday", "thursday",
+                                            "friday", "saturday", "sunday"};
+    size_t wn = 0;
+    while (isalpha((unsigned char)p[wn]))
+        wn++;
+    for (int w = 0; w < 7; w++) {
+        /* "Tue", "Tues" or "Tuesday", not "Monsoon". */
+        if (wn >= 3 && wn <= strlen(weekdays[w]) && strncasecmp(p, weekdays[w], wn) == 0) {
+            p += wn;
+            if (*p == '.')
+                p++;
+            skip_spaces(&p);
+            if (!isdigit((unsigned char)*p) && !isalpha((unsigned char)*p))
+                return false;
+            return lede_extract_date_iso(out, outsize, p);
+        }
+    }
+    /* "March 5, 2024", "Mar 5 2024 10:00", "March 2024". */
+    if (!(m = month_of(&p)))
+        return false;
+    skip_spaces(&p);
+    int v = digits(&p, 4, &n);
+    if (n == 4) {
+        y = v;
+        return only_trailing(p) && put_date(out, outsize, y, m, 0, false, 0, 0, 0, "");
+    }
+    if (n < 1 || n > 2)
+        return false;
+    d = v;
+    if (p[0] && strchr("sSnNrRtT", p[0]) && isalpha((unsigned char)p[1]))
+        p += 2; /* 1st, 2nd, 3rd, 4th */
+    skip_spaces(&p);
+    y = digits(&p, 4, &n);
+    if (n != 4)
+        return false;
+    return date_tail(p, out, outsize, y, m, d);
+}
+
+/* Replace *date by its ISO form.  When it cannot be read, *date is freed and
+ * set to NULL and *raw (when raw is not NULL) takes the text as found, so
+ * the caller can keep it as metadata rather than lose it. */
+static int normalise_date(char **date, char **raw)
+{
+    char iso[64];
+    if (raw)
+        *raw = NULL;
+    if (!*date)
+        return LEDE_OK;
+    if (lede_extract_date_iso(iso, sizeof iso, *date)) {
+        char *copy = strdup(iso);
+        if (!copy)
+            return LEDE_ENOMEM;
+        free(*date);
+        *date = copy;
+        return LEDE_OK;
+    }
+    const char *s = *date;
+    while (isspace((unsigned char)*s))
+        s++;
+    if (raw && *s)
+        *raw = *date;
+    else
+        free(*date);
+    *date = NULL;
+    return LEDE_OK;
+}
+
+/* ------------------------------------------------------------------ */
 /* Whole documents                                                     */
 /* ------------------------------------------------------------------ */
 
@@ -923,6 +1463,23 @@ static int repair_field(char **s, size_t *len, size_t *count)
     return LEDE_OK;
 }
 
+/* The date of a whole document in ISO form; one that cannot be read is kept
+ * as the metadata {"date": "..."}. */
+static int document_date(lede_extracted *out)
+{
+    char *raw = NULL;
+    int rc = normalise_date(&out->date, &raw);
+    if (rc || !raw)
+        return rc;
+    out->date_unread = true;
+    cJSON *meta = cJSON_CreateObject();
+    if (meta && cJSON_AddStringToObject(meta, "date", raw))
+        out->meta_json = cJSON_PrintUnformatted(meta);
+    cJSON_Delete(meta);
+    free(raw);
+    return out->meta_json ? LEDE_OK : LEDE_ENOMEM;
+}
+
 int lede_extract_document(lede_extracted *out, const char *buf, size_t len, lede_format fmt)
 {
     int rc = LEDE_ENOMEM;
@@ -930,7 +1487,26 @@ int lede_extract_document(lede_extracted *out, const char *buf, size_t len, lede
     size_t text_len = 0;
     sbuf md = {0};
 
+    char *decoded = NULL;
+    size_t pre_bad = 0, pre_line = 0;
+
     *out = (lede_extracted){0};
+    /* Text that is not UTF-8: UTF-16, or a legacy 8-bit charset, converted
+     * first so that every format below sees UTF-8. */
+    int u16 = utf16_kind(buf, len);
+    if (u16) {
+        if (decode_utf16(&decoded, &len, &pre_bad, &pre_line, buf, len, u16))
+            goto cleanup;
+        out->charset = u16 == 1 ? "UTF-16LE" : "UTF-16BE";
+        buf = decoded;
+    } else if (!utf8_clean(buf, len) &&
+               !(fmt == LEDE_FORMAT_HTML && html_declares_charset(buf, len)) &&
+               looks_legacy(buf, len)) {
+        if (decode_1252(&decoded, &len, &pre_bad, &pre_line, buf, len))
+            goto cleanup;
+        out->charset = "windows-1252";
+        buf = decoded;
+    }
     if (fmt == LEDE_FORMAT_AUTO)
         fmt = lede_extract_format_sniff(buf, len);
     if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
@@ -939,7 +1515,7 @@ int lede_extract_document(lede_extracted *out, const char *buf, size_t len, lede
     }
     switch (fmt) {
     case LEDE_FORMAT_HTML:
-        rc = extract_html(out, buf, len);
+        rc = extract_html(out, buf, len, decoded != NULL);
         if (rc == LEDE_OK) {
             size_t more = 0;
             rc = repair_field(&out->title, &out->title_len, &more);
@@ -978,8 +1554,17 @@ int lede_extract_document(lede_extracted *out, const char *buf, size_t len, lede
         rc = LEDE_EINVAL;
         break;
     }
+    if (rc == LEDE_OK)
+        rc = document_date(out);
+    if (pre_bad) {
+        /* The conversion's guesses and replacements come first in the file. */
+        out->repaired += pre_bad;
+        out->repair_line = pre_line;
+    }
     if (out->title)
         blank_controls(out->title, out->title_len);
+cleanup:
+    free(decoded);
     free(text);
     sb_free(&md);
     if (rc)
@@ -1035,6 +1620,71 @@ static int json_take_string(char **out, cJSON *item)
     return json_string(out, item, false);
 }
 
+static int hex4(const char *s)
+{
+    int v = 0;
+    for (int i = 0; i < 4; i++) {
+        int c = (unsigned char)s[i], d;
+        if (c >= '0' && c <= '9')
+            d = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            d = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            d = c - 'A' + 10;
+        else
+            return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+/*
+ * Escapes cJSON cannot take as they are.  \u0000 is valid JSON, but cJSON's
+ * strings end at a NUL, so "a\u0000b" would lose "b" without a word: it
+ * becomes a space (\u0020), as other control characters do.  A lone
+ * surrogate (\ud800 without its pair, which JavaScript and Python write)
+ * makes cJSON reject the whole record: it becomes U+FFFD (\ufffd) and is
+ * counted as repaired.  *text is rewritten in a copy (*copy, made on the
+ * first change unless there is one already); the length never changes.
+ */
+static int json_fix_escapes(char **copy, const char **text, size_t len, size_t *nbad)
+{
+    const char *t = *text;
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (t[i] != '\\')
+            continue;
+        if (t[i + 1] != 'u' || i + 6 > len) {
+            i++; /* \\, \" and the like: the next byte is escaped */
+            continue;
+        }
+        int v = hex4(t + i + 2);
+        const char *repl = NULL;
+        if (v == 0) {
+            repl = "0020";
+        } else if (v >= 0xD800 && v <= 0xDBFF) {
+            int lo = i + 12 <= len && t[i + 6] == '\\' && t[i + 7] == 'u' ? hex4(t + i + 8) : -1;
+            if (lo >= 0xDC00 && lo <= 0xDFFF)
+                i += 6; /* a proper pair */
+            else
+                repl = "fffd";
+        } else if (v >= 0xDC00 && v <= 0xDFFF) {
+            repl = "fffd";
+        }
+        if (repl) {
+            if (!*copy) {
+                if (!(*copy = dup_n(t, len)))
+                    return LEDE_ENOMEM;
+                *text = t = *copy;
+            }
+            memcpy(*copy + i + 2, repl, 4);
+            if (repl[0] == 'f')
+                (*nbad)++;
+        }
+        i += 5;
+    }
+    return LEDE_OK;
+}
+
 __attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errsize,
                                                           const char *fmt, ...)
 {
@@ -1069,6 +1719,15 @@ int lede_extract_json(lede_extracted *out, const char *line, size_t len,
             goto cleanup;
         text = fixed;
         text_len = fixed_len;
+    }
+    size_t lone = 0;
+    if (memchr(text, '\\', text_len)) {
+        rc = json_fix_escapes(&fixed, &text, text_len, &lone);
+        if (rc)
+            goto cleanup;
+        if (lone && !out->repaired)
+            out->repair_line = 1;
+        out->repaired += lone;
     }
     const char *end = NULL;
     root = cJSON_ParseWithLengthOpts(text, text_len, &end, false);
@@ -1110,8 +1769,9 @@ int lede_extract_json(lede_extracted *out, const char *line, size_t len,
         free(out->id);
         out->id = NULL;
     }
-    if (json_string(&out->title, json_field(root, title_name), false)) {
-        set_err(err, errsize, "field \"%s\" must be a string", title_name);
+    /* A title may be a number (a book called 1984, a report numbered 7). */
+    if (json_string(&out->title, json_field(root, title_name), true)) {
+        set_err(err, errsize, "field \"%s\" must be a string or a number", title_name);
         goto cleanup;
     }
     used[nused++] = title_name;
@@ -1119,7 +1779,16 @@ int lede_extract_json(lede_extracted *out, const char *line, size_t len,
         set_err(err, errsize, "field \"%s\" must be a string", date_name);
         goto cleanup;
     }
-    used[nused++] = date_name;
+    char *raw_date = NULL;
+    if (normalise_date(&out->date, &raw_date))
+        goto cleanup;
+    if (raw_date) {
+        /* Not understood: stays among the metadata, as the record has it. */
+        free(raw_date);
+        out->date_unread = true;
+    } else {
+        used[nused++] = date_name;
+    }
 
     if (fields->body) {
         if (json_take_string(&out->body, json_field(root, fields->body))) {

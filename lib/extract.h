@@ -16,7 +16,10 @@
  *          JSON object, in meta_json.
  *
  * Every string handed back is valid UTF-8: invalid sequences are replaced by
- * U+FFFD and counted, so the caller can warn once and index the rest.
+ * U+FFFD and counted, so the caller can warn once and index the rest.  A
+ * whole document in UTF-16 (with a byte-order mark, or Latin-script text
+ * without one) is converted; one whose non-ASCII bytes are mostly not UTF-8
+ * is read as Windows-1252 (Latin-1), its non-ASCII bytes counted as repaired.
  */
 #ifndef LEDE_EXTRACT_H
 #define LEDE_EXTRACT_H
@@ -82,6 +85,18 @@ static inline bool lede_extract_json_step(lede_json_scan *s, char c)
  */
 bool lede_extract_is_binary(const char *buf, size_t len);
 
+/**
+ * Write the ISO 8601 form of a date found in an article into out: "2024",
+ * "2024-03", "2024-03-05" or "2024-03-05T10:00:00" with "Z" or "+hh:mm"
+ * when the zone is known.  Reads ISO dates (also with / or a space), the
+ * basic form 20240305, RFC 2822 ("Tue, 05 Mar 2024 10:00:00 +0000"),
+ * "5 March 2024", "March 5, 2024", "March 2024" (English month names), and
+ * seconds or milliseconds since 1970 (as UTC).  False when in is none of
+ * these or is ambiguous (05/03/2024); out (at least 32 bytes) is then
+ * unspecified.
+ */
+bool lede_extract_date_iso(char *out, size_t outsize, const char *in);
+
 /** JSONL field names; NULL members take the defaults (id, title, body|text|content, date). */
 typedef struct lede_extract_fields {
     const char *id;
@@ -101,9 +116,15 @@ typedef struct lede_extracted {
     size_t title_len;
     char *body;          /**< never NULL after a successful call */
     size_t body_len;
-    char *date;          /**< as found (JSON date, front matter, <meta>), or NULL */
-    char *meta_json;     /**< other JSON fields as one object, or NULL */
-    size_t repaired;     /**< invalid UTF-8 sequences (and NUL bytes) replaced */
+    char *date;          /**< ISO 8601 (lede_extract_date_iso of the JSON date, front
+                              matter date: or <meta>/<time>), or NULL */
+    char *meta_json;     /**< other JSON fields as one object, or NULL; a date that
+                              could not be read is kept here under its field name */
+    bool date_unread;    /**< a date was given but not understood (now in meta_json) */
+    const char *charset; /**< NULL for UTF-8; else what the text was read as
+                              ("UTF-16LE", "UTF-16BE", "windows-1252"); static */
+    size_t repaired;     /**< invalid UTF-8 sequences (and NUL bytes) replaced, and
+                              bytes read as windows-1252 */
     size_t repair_line;  /**< 1-based line of the first one; 0 when none */
 } lede_extracted;
 

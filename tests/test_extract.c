@@ -455,7 +455,8 @@ Test(extract, utf8_repair_counts_and_locates)
 
 Test(extract, invalid_utf8_in_text_is_repaired_with_its_line)
 {
-    const char in[] = "Title\n\nfine line\nbroken \xFE line\n";
+    /* Mostly UTF-8 (caf\xC3\xA9) with one stray byte: UTF-8, the byte replaced. */
+    const char in[] = "Title\n\ncaf\xC3\xA9 fine line\nbroken \xFE line\n";
     lede_extracted x;
     cr_assert_eq(lede_extract_document(&x, in, sizeof in - 1, LEDE_FORMAT_TXT), LEDE_OK);
     cr_expect_eq(x.repaired, 1);
@@ -485,7 +486,9 @@ Test(extract, binary_files_are_detected)
         {"PK\x03\x04zip", 7, true},
         {"\x7f" "ELF\x02\x01", 6, true},
         {"text\0with nul", 13, true},
-        {"T\0i\0t\0l\0e\0", 10, true}, /* UTF-16 */
+        {"T\0i\0t\0l\0e\0", 10, false}, /* UTF-16LE text: converted, not skipped */
+        {"\xFF\xFE" "a\0b\0", 6, false},    /* UTF-16 with its byte-order mark */
+        {"\0\0\0\0\0\0\0\0\0\0", 10, true}, /* NULs alone are not UTF-16 */
         {"\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f", 10, true},
         {"Plain text\nwith lines\n", 22, false},
         {"caf\xC3\xA9 \xE2\x80\x9cquoted\xE2\x80\x9d", 16, false},
@@ -502,4 +505,197 @@ Test(extract, jsonl_is_not_a_whole_document_format)
     lede_extracted x;
     cr_expect_eq(lede_extract_document(&x, "{}", 2, LEDE_FORMAT_JSONL), LEDE_EINVAL);
     cr_expect_null(x.body);
+}
+
+/* ---- dates -------------------------------------------------------- */
+
+/* Found by indexing real dumps: dates were stored as found, and the index
+ * compares them as strings, so "5 March 2024" passed --since 2024-06 and
+ * sorted after every ISO date. */
+Test(extract, dates_are_stored_in_iso_form)
+{
+    static const struct {
+        const char *in, *iso; /* iso NULL: not understood */
+    } cases[] = {
+        {"2024-03-05", "2024-03-05"},
+        {"2024", "2024"},
+        {"1958-12", "1958-12"},
+        {"2024/3/5", "2024-03-05"},
+        {"20240305", "2024-03-05"},
+        {"2024-03-05 10:00:00", "2024-03-05T10:00:00"},
+        {"2020-01-02T03:04:05Z", "2020-01-02T03:04:05Z"},
+        {"2024-03-05T10:00:00.123+05:30", "2024-03-05T10:00:00+05:30"},
+        {"1987-02-26T15:01:01", "1987-02-26T15:01:01"},
+        {"5 March 2024", "2024-03-05"},
+        {"05-Mar-1987 15:01:01.79", "1987-03-05T15:01:01"},
+        {"March 5, 2024", "2024-03-05"},
+        {"Tuesday, March 5th, 2024", "2024-03-05"},
+        {"Sept 3, 2019 5:30 pm", "2019-09-03T17:30:00"},
+        {"March 2024", "2024-03"},
+        {"Tue, 05 Mar 2024 10:00:00 +0000", "2024-03-05T10:00:00Z"},
+        {"Wed, 2 Oct 2002 13:00:00 -0500 (EST)", "2002-10-02T13:00:00-05:00"},
+        {"Wed, 02 Oct 02 08:00:00 EST", "2002-10-02T08:00:00-05:00"},
+        {"1709632800", "2024-03-05T10:00:00Z"},
+        {"1709632800123", "2024-03-05T10:00:00Z"},
+        {"  2024-03-05 \n", "2024-03-05"},
+        {"05/03/2024", NULL}, /* day or month first: not guessed */
+        {"2024-02-30", NULL},
+        {"2024-13", NULL},
+        {"Monsoon 2024", NULL},
+        {"garbage", NULL},
+        {"12:00", NULL},
+        {"", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[64];
+        bool ok = lede_extract_date_iso(out, sizeof out, cases[i].in);
+        if (cases[i].iso) {
+            cr_expect(ok, "'%s' not understood", cases[i].in);
+            if (ok)
+                cr_expect_str_eq(out, cases[i].iso, "'%s'", cases[i].in);
+        } else {
+            cr_expect(!ok, "'%s' read as %s", cases[i].in, out);
+        }
+    }
+}
+
+Test(extract, json_dates_are_iso_and_unreadable_ones_stay_in_meta)
+{
+    lede_extracted x;
+    char err[128];
+    const char *a = "{\"id\": \"a\", \"date\": \"Tue, 05 Mar 2024 10:00:00 GMT\", \"body\": \"b\"}";
+    cr_assert_eq(lede_extract_json(&x, a, strlen(a), NULL, err, sizeof err), LEDE_OK, "%s", err);
+    cr_expect_str_eq(x.date, "2024-03-05T10:00:00Z");
+    cr_expect_null(x.meta_json);
+    cr_expect(!x.date_unread);
+    lede_extracted_clear(&x);
+
+    const char *b = "{\"id\": \"b\", \"published\": 1709632800, \"body\": \"b\"}";
+    lede_extract_fields f = {.date = "published"};
+    cr_assert_eq(lede_extract_json(&x, b, strlen(b), &f, err, sizeof err), LEDE_OK, "%s", err);
+    cr_expect_str_eq(x.date, "2024-03-05T10:00:00Z");
+    lede_extracted_clear(&x);
+
+    const char *c = "{\"id\": \"c\", \"date\": \"05/03/2024\", \"body\": \"b\", \"n\": 1}";
+    cr_assert_eq(lede_extract_json(&x, c, strlen(c), NULL, err, sizeof err), LEDE_OK, "%s", err);
+    cr_expect_null(x.date);
+    cr_expect(x.date_unread);
+    cr_expect_str_eq(x.meta_json, "{\"date\":\"05/03/2024\",\"n\":1}");
+    lede_extracted_clear(&x);
+
+    const char *d = "{\"id\": \"d\", \"date\": \"\", \"body\": \"b\"}"; /* empty: no date */
+    cr_assert_eq(lede_extract_json(&x, d, strlen(d), NULL, err, sizeof err), LEDE_OK, "%s", err);
+    cr_expect_null(x.date);
+    cr_expect_null(x.meta_json);
+    cr_expect(!x.date_unread);
+    lede_extracted_clear(&x);
+}
+
+Test(extract, document_dates_are_iso_too)
+{
+    lede_extracted x = doc_of("---\ntitle: T\ndate: 5 March 2024\n---\nBody\n", LEDE_FORMAT_MD);
+    cr_expect_str_eq(x.date, "2024-03-05");
+    lede_extracted_clear(&x);
+    x = doc_of("<html><head><meta name=\"date\" content=\"March 5, 2024\"></head>"
+               "<body><p>x</p></body></html>",
+               LEDE_FORMAT_HTML);
+    cr_expect_str_eq(x.date, "2024-03-05");
+    lede_extracted_clear(&x);
+    x = doc_of("---\ndate: someday\n---\nTitle\n\nBody\n", LEDE_FORMAT_MD);
+    cr_expect_null(x.date);
+    cr_expect_str_eq(x.meta_json, "{\"date\":\"someday\"}");
+    lede_extracted_clear(&x);
+}
+
+/* ---- legacy encodings --------------------------------------------- */
+
+/* Found by indexing a folder of old articles: Latin-1 text came out as
+ * "R\uFFFDsum\uFFFD" (unsearchable), and UTF-16 files saved by Windows
+ * tools were skipped as "binary file". */
+Test(extract, latin1_text_is_read_as_windows_1252)
+{
+    const char in[] = "R\xE9sum\xE9\n\nCaf\xE9 na\xEFve \x93quoted\x94 \x80 5\n";
+    lede_extracted x;
+    cr_assert_eq(lede_extract_document(&x, in, sizeof in - 1, LEDE_FORMAT_TXT), LEDE_OK);
+    cr_expect_str_eq(x.title, "R\xC3\xA9sum\xC3\xA9");
+    cr_expect_str_eq(x.body, "Caf\xC3\xA9 na\xC3\xAFve \xE2\x80\x9Cquoted\xE2\x80\x9D \xE2\x82\xAC 5");
+    cr_expect_str_eq(x.charset, "windows-1252");
+    cr_expect_eq(x.repaired, 7); /* the bytes read as 1252: the caller warns */
+    cr_expect_eq(x.repair_line, 1);
+    lede_extracted_clear(&x);
+
+    const char html[] = "<html><body><h1>\xC9lection</h1><p>d\xE9put\xE9</p></body></html>";
+    cr_assert_eq(lede_extract_document(&x, html, sizeof html - 1, LEDE_FORMAT_HTML), LEDE_OK);
+    cr_expect_str_eq(x.title, "\xC3\x89lection");
+    cr_expect(contains(x.body, "d\xC3\xA9put\xC3\xA9"), "%s", x.body);
+    lede_extracted_clear(&x);
+}
+
+Test(extract, utf16_text_is_converted)
+{
+    static const struct {
+        const char *in;
+        size_t len;
+    } cases[] = {
+        {"\xFF\xFET\0i\0\n\0\n\0c\0\xE9\0=\xD8\0\xDE", 18},  /* LE, BOM, é and U+1F600 */
+        {"\xFE\xFF\0T\0i\0\n\0\n\0c\0\xE9\xD8=\xDE\0", 18},  /* BE, BOM */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lede_extracted x;
+        cr_expect(!lede_extract_is_binary(cases[i].in, cases[i].len), "case %zu", i);
+        cr_assert_eq(lede_extract_document(&x, cases[i].in, cases[i].len, LEDE_FORMAT_TXT),
+                     LEDE_OK);
+        cr_expect_str_eq(x.title, "Ti", "case %zu", i);
+        cr_expect_str_eq(x.body, "c\xC3\xA9\xF0\x9F\x98\x80", "case %zu", i);
+        cr_expect_eq(x.repaired, 0, "case %zu", i);
+        lede_extracted_clear(&x);
+    }
+    /* Without a byte-order mark: Latin-script text, every other byte NUL. */
+    const char le[] = "T\0i\0\n\0\n\0c\0\xE9\0 \0w\0o\0r\0d\0s\0";
+    lede_extracted x;
+    cr_expect(!lede_extract_is_binary(le, sizeof le - 1));
+    cr_assert_eq(lede_extract_document(&x, le, sizeof le - 1, LEDE_FORMAT_TXT), LEDE_OK);
+    cr_expect_str_eq(x.title, "Ti");
+    cr_expect_str_eq(x.body, "c\xC3\xA9 words");
+    cr_expect_str_eq(x.charset, "UTF-16LE");
+    lede_extracted_clear(&x);
+}
+
+/* ---- JSON escapes ------------------------------------------------- */
+
+/* Found by indexing dumps written by JavaScript and Python: \u0000 cut the
+ * title and body short without a word, and a lone surrogate lost the whole
+ * record as "malformed JSON". */
+Test(extract, json_nul_escapes_and_lone_surrogates_lose_nothing)
+{
+    lede_extracted x;
+    char err[128];
+    const char *a = "{\"id\": \"a\", \"title\": \"Nul \\u0000 inside\", \"body\": \"one \\u0000 two\"}";
+    cr_assert_eq(lede_extract_json(&x, a, strlen(a), NULL, err, sizeof err), LEDE_OK, "%s", err);
+    cr_expect_str_eq(x.title, "Nul   inside");
+    cr_expect_str_eq(x.body, "one   two");
+    cr_expect_eq(x.repaired, 0);
+    lede_extracted_clear(&x);
+
+    const char *b = "{\"id\": \"b\", \"title\": \"Lone \\ud800 high\", \"body\": \"low \\uDC00 "
+                    "pair \\ud83d\\ude00 escaped \\\\ud800 end\"}";
+    cr_assert_eq(lede_extract_json(&x, b, strlen(b), NULL, err, sizeof err), LEDE_OK, "%s", err);
+    cr_expect_str_eq(x.title, "Lone \xEF\xBF\xBD high");
+    cr_expect_str_eq(x.body, "low \xEF\xBF\xBD pair \xF0\x9F\x98\x80 escaped \\ud800 end");
+    cr_expect_eq(x.repaired, 2);
+    cr_expect_eq(x.repair_line, 1);
+    lede_extracted_clear(&x);
+}
+
+Test(extract, json_numeric_titles_are_kept)
+{
+    lede_extracted x;
+    char err[128];
+    const char *a = "{\"id\": \"a\", \"title\": 1984, \"body\": \"Orwell\"}";
+    cr_assert_eq(lede_extract_json(&x, a, strlen(a), NULL, err, sizeof err), LEDE_OK, "%s", err);
+    cr_expect_str_eq(x.title, "1984");
+    lede_extracted_clear(&x);
+    const char *b = "{\"id\": \"b\", \"title\": [\"x\"], \"body\": \"y\"}";
+    cr_expect_eq(lede_extract_json(&x, b, strlen(b), NULL, err, sizeof err), LEDE_EINVAL);
+    cr_expect(contains(err, "\"title\" must be a string or a number"), "%s", err);
 }
