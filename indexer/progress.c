@@ -9,6 +9,8 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,14 +42,28 @@ cli_progress *cli_progress_new(bool enabled, uint64_t total_bytes)
     return p;
 }
 
+/* The terminal's width in columns (80 when it does not say). */
+static int term_columns(void)
+{
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 80;
+}
+
+/*
+ * One line, never as wide as the terminal: a line that wraps cannot be
+ * redrawn by "\r" (only its last row is), so every redraw would leave a row
+ * behind.  When the whole line does not fit, the parts that matter least go
+ * first: the bar graphic, then the rates, then the megabytes.
+ */
 static void draw(cli_progress *p, uint64_t docs, uint64_t bytes, double now, const char *note)
 {
     double secs = now - p->start;
     double mb = (double)bytes / 1e6;
     double docs_s = secs > 0 ? (double)docs / secs : 0;
     double mb_s = secs > 0 ? mb / secs : 0;
-    char bar[32] = "";
-    char eta[32] = "";
+    char bar[32] = "", count[32], size[48] = "", rate[64], tail[48] = "";
     if (p->total_bytes) {
         double frac = (double)bytes / (double)p->total_bytes;
         if (frac > 1)
@@ -59,18 +75,36 @@ static void draw(cli_progress *p, uint64_t docs, uint64_t bytes, double now, con
         bar[width + 1] = ']';
         bar[width + 2] = ' ';
         bar[width + 3] = '\0';
-        if (bytes > 0 && secs > 0.5) {
+        if (!note && bytes > 0 && secs > 0.5) {
             double left = secs * ((double)p->total_bytes - (double)bytes) / (double)bytes;
-            snprintf(eta, sizeof eta, "  ETA %d:%02d", (int)left / 60, (int)left % 60);
+            snprintf(tail, sizeof tail, "  ETA %d:%02d", (int)left / 60, (int)left % 60);
         }
+        snprintf(size, sizeof size, "  %.1f/%.1f MB", mb, (double)p->total_bytes / 1e6);
+    } else {
+        snprintf(size, sizeof size, "  %.1f MB", mb);
     }
-    /* \r and erase-to-end keep it on one line whatever was there before. */
-    fprintf(stderr, "\r\033[K%s%llu docs  %.1f", bar, (unsigned long long)docs, mb);
-    if (p->total_bytes)
-        fprintf(stderr, "/%.1f", (double)p->total_bytes / 1e6);
-    fprintf(stderr, " MB  %.0f docs/s  %.1f MB/s%s", docs_s, mb_s, note ? "" : eta);
     if (note)
-        fprintf(stderr, "  %s...", note);
+        snprintf(tail, sizeof tail, "  %s...", note);
+    snprintf(count, sizeof count, "%llu docs", (unsigned long long)docs);
+    snprintf(rate, sizeof rate, "  %.0f docs/s  %.1f MB/s", docs_s, mb_s);
+
+    /* Which parts to show: all, then fewer, until the line fits. */
+    static const unsigned char shows[][4] = {
+        /* bar, size, rate, tail */
+        {1, 1, 1, 1}, {0, 1, 1, 1}, {0, 1, 0, 1}, {0, 0, 0, 1}, {0, 0, 0, 0},
+    };
+    size_t room = (size_t)term_columns() - 1;
+    char line[256];
+    for (size_t k = 0; k < ARRAY_SIZE(shows); k++) {
+        snprintf(line, sizeof line, "%s%s%s%s%s", shows[k][0] ? bar : "", count,
+                 shows[k][1] ? size : "", shows[k][2] ? rate : "", shows[k][3] ? tail : "");
+        if (strlen(line) <= room)
+            break;
+    }
+    if (strlen(line) > room)
+        line[room] = '\0';
+    /* \r and erase-to-end keep it on one line whatever was there before. */
+    fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
     p->drawn = true;
     p->last_draw = now;
