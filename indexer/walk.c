@@ -74,10 +74,28 @@ static bool fs_insert(file_set *s, dev_ino k, bool *nomem)
     return true;
 }
 
+/* The ids taken so far: slots hold an index + 1 into out->items (0 = empty). */
+typedef struct id_table {
+    size_t *slots;
+    size_t cap;
+} id_table;
+
+static size_t id_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return (size_t)(h ^ (h >> 32));
+}
+
 typedef struct walker {
     const cli_options *opts;
     cli_inputs *out;
     file_set seen;
+    id_table ids;
+    /* Files of the current operand whose id another file had already. */
+    size_t clashes;
+    char *clash_first; /* the first such id, for the warning */
     dev_ino stack[256]; /* folders from the root down to the current one */
     size_t depth;
     bool have_index;
@@ -112,16 +130,86 @@ static char *strings_put(cli_inputs *in, const char *s, size_t len)
     return out;
 }
 
+/* The slot of id in the table: where it is, or the empty one it would take. */
+static size_t *id_slot(walker *w, const char *id)
+{
+    size_t j = id_hash(id) & (w->ids.cap - 1);
+    while (w->ids.slots[j] && strcmp(w->out->items[w->ids.slots[j] - 1].id, id) != 0)
+        j = (j + 1) & (w->ids.cap - 1);
+    return &w->ids.slots[j];
+}
+
+/* Room for one more id (at most half full). */
+static int id_reserve(walker *w)
+{
+    if ((w->out->n + 1) * 2 <= w->ids.cap)
+        return LEDE_OK;
+    size_t cap = w->ids.cap ? w->ids.cap * 2 : 1024;
+    while ((w->out->n + 1) * 2 > cap)
+        cap *= 2;
+    id_table old = w->ids;
+    w->ids = (id_table){calloc(cap, sizeof *w->ids.slots), cap};
+    if (!w->ids.slots) {
+        w->ids = old;
+        return LEDE_ENOMEM;
+    }
+    for (size_t i = 0; i < w->out->n; i++)
+        *id_slot(w, w->out->items[i].id) = i + 1;
+    free(old.slots);
+    return LEDE_OK;
+}
+
+static char *clean_id(const char *path);
+
+/*
+ * Two different files must not share an id, or the second replaces the
+ * first in the index (and every re-run updates both).  That happens when
+ * two folders on the command line hold the same relative path
+ * (lede-index 2023/ 2024/, each with 01/story.txt): the later file then
+ * keeps the folder in its id, as typed ("2024/01/story.txt"), or failing
+ * that its absolute path.  The same command gives the same ids every run.
+ * *out is id, or a new string the caller frees.
+ */
+static int unique_id(walker *w, const char *path, const char *id, char **out)
+{
+    *out = NULL;
+    if (!*id_slot(w, id))
+        return LEDE_OK;
+    char *alt = clean_id(path);
+    if (alt && *id_slot(w, alt)) {
+        free(alt);
+        alt = realpath(path, NULL);
+        if (alt && *id_slot(w, alt)) {
+            free(alt);
+            return LEDE_OK; /* nothing better: it replaces, as before */
+        }
+    }
+    if (!alt)
+        return LEDE_ENOMEM;
+    if (!w->clashes++ && !(w->clash_first = strdup(id))) {
+        free(alt);
+        return LEDE_ENOMEM;
+    }
+    *out = alt;
+    return LEDE_OK;
+}
+
 static int add_input(walker *w, const char *path, const char *id, const struct stat *st)
 {
     cli_inputs *in = w->out;
+    char *renamed = NULL;
     if (st && !fs_insert(&w->seen, (dev_ino){st->st_dev, st->st_ino}, &w->nomem))
         return w->nomem ? LEDE_ENOMEM : LEDE_OK;
+    if (id_reserve(w) || (st && unique_id(w, path, id, &renamed)))
+        return LEDE_ENOMEM;
+    if (renamed)
+        id = renamed;
+    int rc = LEDE_ENOMEM;
     if (in->n == in->cap) {
         size_t cap = in->cap ? in->cap * 2 : 256;
         cli_input *items = realloc(in->items, cap * sizeof *items);
         if (!items)
-            return LEDE_ENOMEM;
+            goto cleanup;
         in->items = items;
         in->cap = cap;
     }
@@ -130,19 +218,25 @@ static int add_input(walker *w, const char *path, const char *id, const struct s
     size_t npath = strlen(path) + 1, nid = strlen(id) + 1;
     it->path = strings_put(in, path, npath);
     if (!it->path)
-        return LEDE_ENOMEM;
+        goto cleanup;
     /* A file found by a walk: its id ends its path. */
     if (nid <= npath && memcmp(path + npath - nid, id, nid) == 0)
         it->id = it->path + npath - nid;
     else if (!(it->id = strings_put(in, id, nid)))
-        return LEDE_ENOMEM;
+        goto cleanup;
     if (st) {
         it->size = st->st_size;
         it->mtime = (int64_t)st->st_mtime;
         in->total_bytes += (uint64_t)st->st_size;
     }
+    size_t *slot = id_slot(w, it->id);
+    if (!*slot)
+        *slot = in->n + 1;
     in->n++;
-    return LEDE_OK;
+    rc = LEDE_OK;
+cleanup:
+    free(renamed);
+    return rc;
 }
 
 static int cmp_names(const void *a, const void *b)
@@ -332,7 +426,22 @@ static int add_operand(walker *w, const char *arg)
     if (S_ISDIR(st.st_mode)) {
         /* Ids of files under a folder operand are relative to that folder. */
         w->depth = 0;
-        return walk_dir(w, arg, "");
+        w->clashes = 0;
+        int rc = walk_dir(w, arg, "");
+        if (w->clashes) {
+            char *example = clean_id(arg);
+            cli_warn(arg, 0,
+                     "%zu file%s here ha%s the same relative path as a file under an "
+                     "earlier folder (%s); indexed with this folder in the id (%s/%s%s) so "
+                     "that neither replaces the other",
+                     w->clashes, w->clashes == 1 ? "" : "s", w->clashes == 1 ? "s" : "ve",
+                     w->clash_first, example ? example : arg, w->clash_first,
+                     w->clashes == 1 ? "" : " and so on");
+            free(example);
+        }
+        free(w->clash_first);
+        w->clash_first = NULL;
+        return rc;
     }
     if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode)) {
         cli_warn(arg, 0, "not a regular file; skipped");
@@ -342,7 +451,13 @@ static int add_operand(walker *w, const char *arg)
     char *id = clean_id(arg);
     if (!id)
         return LEDE_ENOMEM;
+    w->clashes = 0;
     int rc = add_input(w, arg, id, &st);
+    if (w->clashes)
+        cli_warn(arg, 0, "another file has the id %s already; this one is indexed as %s", id,
+                 w->out->items[w->out->n - 1].id);
+    free(w->clash_first);
+    w->clash_first = NULL;
     free(id);
     return rc;
 }
@@ -398,6 +513,8 @@ int cli_inputs_collect(cli_inputs *out, const cli_options *opts)
         rc = LEDE_ENOMEM;
     free(w.seen.slots);
     free(w.seen.used);
+    free(w.ids.slots);
+    free(w.clash_first);
     if (rc)
         cli_inputs_free(out);
     return rc;

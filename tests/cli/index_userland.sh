@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# index_userland.sh — what a new user's own archive does to lede-index, each
+# case found by indexing real and realistic folders and dumps:
+# two folders with the same layout (neither replaces the other), dates in
+# the forms archives use (filters and sorting see them as ISO 8601),
+# Latin-1 and UTF-16 files (read, findable, not "binary"), JSON \u0000 and
+# lone surrogates (nothing lost), and the progress bar on a narrow terminal.
+set -u
+BIN=${LEDE_BIN_DIR:?}
+T=$(mktemp -d /tmp/lede-index-userland.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p" <<<"$2"; }
+expect() {
+    if [ "$2" != "$3" ]; then fail "$1: got '$2', want '$3'"; else echo "ok: $1 = $3"; fi
+}
+has() { # has WHAT TEXT PATTERN: a fixed string must be in TEXT
+    if grep -qF -- "$3" <<<"$2"; then echo "ok: $1"; else fail "$1: no '$3' in: $2"; fi
+}
+run() { # run ARGS... → sets out, err, rc; a sanitizer report is always a failure
+    out=$("$BIN/lede-index" "$@" 2>"$T/err"); rc=$?; err=$(cat "$T/err")
+    if grep -qE 'Sanitizer|runtime error' <<<"$err"; then fail "sanitizer report: lede-index $*"; echo "$err"; fi
+}
+q() { "$BIN/lede-query" -i "$IX" "$@" 2>/dev/null; }
+cd "$T" || exit 1
+
+# ---- Two folders with the same layout -------------------------------
+# Ids are paths relative to the folder given, so 2023/01/story.txt and
+# 2024/01/story.txt were both "01/story.txt": the second replaced the
+# first ("1 added, 1 updated" on a fresh index), and every re-run updated
+# both.
+IX="$T/ix1"
+mkdir -p 2023/01 2024/01
+printf 'Budget vote\n\nThe council approved the zqbudgetalpha plan.\n' >2023/01/story.txt
+printf 'Budget vote again\n\nThe council rejected the zqbudgetbeta plan.\n' >2024/01/story.txt
+run -i "$IX" --json 2023 2024
+expect "same layout: exit" "$rc" 0
+expect "same layout: added" "$(field added "$out")" 2
+expect "same layout: updated" "$(field updated "$out")" 0
+has "same layout: warned" "$err" "2024/01/story.txt"
+expect "same layout: first findable" "$(q -c zqbudgetalpha)" 1
+expect "same layout: second findable" "$(q -c zqbudgetbeta)" 1
+run -i "$IX" --json 2023 2024
+expect "same layout: re-run unchanged" "$(field unchanged "$out")" 2
+expect "same layout: re-run updated" "$(field updated "$out")" 0
+
+# ---- Dates ------------------------------------------------------------
+# Stored as found, "5 March 2024" sorted after every ISO date and passed
+# --since 2024-06; an RFC 2822 date from a feed could not be filtered.
+IX="$T/ix2"
+cat >dates.jsonl <<'J'
+{"id": "iso", "date": "2024-03-05", "body": "zqdate iso"}
+{"id": "words", "date": "5 March 2024", "body": "zqdate words"}
+{"id": "us", "date": "March 6, 2024", "body": "zqdate us"}
+{"id": "rfc", "date": "Mon, 04 Mar 2024 09:30:00 +0000", "body": "zqdate rfc"}
+{"id": "epoch", "date": 1709251200, "body": "zqdate epoch"}
+{"id": "old", "date": "26-FEB-1987 15:01:01.79", "body": "zqdate old"}
+{"id": "ambiguous", "date": "05/03/2024", "body": "zqdate ambiguous"}
+J
+run -i "$IX" --json dates.jsonl
+expect "dates: exit" "$rc" 0
+expect "dates: since 2024-03-05" "$(q -c --since 2024-03-05 zqdate)" 3
+expect "dates: until 2024-02" "$(q -c --until 2024-02 zqdate)" 1
+expect "dates: since 2024-06" "$(q -c --since 2024-06 zqdate)" 0
+order=$(q --tsv --sort date -n 10 zqdate | cut -f2 | tr '\n' ' ')
+expect "dates: sorted oldest first" "$order" "old epoch rfc iso words us ambiguous "
+json=$(q --json 'zqdate rfc')
+has "dates: RFC 2822 stored as ISO" "$json" '"date":"2024-03-04T09:30:00Z"'
+json=$(q --json 'zqdate ambiguous')
+has "dates: ambiguous date kept in metadata" "$json" '"meta":{"date":"05/03/2024"}'
+
+# ---- Legacy encodings -------------------------------------------------
+IX="$T/ix3"
+mkdir enc
+printf 'R\xe9sum\xe9 des d\xe9bats\n\nLe d\xe9put\xe9 a \xe9t\xe9 r\xe9\xe9lu \xe0 Montr\xe9al.\n' >enc/latin1.txt
+printf '<html><body><h1>\xc9lection</h1><p>Caf\xe9 \x93cr\xe8me\x94</p></body></html>' >enc/latin1.html
+printf '\xff\xfeW\0i\0n\0d\0o\0w\0s\0\n\0\n\0z\0q\0u\0t\0f\0s\0i\0x\0t\0e\0e\0n\0 \0c\0a\0f\0\xe9\0\n\0' >enc/utf16.txt
+run -i "$IX" --json enc
+expect "encodings: exit" "$rc" 0
+expect "encodings: added" "$(field added "$out")" 3
+expect "encodings: latin-1 word findable" "$(q -c 'montreal')" 1
+expect "encodings: latin-1 html findable" "$(q -c 'creme')" 1
+expect "encodings: utf-16 findable" "$(q -c 'zqutfsixteen')" 1
+json=$(q --json 'resume')
+has "encodings: latin-1 title decoded" "$json" '"title":"Résumé des débats"'
+json=$(q --json 'zqutfsixteen')
+has "encodings: utf-16 title" "$json" '"title":"Windows"'
+
+# ---- JSON escapes -----------------------------------------------------
+IX="$T/ix4"
+cat >esc.jsonl <<'J'
+{"id": "nul", "title": "Before \u0000 after", "body": "zqnulhead \u0000 zqnultail"}
+{"id": "lone", "title": "Lone \ud800 surrogate", "body": "zqlone body"}
+{"id": "num", "title": 1984, "body": "zqorwell"}
+J
+run -i "$IX" --json esc.jsonl
+expect "escapes: failed" "$(field failed "$out")" 0
+expect "escapes: added" "$(field added "$out")" 3
+expect "escapes: text after \\u0000 kept" "$(q -c zqnultail)" 1
+expect "escapes: lone surrogate record kept" "$(q -c zqlone)" 1
+has "escapes: numeric title" "$(q --json zqorwell)" '"title":"1984"'
+
+# ---- The progress bar on a narrow terminal ------------------------------
+# A bar wider than the terminal wraps, and "\r" then redraws only its last
+# line: every redraw left a line behind.
+if command -v script >/dev/null 2>&1; then
+    IX="$T/ix5"
+    for i in $(seq 1 300); do printf '{"id":"p%d","body":"progress line %d with words"}\n' "$i" "$i"; done >p.jsonl
+    script -qc "stty cols 50; '$BIN/lede-index' -i '$IX' p.jsonl" /dev/null >"$T/tty" 2>&1
+
+
+    bar=$(tr '\r' '\n' <"$T/tty" | sed 's/\x1b\[K//g' | grep -E ' docs ' | awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }')
+    if [ "$bar" -gt 0 ] && [ "$bar" -lt 50 ]; then echo "ok: bar fits 50 columns ($bar)"; else fail "bar of $bar columns on a 50-column terminal"; fi
+
+else
+    echo "skipped: no script(1) for a terminal"
+fi
+
+[ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "all passed"
