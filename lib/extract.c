@@ -502,6 +502,11 @@ static void trim(const char **s, size_t *n)
         (*n)--;
 }
 
+/* A first line longer than this is a paragraph, not a title; the title is
+ * then its first TITLE_CUT bytes or fewer. */
+#define TITLE_LINE_MAX 300
+#define TITLE_CUT 120
+
 /* Split text into a title (first non-empty line) and a body (the rest,
  * without the blank lines that separate them). */
 static int split_title(lede_extracted *out, const char *text, size_t len)
@@ -523,14 +528,34 @@ static int split_title(lede_extracted *out, const char *text, size_t len)
     trim(&title, &title_len);
     const char *body = text + i;
     size_t body_len = len - i;
+    if (title_len > TITLE_LINE_MAX && !out->title) {
+        /* A file without a title line, whose first line is a paragraph (or
+         * the whole text): it stays in the body, and the title is its
+         * opening words, cut at a space. */
+        size_t cut = TITLE_CUT;
+        while (cut > 0 && title[cut] != ' ')
+            cut--;
+        while (cut > 0 && title[cut - 1] == ' ')
+            cut--;
+        if (cut == 0) /* one enormous word: cut before a UTF-8 lead byte */
+            for (cut = TITLE_CUT; cut > 0 && ((unsigned char)title[cut] & 0xC0) == 0x80; cut--)
+                ;
+        body = title;
+        body_len = (size_t)(text + len - title);
+        out->title = malloc(cut + 4);
+        if (!out->title)
+            return LEDE_ENOMEM;
+        memcpy(out->title, title, cut);
+        memcpy(out->title + cut, "\xE2\x80\xA6", 4); /* "…" and the NUL */
+        out->title_len = cut + 3;
+        title_len = 0;
+    }
     trim(&body, &body_len);
     if (title_len && !out->title) {
         out->title = dup_n(title, title_len);
         out->title_len = title_len;
         if (!out->title)
             return LEDE_ENOMEM;
-    } else if (!out->title && body_len == 0) {
-        /* An empty file: no title, empty body. */
     }
     out->body = dup_n(body, body_len);
     out->body_len = body_len;
@@ -852,8 +877,11 @@ static bool name_in(const xmlChar *name, const char *const *list)
     return false;
 }
 
+/* Not the article's text.  <nav> is the site's menu ("Home | World |
+ * Sport"): in every page of a saved site, it led every snippet. */
 static const char *const html_skip[] = {"script", "style",  "noscript", "template", "head",
-                                        "svg",    "iframe", "object",   "title",    NULL};
+                                        "svg",    "iframe", "object",   "title",    "nav",
+                                        NULL};
 static const char *const html_block[] = {
     "p",       "div",    "br",     "h1",     "h2",      "h3",         "h4",     "h5",
     "h6",      "li",     "ul",     "ol",     "tr",      "td",         "th",     "table",
@@ -986,6 +1014,15 @@ static bool html_declares_charset(const char *buf, size_t len)
     return false;
 }
 
+/* Valid UTF-8 (without NUL) that holds at least one non-ASCII character. */
+static bool has_utf8_beyond_ascii(const char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)buf[i] >= 0x80)
+            return utf8_clean(buf, len);
+    return false;
+}
+
 static int extract_html(lede_extracted *out, const char *buf, size_t len, bool decoded)
 {
     int rc = LEDE_ENOMEM;
@@ -997,6 +1034,12 @@ static int extract_html(lede_extracted *out, const char *buf, size_t len, bool d
         return LEDE_EINVAL;
     if (decoded) {
         /* Converted to UTF-8 already: whatever <meta charset> says is stale. */
+        enc = "UTF-8";
+    } else if (has_utf8_beyond_ascii(buf, len)) {
+        /* Valid UTF-8 with non-ASCII characters is UTF-8, whatever the page
+         * declares: a page converted to UTF-8 and saved keeps its old
+         * <meta charset=iso-8859-1>, and read as Latin-1 every "é" would be
+         * "Ã©".  (Latin-1 text is almost never valid UTF-8 by accident.) */
         enc = "UTF-8";
     } else if (!html_declares_charset(buf, len)) {
         /* Undeclared means UTF-8 here (libxml2 would guess Latin-1): repair

@@ -699,3 +699,58 @@ Test(extract, json_numeric_titles_are_kept)
     cr_expect_eq(lede_extract_json(&x, b, strlen(b), NULL, err, sizeof err), LEDE_EINVAL);
     cr_expect(contains(err, "\"title\" must be a string or a number"), "%s", err);
 }
+
+/* ---- titles and charsets of real files ------------------------------ */
+
+/* Found indexing a text file written as one long line (no title line): the
+ * whole 2 MB text became the title and the body was empty. */
+Test(extract, a_paragraph_is_not_a_title)
+{
+    char text[2000];
+    size_t n = 0;
+    for (int i = 0; n + 16 < sizeof text; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "word%d ", i);
+    text[n - 1] = '\n';
+    lede_extracted x;
+    cr_assert_eq(lede_extract_document(&x, text, n, LEDE_FORMAT_TXT), LEDE_OK);
+    cr_expect_leq(x.title_len, 124);
+    cr_expect(contains(x.title, "word0 word1 "), "%s", x.title);
+    cr_expect(contains(x.title, "\xE2\x80\xA6"), "%s", x.title); /* "…": cut */
+    cr_expect(!contains(x.title, "  "), "%s", x.title);
+    cr_expect_eq(strlen(x.title), x.title_len);
+    cr_expect(contains(x.body, "word0 word1 "), "the body keeps the first line");
+    cr_expect(contains(x.body, "word100 "));
+    lede_extracted_clear(&x);
+
+    /* A real title line stays whole. */
+    x = doc_of("A headline of ordinary length\n\nBody.", LEDE_FORMAT_TXT);
+    cr_expect_str_eq(x.title, "A headline of ordinary length");
+    cr_expect_str_eq(x.body, "Body.");
+    lede_extracted_clear(&x);
+}
+
+/* Found indexing saved web pages: a page converted to UTF-8 that still
+ * declares iso-8859-1 came out as "CafÃ©" (unsearchable). */
+Test(extract, utf8_html_that_declares_latin1_is_read_as_utf8)
+{
+    lede_extracted x = doc_of("<html><head><meta charset=\"iso-8859-1\"><title>Caf\xC3\xA9"
+                              "</title></head><body>R\xC3\xA9sum\xC3\xA9</body></html>",
+                              LEDE_FORMAT_HTML);
+    cr_expect_str_eq(x.title, "Caf\xC3\xA9");
+    cr_expect_str_eq(x.body, "R\xC3\xA9sum\xC3\xA9");
+    cr_expect_eq(x.repaired, 0);
+    lede_extracted_clear(&x);
+}
+
+/* Found indexing saved news pages: the site menu in <nav> ("Home | World |
+ * Sport") began every document's text and every snippet. */
+Test(extract, html_navigation_menus_are_not_text)
+{
+    lede_extracted x = doc_of("<html><body><nav><a href=/>Home</a> | <a>Sport</a></nav>"
+                              "<article><h1>Flood</h1><p>Rain fell.</p></article></body></html>",
+                              LEDE_FORMAT_HTML);
+    cr_expect_str_eq(x.title, "Flood");
+    cr_expect(!contains(x.body, "Home"), "%s", x.body);
+    cr_expect(contains(x.body, "Rain fell."), "%s", x.body);
+    lede_extracted_clear(&x);
+}
