@@ -157,8 +157,14 @@ static int on_problem(const char *where, const char *what, void *payload)
 {
     check_state *cs = payload;
     /* The first hundred are enough to act on; the count says the rest. */
-    if (cs->shown++ < 100)
-        fprintf(stderr, PROG ": %s: %s\n", where, what);
+    if (cs->shown++ < 100) {
+        /* Both may quote the (damaged) index's bytes. */
+        fputs(PROG ": ", stderr);
+        cli_put_safe(where);
+        fputs(": ", stderr);
+        cli_put_safe(what);
+        fputc('\n', stderr);
+    }
     return 0;
 }
 

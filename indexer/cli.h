@@ -58,6 +58,9 @@ typedef struct cli_counts {
 /* "lede-index: warning: WHERE: what" on stderr; where may be NULL, line 0 = none. */
 __attribute__((format(printf, 3, 4))) void cli_warn(const char *where, size_t line,
                                                     const char *fmt, ...);
+/* s on stderr with control characters escaped (\n, \t, \x1b): for names
+ * and ids that come from the archive or the index. */
+void cli_put_safe(const char *s);
 /* "lede-index: error: what" on stderr. */
 __attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
 

@@ -22,17 +22,62 @@
 /* Messages                                                            */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Print s with control characters escaped: file names and ids come from
+ * the archive, and a name holding ESC sequences (or a newline) must neither
+ * drive the terminal nor split one message into two lines.
+ */
+void cli_put_safe(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\n')
+            fputs("\\n", stderr);
+        else if (c == '\t')
+            fputs("\\t", stderr);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(stderr, "\\x%02x", c);
+        else
+            fputc(c, stderr);
+    }
+}
+
+static void vput_safe(const char *fmt, va_list ap)
+{
+    char small[512];
+    va_list copy;
+    va_copy(copy, ap);
+    int n = vsnprintf(small, sizeof small, fmt, copy);
+    va_end(copy);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof small) {
+        cli_put_safe(small);
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    if (!big) {
+        cli_put_safe(small); /* cut short rather than lost */
+        return;
+    }
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    cli_put_safe(big);
+    free(big);
+}
+
 void cli_warn(const char *where, size_t line, const char *fmt, ...)
 {
     va_list ap;
     cli_progress_clear(cli_progress_current);
     fputs(PROG ": warning: ", stderr);
-    if (where && line)
-        fprintf(stderr, "%s:%zu: ", where, line);
-    else if (where)
-        fprintf(stderr, "%s: ", where);
+    if (where) {
+        cli_put_safe(where);
+        if (line)
+            fprintf(stderr, ":%zu", line);
+        fputs(": ", stderr);
+    }
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vput_safe(fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
 }
@@ -43,7 +88,7 @@ void cli_error(const char *fmt, ...)
     cli_progress_clear(cli_progress_current);
     fputs(PROG ": error: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vput_safe(fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
 }

@@ -101,6 +101,17 @@ expect "escapes: text after \\u0000 kept" "$(q -c zqnultail)" 1
 expect "escapes: lone surrogate record kept" "$(q -c zqlone)" 1
 has "escapes: numeric title" "$(q --json zqorwell)" '"title":"1984"'
 
+# ---- File names that hold terminal escapes --------------------------------
+# A warning printed the name raw: ESC sequences from an archive's file
+# names reached the terminal, and a newline split the message in two.
+IX="$T/ix6"
+mkdir names
+head -c 2048 "$BIN/lede-index" >"names/$(printf 'evil\033]0;pwned\007\nname.txt')"
+run -i "$IX" names
+if grep -q $'\033' <<<"$err"; then fail "escape sequence reached stderr raw"; else echo "ok: no raw ESC on stderr"; fi
+has "escaped name in the warning" "$err" 'names/evil\x1b]0;pwned\x07\nname.txt: binary file; skipped'
+expect "one line per warning" "$(wc -l <<<"$err" | tr -d ' ')" 1
+
 # ---- The progress bar on a narrow terminal ------------------------------
 # A bar wider than the terminal wraps, and "\r" then redraws only its last
 # line: every redraw left a line behind.
