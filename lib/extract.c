@@ -514,7 +514,9 @@ static int split_title(lede_extracted *out, const char *text, size_t len)
     size_t i = 0;
     const char *title = "";
     size_t title_len = 0;
-    while (i < len) {
+    /* With a title from front matter, every line is body: the first one is
+     * the article's opening paragraph, not a title to drop. */
+    while (i < len && !out->title) {
         const char *nl = memchr(text + i, '\n', len - i);
         size_t end = nl ? (size_t)(nl - text) : len;
         if (!is_blank(text + i, end - i)) {
@@ -635,6 +637,26 @@ static const char *find_near(const char *s, char c, size_t n)
     return memchr(s, c, LEDE_MIN(n, (size_t)MD_SPAN_MAX));
 }
 
+/* The bracket that closes the one just before s (open/close such as '['
+ * and ']'), counting nested pairs and skipping backslash escapes, within
+ * MD_SPAN_MAX bytes; NULL when none.  "[a [b] c](u_(v))" is one link. */
+static const char *find_close(const char *s, char open, char close, size_t n)
+{
+    int depth = 0;
+    n = LEDE_MIN(n, (size_t)MD_SPAN_MAX);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\\') {
+            i++;
+        } else if (s[i] == open) {
+            depth++;
+        } else if (s[i] == close) {
+            if (depth-- == 0)
+                return s + i;
+        }
+    }
+    return NULL;
+}
+
 /* Inline markup of one line: emphasis, code spans, links, images, raw HTML
  * tags, entities and backslash escapes. */
 static void md_inline(sbuf *b, const char *s, size_t n)
@@ -649,13 +671,15 @@ static void md_inline(sbuf *b, const char *s, size_t n)
             i++; /* an image: keep its alt text, handled as a link below */
         } else if (c == '[') {
             /* [text](url) or [text][ref]: keep the text, drop the target. */
-            const char *close = find_near(s + i + 1, ']', n - i - 1);
+            const char *close = find_close(s + i + 1, '[', ']', n - i - 1);
             if (close) {
                 size_t j = (size_t)(close - s);
                 md_inline(b, s + i + 1, j - i - 1);
                 i = j + 1;
                 if (i < n && (s[i] == '(' || s[i] == '[')) {
-                    const char *end = find_near(s + i, s[i] == '(' ? ')' : ']', n - i);
+                    const char *end = s[i] == '('
+                                          ? find_close(s + i + 1, '(', ')', n - i - 1)
+                                          : find_close(s + i + 1, '[', ']', n - i - 1);
                     if (end)
                         i = (size_t)(end - s) + 1;
                 }
@@ -709,7 +733,10 @@ static void md_inline(sbuf *b, const char *s, size_t n)
  * title and date are used; returns the offset just past the block. */
 static size_t md_front_matter(lede_extracted *out, const char *s, size_t n)
 {
-    if (!(starts_with(s, n, "---\n") || starts_with(s, n, "---\r\n")))
+    /* YAML between "---" lines (Jekyll), or TOML between "+++" lines (Hugo:
+     * title = "..."). */
+    bool toml = starts_with(s, n, "+++\n") || starts_with(s, n, "+++\r\n");
+    if (!toml && !(starts_with(s, n, "---\n") || starts_with(s, n, "---\r\n")))
         return 0;
     size_t i = s[3] == '\n' ? 4 : 5;
     while (i < n) {
@@ -718,14 +745,20 @@ static size_t md_front_matter(lede_extracted *out, const char *s, size_t n)
         const char *line = s + i;
         size_t ln = end - i;
         trim(&line, &ln);
-        if (ln == 3 && (memcmp(line, "---", 3) == 0 || memcmp(line, "...", 3) == 0))
+        if (ln == 3 && (toml ? memcmp(line, "+++", 3) == 0
+                             : memcmp(line, "---", 3) == 0 || memcmp(line, "...", 3) == 0))
             return nl ? end + 1 : n;
         for (int k = 0; k < 2; k++) {
-            const char *key = k == 0 ? "title:" : "date:";
+            const char *key = k == 0 ? "title" : "date";
+            size_t kn = strlen(key);
             char **dst = k == 0 ? &out->title : &out->date;
-            if (!*dst && ln > strlen(key) && strncasecmp(line, key, strlen(key)) == 0) {
-                const char *v = line + strlen(key);
-                size_t vn = ln - strlen(key);
+            const char *v = line + kn;
+            size_t vn = ln >= kn ? ln - kn : 0;
+            trim(&v, &vn); /* TOML may write "title = ..." */
+            if (!*dst && ln > kn && strncasecmp(line, key, kn) == 0 && vn &&
+                v[0] == (toml ? '=' : ':')) {
+                v++;
+                vn--;
                 trim(&v, &vn);
                 if (vn >= 2 && (v[0] == '"' || v[0] == '\'') && v[vn - 1] == v[0]) {
                     v++;
@@ -748,10 +781,27 @@ static size_t md_front_matter(lede_extracted *out, const char *s, size_t n)
     return 0;
 }
 
-static int md_strip(lede_extracted *out, sbuf *b, const char *s, size_t n)
+/* Blank out <!-- ... --> comments (kept newlines keep the lines apart):
+ * one that spans lines would otherwise leave its inside in the text. */
+static void md_blank_comments(char *s, size_t n)
+{
+    char *p = s, *end = s + n;
+    while ((p = memmem(p, (size_t)(end - p), "<!--", 4))) {
+        char *close = memmem(p + 4, (size_t)(end - p - 4), "-->", 3);
+        if (!close)
+            return; /* not closed: not a comment, left as text */
+        for (char *q = p; q < close + 3; q++)
+            if (*q != '\n')
+                *q = ' ';
+        p = close + 3;
+    }
+}
+
+static int md_strip(lede_extracted *out, sbuf *b, char *s, size_t n)
 {
     size_t i = md_front_matter(out, s, n);
     bool fenced = false;
+    md_blank_comments(s + i, n - i);
     while (i < n) {
         const char *nl = memchr(s + i, '\n', n - i);
         size_t end = nl ? (size_t)(nl - s) : n;

@@ -754,3 +754,35 @@ Test(extract, html_navigation_menus_are_not_text)
     cr_expect(contains(x.body, "Rain fell."), "%s", x.body);
     lede_extracted_clear(&x);
 }
+
+/* ---- Markdown as blogs write it ------------------------------------- */
+
+/* Found indexing Jekyll and Hugo posts: with a front-matter title, the
+ * first line of the body (the article's opening paragraph) was dropped
+ * without a word; Hugo's TOML front matter (+++) was not recognised, so
+ * the title was "+++"; an HTML comment over several lines left its inside
+ * in the text; and a link whose text holds brackets kept half its markup. */
+Test(extract, markdown_posts_keep_their_opening_paragraph)
+{
+    lede_extracted x = doc_of("---\ntitle: Front\n---\nOpening paragraph.\n\nSecond one.\n",
+                              LEDE_FORMAT_MD);
+    cr_expect_str_eq(x.title, "Front");
+    cr_expect_str_eq(x.body, "Opening paragraph.\n\nSecond one.");
+    lede_extracted_clear(&x);
+
+    x = doc_of("+++\ntitle = \"Hugo post\"\ndate = 2024-03-05T10:00:00Z\ndraft = false\n+++\n\n"
+               "Hugo opening.\n",
+               LEDE_FORMAT_MD);
+    cr_expect_str_eq(x.title, "Hugo post");
+    cr_expect_str_eq(x.date, "2024-03-05T10:00:00Z");
+    cr_expect_str_eq(x.body, "Hugo opening.");
+    lede_extracted_clear(&x);
+
+    x = doc_of("Title\n\n<!--\nhidden note\n-->\nSee [a [nested] link](http://x.org/a_(b)) "
+               "and [![Badge](b.svg)](http://ci) done.\n",
+               LEDE_FORMAT_MD);
+    cr_expect(!contains(x.body, "hidden"), "%s", x.body);
+    cr_expect(!contains(x.body, "-->"), "%s", x.body);
+    cr_expect(contains(x.body, "See a nested link and Badge done."), "%s", x.body);
+    lede_extracted_clear(&x);
+}
