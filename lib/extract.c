@@ -1005,8 +1005,14 @@ static char *html_node_text(xmlNode *node, size_t *len_out)
 /* <meta name="date" content="..."> and friends, else <time datetime>. */
 static char *html_date_at(xmlNode *root, int depth)
 {
-    static const char *const keys[] = {"article:published_time", "date", "dc.date",
-                                       "dcterms.date", "pubdate", NULL};
+    /* The names news sites and archives use (Open Graph, Dublin Core,
+     * schema.org microdata, Google Scholar, the CMSs' own). */
+    static const char *const keys[] = {
+        "article:published_time", "date", "dc.date", "dc.date.issued", "dcterms.date",
+        "dcterms.issued", "dcterms.created", "pubdate", "publishdate", "publish-date",
+        "publish_date", "publication_date", "datepublished", "datecreated",
+        "citation_publication_date", "citation_date", "sailthru.date", "parsely-pub-date",
+        "og:published_time", NULL};
     char *found = NULL;
     for (xmlNode *n = root; n && !found; n = n->next) {
         if (n->type != XML_ELEMENT_NODE)
@@ -1015,6 +1021,8 @@ static char *html_date_at(xmlNode *root, int depth)
             xmlChar *key = xmlGetProp(n, (const xmlChar *)"name");
             if (!key)
                 key = xmlGetProp(n, (const xmlChar *)"property");
+            if (!key)
+                key = xmlGetProp(n, (const xmlChar *)"itemprop");
             if (key && name_in(key, keys)) {
                 xmlChar *v = xmlGetProp(n, (const xmlChar *)"content");
                 if (v && *v)

@@ -786,3 +786,23 @@ Test(extract, markdown_posts_keep_their_opening_paragraph)
     cr_expect(contains(x.body, "See a nested link and Badge done."), "%s", x.body);
     lede_extracted_clear(&x);
 }
+
+/* Found indexing saved news pages: their dates are in schema.org microdata
+ * (itemprop="datePublished") or Dublin Core's dc.date.issued, which were
+ * not read, so the pages were undated. */
+Test(extract, html_dates_from_news_site_markup)
+{
+    static const char *const pages[] = {
+        "<html><head><meta itemprop=\"datePublished\" content=\"2019-07-04T08:00:00Z\">"
+        "</head><body><p>x</p></body></html>",
+        "<html><head><meta name=\"DC.date.issued\" content=\"2019-07-04T08:00:00Z\">"
+        "</head><body><p>x</p></body></html>",
+        "<html><head><meta name=\"parsely-pub-date\" content=\"2019-07-04T08:00:00Z\">"
+        "</head><body><p>x</p></body></html>",
+    };
+    for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+        lede_extracted x = doc_of(pages[i], LEDE_FORMAT_HTML);
+        cr_expect_str_eq(x.date, "2019-07-04T08:00:00Z", "page %zu", i);
+        lede_extracted_clear(&x);
+    }
+}
