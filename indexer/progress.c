@@ -7,6 +7,7 @@
  */
 #include "cli.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,42 @@ struct cli_progress {
 };
 
 cli_progress *cli_progress_current;
+
+/* Whether a bar is on the terminal now, for the signal handler. */
+static volatile sig_atomic_t bar_on_screen;
+
+/*
+ * Ctrl-C (or a kill) while the bar is drawn used to leave it half a line,
+ * with the shell's prompt (or the next output) glued to its end.  The
+ * handler erases it, says what became of the run (write(2) only: it is
+ * async-signal-safe), then dies of the signal as before, so the exit status
+ * still tells the shell what happened.
+ */
+static void on_fatal_signal(int sig)
+{
+    static const char msg[] = "\r\033[K" PROG ": interrupted: the batches committed so far "
+                              "stay in the index; run it again to index the rest\n";
+    if (bar_on_screen) {
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void catch_signals(void)
+{
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+        struct sigaction old, sa = {0};
+        /* Leave alone what the caller chose to ignore (nohup, a shell's & ). */
+        if (sigaction(sigs[i], NULL, &old) != 0 || old.sa_handler != SIG_DFL)
+            continue;
+        sa.sa_handler = on_fatal_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
 
 double cli_now(void)
 {
@@ -39,6 +76,7 @@ cli_progress *cli_progress_new(bool enabled, uint64_t total_bytes)
         return NULL; /* no bar is not worth failing for */
     p->total_bytes = total_bytes;
     p->start = cli_now();
+    catch_signals();
     return p;
 }
 
@@ -107,6 +145,7 @@ static void draw(cli_progress *p, uint64_t docs, uint64_t bytes, double now, con
     fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
     p->drawn = true;
+    bar_on_screen = 1;
     p->last_draw = now;
 }
 
@@ -134,6 +173,7 @@ void cli_progress_clear(cli_progress *p)
     fputs("\r\033[K", stderr);
     fflush(stderr);
     p->drawn = false;
+    bar_on_screen = 0;
     p->last_draw = 0; /* redraw at the next update */
 }
 

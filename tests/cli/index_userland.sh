@@ -124,6 +124,24 @@ if command -v script >/dev/null 2>&1; then
     bar=$(tr '\r' '\n' <"$T/tty" | sed 's/\x1b\[K//g' | grep -E ' docs ' | awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }')
     if [ "$bar" -gt 0 ] && [ "$bar" -lt 50 ]; then echo "ok: bar fits 50 columns ($bar)"; else fail "bar of $bar columns on a 50-column terminal"; fi
 
+
+    # Killed while the bar is drawn (here: waiting on a FIFO after a
+    # folder), it left the bar half a line with what came next glued on.
+    mkdir -p sig/in
+    for i in 1 2 3; do printf 'Title %d\n\nbody\n' "$i" >"sig/in/$i.txt"; done
+    mkfifo sig/fifo.txt
+    script -qc "'$BIN/lede-index' -i '$T/ix7' sig/in sig/fifo.txt & p=\$!; sleep 1; kill -TERM \$p; wait \$p; echo \"rc=\$?\"" /dev/null >"$T/tty2" 2>&1 &
+    sp=$!
+    # A writer that writes nothing, so the reader blocks; killed after the
+    # run in case lede-index never opened the FIFO.
+    (exec 9>sig/fifo.txt; sleep 5) &
+    wp=$!
+    wait $sp
+    kill $wp 2>/dev/null
+    wait $wp 2>/dev/null
+    tail=$(tr '\r' '\n' <"$T/tty2" | sed 's/\x1b\[K//g' | grep -v '^$' | tail -2)
+    has "interrupted: the bar gives way to a message" "$tail" "lede-index: interrupted: the batches committed so far stay in the index"
+    has "interrupted: still dies of the signal" "$tail" "rc=143"
 else
     echo "skipped: no script(1) for a terminal"
 fi
