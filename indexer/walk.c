@@ -8,6 +8,7 @@
  */
 #include "cli.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -88,9 +89,20 @@ static size_t id_hash(const char *s)
     return (size_t)(h ^ (h >> 32));
 }
 
+/* Files a walk passed over for their extension, counted per extension so
+ * that one note can say what was left out (a folder of .pdf files must not
+ * end in "0 added, 0 failed" without a word). */
+#define SKIP_KINDS 8
+typedef struct skipped_kinds {
+    char ext[SKIP_KINDS][16];
+    size_t count[SKIP_KINDS];
+    size_t nkinds, other, total;
+} skipped_kinds;
+
 typedef struct walker {
     const cli_options *opts;
     cli_inputs *out;
+    skipped_kinds skipped;
     file_set seen;
     id_table ids;
     /* Files of the current operand whose id another file had already. */
@@ -274,6 +286,47 @@ static bool is_collection_doc(const char *name)
     return false;
 }
 
+static void count_skipped(skipped_kinds *k, const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    char ext[16] = "";
+    if (dot && dot != name && dot[1]) {
+        size_t n = 0;
+        for (const char *p = dot + 1; *p && n + 1 < sizeof ext; p++) {
+            unsigned char c = (unsigned char)*p;
+            ext[n++] = c < 0x20 || c == 0x7f ? '?' : (char)tolower(c);
+        }
+        ext[n] = '\0';
+    }
+    k->total++;
+    for (size_t i = 0; i < k->nkinds; i++) {
+        if (strcmp(k->ext[i], ext) == 0) {
+            k->count[i]++;
+            return;
+        }
+    }
+    if (k->nkinds == SKIP_KINDS) {
+        k->other++;
+        return;
+    }
+    memcpy(k->ext[k->nkinds], ext, sizeof ext);
+    k->count[k->nkinds++] = 1;
+}
+
+/* "lede-index: note: 12 files of other types not indexed (8 .pdf, 4 .jpg)". */
+static void note_skipped(const skipped_kinds *k)
+{
+    fprintf(stderr, PROG ": note: %zu file%s of other types not indexed (", k->total,
+            k->total == 1 ? "" : "s");
+    for (size_t i = 0; i < k->nkinds; i++)
+        fprintf(stderr, "%s%zu %s%s", i ? ", " : "", k->count[i], k->ext[i][0] ? "." : "",
+                k->ext[i][0] ? k->ext[i] : "without an extension");
+    if (k->other)
+        fprintf(stderr, ", %zu more", k->other);
+    fprintf(stderr, "); lede-index reads .txt .md .html .jsonl .json, or every file with "
+                    "--format\n");
+}
+
 /* One entry found in a folder. */
 static int walk_entry(walker *w, const char *path, const char *rel)
 {
@@ -296,11 +349,13 @@ static int walk_entry(walker *w, const char *path, const char *rel)
         return LEDE_OK; /* sockets, devices, FIFOs found by walking: not articles */
     /* Walking a folder takes only the formats lede reads, unless --format
      * says what everything is. */
-    if (w->opts->format == LEDE_FORMAT_AUTO && lede_extract_format_of_path(path) == LEDE_FORMAT_AUTO)
-        return LEDE_OK;
     const char *slash = strrchr(path, '/');
     if (is_collection_doc(slash ? slash + 1 : path))
         return LEDE_OK;
+    if (w->opts->format == LEDE_FORMAT_AUTO && lede_extract_format_of_path(path) == LEDE_FORMAT_AUTO) {
+        count_skipped(&w->skipped, slash ? slash + 1 : path);
+        return LEDE_OK;
+    }
     return add_input(w, path, rel, &st);
 }
 
@@ -511,6 +566,10 @@ int cli_inputs_collect(cli_inputs *out, const cli_options *opts)
         rc = add_files_from(&w, opts->files_from);
     if (rc == LEDE_OK && w.nomem)
         rc = LEDE_ENOMEM;
+    if (rc == LEDE_OK && w.skipped.total && !opts->quiet) {
+        cli_progress_clear(cli_progress_current);
+        note_skipped(&w.skipped);
+    }
     free(w.seen.slots);
     free(w.seen.used);
     free(w.ids.slots);

@@ -112,6 +112,21 @@ if grep -q $'\033' <<<"$err"; then fail "escape sequence reached stderr raw"; el
 has "escaped name in the warning" "$err" 'names/evil\x1b]0;pwned\x07\nname.txt: binary file; skipped'
 expect "one line per warning" "$(wc -l <<<"$err" | tr -d ' ')" 1
 
+# ---- Files of other types --------------------------------------------------
+# A folder of .pdf and .docx files ended in "0 added, 0 failed" and exit 0,
+# with nothing to say why: one note now names what was left out.
+IX="$T/ix8"
+mkdir -p other/sub
+printf 'Kept\n\nzqkept\n' >other/kept.txt
+printf '%%PDF-1.4' >other/a.pdf; printf '%%PDF-1.4' >other/sub/b.pdf; : >other/c.docx; : >other/Makefile
+printf 'About this collection\n' >other/README.md
+run -i "$IX" --json other
+expect "other types: exit" "$rc" 0
+expect "other types: added" "$(field added "$out")" 1
+has "other types: one note" "$err" "lede-index: note: 4 files of other types not indexed (1 without an extension, 2 .pdf, 1 .docx)"
+run -i "$IX" -q other
+expect "other types: quiet" "$err" ""
+
 # ---- The progress bar on a narrow terminal ------------------------------
 # A bar wider than the terminal wraps, and "\r" then redraws only its last
 # line: every redraw left a line behind.
