@@ -369,6 +369,18 @@ int main(int argc, char **argv)
         const char *env = getenv("LEDE_INDEX");
         o.index_dir = env && *env ? env : "./.lede";
     }
+    /* "-i news.lede/" (as tab completion writes it) must name the same
+     * folder as "news.lede": --rebuild builds DIR.rebuild beside it and
+     * renames, and "news.lede/.rebuild" inside it could not be swapped in. */
+    size_t dir_len = strlen(o.index_dir);
+    while (dir_len > 1 && o.index_dir[dir_len - 1] == '/')
+        dir_len--;
+    static char *index_dir; /* for the whole run (static: reachable to the end) */
+    if (!(index_dir = strndup(o.index_dir, dir_len))) {
+        cli_error("out of memory");
+        return EXIT_FATAL;
+    }
+    o.index_dir = index_dir;
     if (act.list_languages)
         return cli_list_languages();
     if (o.language && check_language(o.language))

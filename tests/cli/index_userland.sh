@@ -127,6 +127,16 @@ has "other types: one note" "$err" "lede-index: note: 4 files of other types not
 run -i "$IX" -q other
 expect "other types: quiet" "$err" ""
 
+# ---- An index named with a trailing slash -------------------------------
+# "-i news.lede/" (tab completion) made --rebuild build news.lede/.rebuild
+# inside the index and fail to swap it in: exit 2, "cannot move aside".
+run -i "$T/ix9/" --json other
+run -i "$T/ix9/" --json --rebuild other
+expect "trailing slash: --rebuild exit" "$rc" 0
+expect "trailing slash: --rebuild added" "$(field added "$out")" 1
+if [ -e "$T/ix9/.rebuild" ] || [ -e "$T/ix9.rebuild" ]; then fail "trailing slash: rebuild leftovers"; else echo "ok: trailing slash: no leftovers"; fi
+expect "trailing slash: index answers" "$("$BIN/lede-query" -i "$T/ix9" -c zqkept 2>&1)" 1
+
 # ---- The progress bar on a narrow terminal ------------------------------
 # A bar wider than the terminal wraps, and "\r" then redraws only its last
 # line: every redraw left a line behind.
