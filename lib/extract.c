@@ -1682,6 +1682,13 @@ static cJSON *json_field(cJSON *obj, const char *name)
     return cJSON_GetObjectItemCaseSensitive(obj, name);
 }
 
+/* The member is there and not null. */
+static bool json_present(cJSON *obj, const char *name)
+{
+    cJSON *item = json_field(obj, name);
+    return item && !cJSON_IsNull(item);
+}
+
 /* A string field (or a number, for ids and dates written as numbers) as an
  * owned string.  NULL member or JSON null → *out NULL.  Other types fail. */
 static int json_string(char **out, cJSON *item, bool numbers_ok)
@@ -1861,6 +1868,18 @@ int lede_extract_json(lede_extracted *out, const char *line, size_t len,
     const char *title_name = fields->title ? fields->title : "title";
     const char *date_name = fields->date ? fields->date : "date";
 
+    /* A field named on the command line that a record lacks is that
+     * record's error, not a quiet default: a typo in --body-field indexed
+     * every record with an empty body (the text went to the metadata), one
+     * in --id-field named every record FILE:LINE, and nothing said so. */
+    if (fields->id && !json_present(root, fields->id)) {
+        set_err(err, errsize, "no field \"%s\" (--id-field) in this record", fields->id);
+        goto cleanup;
+    }
+    if (fields->body && !json_present(root, fields->body)) {
+        set_err(err, errsize, "no field \"%s\" (--body-field) in this record", fields->body);
+        goto cleanup;
+    }
     if (json_string(&out->id, json_field(root, id_name), true)) {
         set_err(err, errsize, "field \"%s\" must be a string or a number", id_name);
         goto cleanup;

@@ -149,7 +149,8 @@ int lede_extract_document(lede_extracted *out, const char *buf, size_t len, lede
 /**
  * Extract one JSON Lines record (without its newline).  Returns LEDE_EINVAL
  * for a line that is not a JSON object, has a field of the wrong type or no
- * body; err (errsize bytes, may be NULL) then says what is wrong, with a
+ * body, or lacks (or has null) the id or body field that fields names
+ * explicitly (--id-field, --body-field); err (errsize bytes, may be NULL) then says what is wrong, with a
  * column where the parser gives one.  A missing id leaves out->id NULL: the
  * caller names the record.  Blank lines are not records: the caller skips
  * them.

@@ -806,3 +806,29 @@ Test(extract, html_dates_from_news_site_markup)
         lede_extracted_clear(&x);
     }
 }
+
+/* Found with a typo in --body-field on Reuters: every record was indexed
+ * with an empty body (its text moved to the metadata) and "50 added, 0
+ * failed"; a typo in --id-field named every record FILE:LINE.  A field
+ * named explicitly that a record lacks is now that record's error. */
+Test(extract, explicitly_named_fields_must_be_there)
+{
+    lede_extracted x;
+    char err[128];
+    const char *line = "{\"id\": \"1\", \"title\": \"T\", \"body\": \"words\"}";
+    lede_extract_fields f = {.body = "bodytext"};
+    cr_expect_eq(lede_extract_json(&x, line, strlen(line), &f, err, sizeof err), LEDE_EINVAL);
+    cr_expect(contains(err, "no field \"bodytext\" (--body-field)"), "%s", err);
+    f = (lede_extract_fields){.id = "docid"};
+    cr_expect_eq(lede_extract_json(&x, line, strlen(line), &f, err, sizeof err), LEDE_EINVAL);
+    cr_expect(contains(err, "no field \"docid\" (--id-field)"), "%s", err);
+    const char *null_id = "{\"docid\": null, \"body\": \"words\"}";
+    cr_expect_eq(lede_extract_json(&x, null_id, strlen(null_id), &f, err, sizeof err),
+                 LEDE_EINVAL);
+    /* Title and date stay optional, named or not. */
+    f = (lede_extract_fields){.title = "headline", .date = "when"};
+    cr_assert_eq(lede_extract_json(&x, line, strlen(line), &f, err, sizeof err), LEDE_OK, "%s",
+                 err);
+    cr_expect_null(x.title);
+    lede_extracted_clear(&x);
+}

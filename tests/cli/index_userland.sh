@@ -112,6 +112,18 @@ if grep -q $'\033' <<<"$err"; then fail "escape sequence reached stderr raw"; el
 has "escaped name in the warning" "$err" 'names/evil\x1b]0;pwned\x07\nname.txt: binary file; skipped'
 expect "one line per warning" "$(wc -l <<<"$err" | tr -d ' ')" 1
 
+# ---- A typo in a field option ----------------------------------------------
+# --body-field bodytext on records with "body": "1 added, 0 failed", the
+# text moved to the metadata and the body empty, without a word.
+IX="$T/ix10"
+echo '{"id": "t1", "title": "Typo", "body": "zqtypobody"}' >typo.jsonl
+run -i "$IX" --json --body-field bodytext typo.jsonl
+expect "field typo: exit" "$rc" 1
+expect "field typo: failed" "$(field failed "$out")" 1
+has "field typo: named" "$err" 'typo.jsonl:1: no field "bodytext" (--body-field) in this record'
+run -i "$IX" --json --id-field docid typo.jsonl
+expect "id field typo: failed" "$(field failed "$out")" 1
+
 # ---- Files of other types --------------------------------------------------
 # A folder of .pdf and .docx files ended in "0 added, 0 failed" and exit 0,
 # with nothing to say why: one note now names what was left out.
