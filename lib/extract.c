@@ -622,6 +622,38 @@ static const struct {
     {"&apos;", "'"}, {"&nbsp;", " "}, {"&mdash;", "\xE2\x80\x94"}, {"&ndash;", "\xE2\x80\x93"},
 };
 
+/* An HTML entity at s ("&eacute;", "&#8217;", "&#x2019;"): its length, and
+ * its code point in *cp; 0 when s does not start with one. */
+static size_t md_entity(const char *s, size_t n, uint32_t *cp)
+{
+    char name[40];
+    size_t j = 1;
+    while (j < n && j < sizeof name && s[j] != ';' &&
+           (isalnum((unsigned char)s[j]) || (j == 1 && s[j] == '#')))
+        j++;
+    if (j >= n || s[j] != ';' || j < 2)
+        return 0;
+    memcpy(name, s + 1, j - 1);
+    name[j - 1] = '\0';
+    if (name[0] == '#') {
+        char *end;
+        bool hex = name[1] == 'x' || name[1] == 'X';
+        unsigned long v = strtoul(name + 1 + hex, &end, hex ? 16 : 10);
+        /* Control characters stay written out: the text was cleaned of
+         * them already, and &#27; must not smuggle an ESC back in. */
+        if (*end || end == name + 1 + hex || v < 0x20 || (v >= 0x7F && v < 0xA0) ||
+            v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            return 0;
+        *cp = (uint32_t)v;
+        return j + 1;
+    }
+    const htmlEntityDesc *e = htmlEntityLookup((const xmlChar *)name);
+    if (!e)
+        return 0;
+    *cp = e->value;
+    return j + 1;
+}
+
 static bool word_char(char c)
 {
     return isalnum((unsigned char)c) || (unsigned char)c >= 0x80;
@@ -704,7 +736,8 @@ static void md_inline(sbuf *b, const char *s, size_t n)
                 i++;
             }
         } else if (c == '&') {
-            size_t k;
+            size_t k, used;
+            uint32_t cp;
             for (k = 0; k < ARRAY_SIZE(md_entities); k++) {
                 if (starts_with(s + i, n - i, md_entities[k].name)) {
                     sb_add(b, md_entities[k].text, strlen(md_entities[k].text));
@@ -712,7 +745,13 @@ static void md_inline(sbuf *b, const char *s, size_t n)
                     break;
                 }
             }
-            if (k == ARRAY_SIZE(md_entities)) {
+            if (k < ARRAY_SIZE(md_entities)) {
+                /* done */
+            } else if ((used = md_entity(s + i, n - i, &cp))) {
+                /* &eacute; &#8217; &#x2019;: Markdown keeps HTML's entities. */
+                sb_add_cp(b, cp);
+                i += used;
+            } else {
                 sb_addc(b, c);
                 i++;
             }
@@ -928,10 +967,12 @@ static bool name_in(const xmlChar *name, const char *const *list)
 }
 
 /* Not the article's text.  <nav> is the site's menu ("Home | World |
- * Sport"): in every page of a saved site, it led every snippet. */
+ * Sport"): in every page of a saved site, it led every snippet.  A
+ * <select>'s options (every country of the world) and <button> labels
+ * ("Share", "Subscribe") are controls, not words of the article. */
 static const char *const html_skip[] = {"script", "style",  "noscript", "template", "head",
                                         "svg",    "iframe", "object",   "title",    "nav",
-                                        NULL};
+                                        "select", "datalist", "button", NULL};
 static const char *const html_block[] = {
     "p",       "div",    "br",     "h1",     "h2",      "h3",         "h4",     "h5",
     "h6",      "li",     "ul",     "ol",     "tr",      "td",         "th",     "table",

@@ -747,10 +747,14 @@ Test(extract, utf8_html_that_declares_latin1_is_read_as_utf8)
 Test(extract, html_navigation_menus_are_not_text)
 {
     lede_extracted x = doc_of("<html><body><nav><a href=/>Home</a> | <a>Sport</a></nav>"
-                              "<article><h1>Flood</h1><p>Rain fell.</p></article></body></html>",
+                              "<article><h1>Flood</h1><p>Rain fell.</p></article>"
+                              "<form><select><option>Afghanistan</option></select>"
+                              "<button>Subscribe</button></form></body></html>",
                               LEDE_FORMAT_HTML);
     cr_expect_str_eq(x.title, "Flood");
     cr_expect(!contains(x.body, "Home"), "%s", x.body);
+    cr_expect(!contains(x.body, "Afghanistan"), "%s", x.body);
+    cr_expect(!contains(x.body, "Subscribe"), "%s", x.body);
     cr_expect(contains(x.body, "Rain fell."), "%s", x.body);
     lede_extracted_clear(&x);
 }
@@ -830,5 +834,18 @@ Test(extract, explicitly_named_fields_must_be_there)
     cr_assert_eq(lede_extract_json(&x, line, strlen(line), &f, err, sizeof err), LEDE_OK, "%s",
                  err);
     cr_expect_null(x.title);
+    lede_extracted_clear(&x);
+}
+
+/* Found indexing Markdown exported from a CMS: &eacute; and &#8217; stayed
+ * written out ("caf&eacute;" was not the word "café"); only a handful of
+ * named entities were decoded. */
+Test(extract, markdown_entities_are_decoded)
+{
+    lede_extracted x = doc_of("Title\n\ncaf&eacute; it&#8217;s &#x2014; &copy; &#27;[31m "
+                              "&bogus; & alone AT&T&amp;\n",
+                              LEDE_FORMAT_MD);
+    cr_expect_str_eq(x.body, "caf\xC3\xA9 it\xE2\x80\x99s \xE2\x80\x94 \xC2\xA9 &#27;[31m "
+                             "&bogus; & alone AT&T&");
     lede_extracted_clear(&x);
 }
