@@ -323,8 +323,8 @@ static void note_skipped(const skipped_kinds *k)
                 k->ext[i][0] ? k->ext[i] : "without an extension");
     if (k->other)
         fprintf(stderr, ", %zu more", k->other);
-    fprintf(stderr, "); lede-index reads .txt .md .html .jsonl .json, or every file with "
-                    "--format\n");
+    fprintf(stderr, "); lede-index reads .txt .md .html .jsonl .json (also as .gz .xz .zst), "
+                    "or every file with --format\n");
 }
 
 /* One entry found in a folder. */
