@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define ANSI_BOLD "\033[1m"
 #define ANSI_DIM "\033[2m"
@@ -86,6 +87,46 @@ static void print_explain(FILE *f, const lede_hit *h, const char *indent)
     }
 }
 
+/*
+ * A JSON Lines dump holds many documents under one path, so its documents
+ * are named by id (printing the dump's path once per hit says nothing);
+ * a document that is a file of its own is named by its path, as grep -l does.
+ * The indexer names a file's document by its path as given (relative to the
+ * folder walked, without a leading "./"), so a path that ends with the id is
+ * a file of its own; failing that, the extension decides (a dump may be
+ * called anything.json, and is then recognised because its ids are not its
+ * path).
+ */
+static int ends_with(const char *s, size_t n, const char *suffix)
+{
+    size_t m = strlen(suffix);
+    return n >= m && strcasecmp(s + n - m, suffix) == 0;
+}
+
+static int own_file(const char *path, const char *id)
+{
+    size_t n = strlen(path);
+    if (n == 0 || ends_with(path, n, ".jsonl") || ends_with(path, n, ".ndjson"))
+        return 0;
+    while (strncmp(id, "./", 2) == 0 || strncmp(id, "../", 3) == 0)
+        id += id[1] == '/' ? 2 : 3;
+    size_t m = strlen(id);
+    if (m > 0 && m <= n && strcmp(path + n - m, id) == 0 && (m == n || path[n - m - 1] == '/'))
+        return 1;
+    static const char *const exts[] = {".txt", ".text", ".md",  ".markdown",
+                                       ".html", ".htm", ".xhtml"};
+    for (size_t i = 0; i < sizeof exts / sizeof *exts; i++)
+        if (ends_with(path, n, exts[i]))
+            return 1;
+    return 0;
+}
+
+/* How a hit is named for people and for -l: its path or its id. */
+static const char *doc_name(const lede_doc_info *info)
+{
+    return own_file(info->path, info->id) ? info->path : info->id;
+}
+
 static int print_text(const qrun *run)
 {
     const qopts *o = run->o;
@@ -98,7 +139,7 @@ static int print_text(const qrun *run)
         lede_doc_info info;
         if (lede_reader_doc(run->r, h->docid, &info) != LEDE_OK)
             continue;
-        char *title = safe(info.title), *id = safe(info.path[0] ? info.path : info.id),
+        char *title = safe(info.title), *id = safe(doc_name(&info)),
              *date = safe(info.date);
         if (run->qid)
             fprintf(f, "%s ", run->qid);
@@ -252,18 +293,6 @@ static int print_tsv(const qrun *run)
     return LEDE_OK;
 }
 
-/*
- * A JSON Lines dump holds many documents under one path, so its documents
- * are named by id (printing the dump's path once per hit says nothing);
- * a document that is a file of its own is named by its path, as grep -l does.
- */
-static int holds_many_documents(const char *path)
-{
-    size_t n = strlen(path);
-    return (n >= 6 && strcmp(path + n - 6, ".jsonl") == 0) ||
-           (n >= 7 && strcmp(path + n - 7, ".ndjson") == 0);
-}
-
 static int print_files(const qrun *run)
 {
     for (size_t i = 0; i < run->res->n; i++) {
@@ -271,8 +300,7 @@ static int print_files(const qrun *run)
         /* Names are plain fields: nothing compressed is read. */
         if (lede_reader_doc_brief(run->r, run->res->hits[i].docid, &info) != LEDE_OK)
             continue;
-        const char *name =
-            info.path[0] && !holds_many_documents(info.path) ? info.path : info.id;
+        const char *name = doc_name(&info);
         if (run->o->nul) {
             /* NUL-separated output is for xargs -0: names go out as stored. */
             fputs(name, run->out);
