@@ -169,10 +169,15 @@ static void lex(parser *p)
             continue;
         }
         if ((c == '+' || c == '-') && (i == 0 || is_space(q[i - 1]) || q[i - 1] == '(')) {
-            if (word_end(q[i + 1]) && q[i + 1] != '(' && q[i + 1] != '"') {
-                fail(p, LEDE_EINVAL, c == '+' ? "expected a word after +" : "expected a word after -",
-                     i);
-                return;
+            /* A dash or plus standing alone, as in text pasted into the
+             * query ("(A) - Firm sales", "as noted -- 4/2/87"), is
+             * punctuation, not an operator with its word missing. */
+            size_t j = i;
+            while (q[j] == '+' || q[j] == '-')
+                j++;
+            if (word_end(q[j]) && q[j] != '(' && q[j] != '"') {
+                i = j;
+                continue;
             }
             push_tok(p, c == '+' ? T_PLUS : T_MINUS, i);
             i++;

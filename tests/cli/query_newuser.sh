@@ -39,5 +39,11 @@ q -l 'Kim Jong Un'
 [[ $(head -n 1 <<<"$out") == /*/seed/wang-yi-choe-son-hui.txt ]] && ok "-l: a file by its path" \
     || fail "-l file path: $out"
 
+# 2. A paragraph pasted as the query: a dash standing alone between words
+#    ("(A) - Firm sales", "noted -- 4/2/87") is punctuation, not a syntax error.
+q -c 'The talks (A) - with North Korea, as noted -- in Beijing + Pyongyang -'
+expect "pasted text with lone dashes: exit" "$rc" 0
+[ -z "$err" ] || fail "pasted text: stderr $err"
+
 if [ "$fails" -gt 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "all ok"
