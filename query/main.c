@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <utf8proc.h>
 
 static const char usage_text[] =
     "Usage: lede-query [OPTION]... QUERY...\n"
@@ -185,18 +186,80 @@ static int valid_date(const char *s)
     return 1;
 }
 
-/* Show the query with a caret under byte pos (columns count code points). */
+/*
+ * Show the query with a caret under byte pos.  The caret must land under
+ * the character it names, so the query is shown one character per
+ * character: whitespace and control characters become one space each
+ * (nothing collapses, no escape sequence reaches the terminal), invalid
+ * UTF-8 becomes U+FFFD, and columns count display width (two for CJK, none
+ * for a combining accent).  A query wider than the line (a pasted
+ * paragraph) is shown as a window around the caret, "…" marking the cuts.
+ */
+#define CARET_WINDOW 72
+
+typedef struct shown_char {
+    size_t off;  /* byte offset in the query */
+    char buf[4]; /* what is shown */
+    int len;     /* bytes in buf */
+    int width;   /* columns */
+} shown_char;
+
 static void show_caret(const char *query, size_t pos)
 {
-    char *shown = NULL;
-    if (lede_text_sanitize(&shown, NULL, query, strlen(query)) != LEDE_OK || !shown)
+    size_t qlen = strlen(query), n = 0;
+    shown_char *cs = malloc((qlen + 1) * sizeof *cs);
+    if (!cs)
         return;
-    size_t col = 0;
-    for (size_t i = 0; i < pos && query[i]; i++)
-        if (((unsigned char)query[i] & 0xC0) != 0x80)
-            col++;
-    fprintf(stderr, "  %s\n  %*s^\n", shown, (int)col, "");
-    free(shown);
+    for (size_t i = 0; i < qlen;) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k =
+            utf8proc_iterate((const utf8proc_uint8_t *)query + i, (utf8proc_ssize_t)(qlen - i), &cp);
+        shown_char *c = &cs[n++];
+        c->off = i;
+        if (k <= 0) {
+            memcpy(c->buf, "\xEF\xBF\xBD", 3); /* U+FFFD */
+            c->len = 3;
+            c->width = 1;
+            i++;
+            continue;
+        }
+        utf8proc_category_t cat = utf8proc_category(cp);
+        if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cat == UTF8PROC_CATEGORY_ZL ||
+            cat == UTF8PROC_CATEGORY_ZP || cat == UTF8PROC_CATEGORY_CF) {
+            c->buf[0] = ' ';
+            c->len = 1;
+            c->width = 1;
+        } else {
+            memcpy(c->buf, query + i, (size_t)k);
+            c->len = (int)k;
+            c->width = utf8proc_charwidth(cp);
+        }
+        i += (size_t)k;
+    }
+    /* The caret's character (n: past the end) and its column. */
+    size_t at = 0, col = 0, total = 0;
+    while (at < n && cs[at].off < pos)
+        col += (size_t)cs[at++].width;
+    for (size_t i = 0; i < n; i++)
+        total += (size_t)cs[i].width;
+    size_t from = 0, to = n, skip = 0;
+    if (total > CARET_WINDOW) {
+        /* Start far enough back to show context before the caret. */
+        while (from < at && col - skip > CARET_WINDOW / 2)
+            skip += (size_t)cs[from++].width;
+        size_t w = 0;
+        for (to = from; to < n && w + (size_t)cs[to].width <= CARET_WINDOW; to++)
+            w += (size_t)cs[to].width;
+    }
+    fputs("  ", stderr);
+    if (from > 0)
+        fputs("\xE2\x80\xA6", stderr);
+    for (size_t i = from; i < to; i++)
+        fwrite(cs[i].buf, 1, (size_t)cs[i].len, stderr);
+    if (to < n)
+        fputs("\xE2\x80\xA6", stderr);
+    fprintf(stderr, "\n  %*s^\n", (int)(col - skip + (from > 0)), "");
+    free(cs);
 }
 
 static double now_us(void)

@@ -45,5 +45,34 @@ q -c 'The talks (A) - with North Korea, as noted -- in Beijing + Pyongyang -'
 expect "pasted text with lone dashes: exit" "$rc" 0
 [ -z "$err" ] || fail "pasted text: stderr $err"
 
+# 3. The caret stands under the problem: runs of spaces and tabs are shown as
+#    written (not collapsed), a CJK character is two columns wide, and a
+#    pasted paragraph is shown as a window around the problem, not one line
+#    of 5,000 characters with the caret far off screen.
+caret_col() { # the column of the caret under the shown query (line 3 of err)
+    local line; line=$(sed -n 3p <<<"$err"); line=${line%^*}; echo "${#line}"
+}
+shown_upto() { # the shown query (line 2) up to the caret's column, as display width
+    sed -n 2p <<<"$err" | python3 -c '
+import sys, unicodedata
+s = sys.stdin.read().rstrip("\n"); col = int(sys.argv[1]); w = 0; out = ""
+for ch in s:
+    if w >= col: break
+    out += ch; w += 2 if unicodedata.east_asian_width(ch) in "WF" else (0 if unicodedata.combining(ch) else 1)
+print(s[len(out):len(out)+1])' "$(caret_col)"
+}
+q 'oil     AND (gas'
+expect "caret after a run of spaces: under" "$(shown_upto)" "("
+q "$(printf 'oil\t\tAND (gas')"
+expect "caret after tabs: under" "$(shown_upto)" "("
+q '北京  "東京'
+expect "caret after CJK: under" "$(shown_upto)" '"'
+long=$(python3 -c "print('word ' * 1000 + '(unclosed ' + 'more ' * 1000)")
+q "$long"
+expect "long query: exit" "$rc" 2
+width=$(sed -n 2p <<<"$err" | wc -m)
+[ "$width" -le 90 ] && ok "long query shown in $width columns" || fail "long query line of $width columns"
+expect "long query: caret under" "$(shown_upto)" "("
+
 if [ "$fails" -gt 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "all ok"
