@@ -591,6 +591,24 @@ static int valid_date(const char *s, size_t len)
     return 1;
 }
 
+/* A date of the right shape that the calendar has: month 01-12, a day the
+ * month has (29 February only in a leap year).  date:2025-13 would
+ * otherwise match nothing without a word of why. */
+static int calendar_date(const char *s, size_t len)
+{
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (len < 7)
+        return 1;
+    int y = atoi(s), m = (s[5] - '0') * 10 + (s[6] - '0');
+    if (m < 1 || m > 12)
+        return 0;
+    if (len < 10)
+        return 1;
+    int d = (s[8] - '0') * 10 + (s[9] - '0');
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return d >= 1 && d <= (m == 2 && !leap ? 28 : mdays[m - 1]);
+}
+
 /* An inclusive upper bound "2025-09" becomes the exclusive "2025-09\x7f". */
 static char *date_after(const char *s, size_t len)
 {
@@ -621,16 +639,31 @@ static lede_qnode *parse_date(parser *p, tok *t)
         size_t l1 = (size_t)(dots - s), l2 = len - l1 - 2;
         if ((l1 && !valid_date(s, l1)) || (l2 && !valid_date(dots + 2, l2)) || (!l1 && !l2))
             goto bad;
+        if (l1 && !calendar_date(s, l1))
+            goto no_such_date;
+        if (l2 && !calendar_date(dots + 2, l2)) {
+            vpos += l1 + 2;
+            goto no_such_date;
+        }
         if (l1)
             n->lo = dupn(s, l1);
         if (l2)
             n->hi = date_after(dots + 2, l2);
+        if (n->lo && n->hi && strcmp(n->lo, n->hi) >= 0) {
+            lede_qnode_free(n);
+            fail(p, LEDE_EINVAL, "the date range ends before it starts", vpos + l1 + 2);
+            return NULL;
+        }
     } else if (len >= 2 && (s[0] == '>' || s[0] == '<')) {
         int eq = s[1] == '=';
         const char *v = s + 1 + eq;
         size_t vl = len - 1 - (size_t)eq;
         if (!valid_date(v, vl))
             goto bad;
+        if (!calendar_date(v, vl)) {
+            vpos += 1 + (size_t)eq;
+            goto no_such_date;
+        }
         if (s[0] == '>')
             n->lo = eq ? dupn(v, vl) : date_after(v, vl);
         else
@@ -638,10 +671,17 @@ static lede_qnode *parse_date(parser *p, tok *t)
     } else {
         if (!valid_date(s, len))
             goto bad;
+        if (!calendar_date(s, len))
+            goto no_such_date;
         n->lo = dupn(s, len);
         n->hi = date_after(s, len);
     }
     return n;
+no_such_date:
+    lede_qnode_free(n);
+    fail(p, LEDE_EINVAL, "no such date in the calendar",
+         vpos);
+    return NULL;
 bad:
     lede_qnode_free(n);
     fail(p, LEDE_EINVAL,

@@ -174,16 +174,27 @@ static int parse_double(const char *opt, const char *arg, double *out)
     return 0;
 }
 
-/* Dates for --since/--until: YYYY, YYYY-MM or YYYY-MM-DD. */
+/* Dates for --since/--until: YYYY, YYYY-MM or YYYY-MM-DD, and one the
+ * calendar has (--since 2025-13 would otherwise match nothing, silently). */
 static int valid_date(const char *s)
 {
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     size_t len = strlen(s);
     if (len != 4 && len != 7 && len != 10)
         return 0;
     for (size_t i = 0; i < len; i++)
         if ((i == 4 || i == 7) ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
             return 0;
-    return 1;
+    if (len < 7)
+        return 1;
+    int y = atoi(s), m = (s[5] - '0') * 10 + (s[6] - '0');
+    if (m < 1 || m > 12)
+        return 0;
+    if (len < 10)
+        return 1;
+    int d = (s[8] - '0') * 10 + (s[9] - '0');
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return d >= 1 && d <= (m == 2 && !leap ? 28 : mdays[m - 1]);
 }
 
 /*
@@ -537,6 +548,15 @@ int main(int argc, char **argv)
                 usage_error("unknown option '-%c'", optopt);
             else
                 usage_error("unknown option '%s'", argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (o.so.since && o.so.until) {
+        /* The same test as date:A..B: the exclusive end of --until must lie after --since. */
+        char end[16];
+        snprintf(end, sizeof end, "%s\x7f", o.so.until);
+        if (strcmp(o.so.since, end) >= 0) {
+            usage_error("--since %s is after --until %s", o.so.since, o.so.until);
             return 2;
         }
     }

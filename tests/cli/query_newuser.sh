@@ -74,5 +74,21 @@ width=$(sed -n 2p <<<"$err" | wc -m)
 [ "$width" -le 90 ] && ok "long query shown in $width columns" || fail "long query line of $width columns"
 expect "long query: caret under" "$(shown_upto)" "("
 
+# 4. A date the calendar does not have, or a range that ends before it
+#    starts, is an error (it used to match nothing, exit 1, without a word).
+for bad in 'date:2005-13' 'date:2005-02-29' 'date:2005-06..2005-05' 'date:>=2005-00'; do
+    q -c "refugees $bad"
+    expect "[$bad] exit" "$rc" 2
+    grep -q '\^' <<<"$err" || fail "[$bad]: no caret: $err"
+done
+q -c 'refugees date:2004-02-29'
+[ "$rc" != 2 ] && ok "29 February of a leap year" || fail "date:2004-02-29: $err"
+for opt in '--since 2005-13' '--until 2005-04-31' '--since 2005-07 --until 2005-06'; do
+    q -c $opt refugees
+    expect "[$opt] exit" "$rc" 2
+done
+q -c --since 2005-06 --until 2005-06 refugees
+expect "--since and --until the same month: exit" "$rc" 0
+
 if [ "$fails" -gt 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "all ok"
