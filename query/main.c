@@ -81,12 +81,21 @@ static void error(const char *fmt, ...)
  * as for an unknown option. */
 static void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* An argument like "-nuclear" that getopt read as bundled options: when
+ * they fail, the user most likely meant to exclude a word (split_args). */
+static const char *dash_word;
+
 static void usage_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     verror(fmt, ap);
     va_end(ap);
+    if (dash_word)
+        fprintf(stderr,
+                "To exclude a word at the start of a query, put the query after --: "
+                "%s -- '%s ...'\n",
+                prog, dash_word);
     fprintf(stderr, "Try '%s --help' for more information.\n", prog);
 }
 
@@ -373,7 +382,80 @@ static void warm_heap(void)
         free(blocks[i]);
 }
 
-int main(int argc, char **argv)
+/*
+ * Options may come before or after the query, as with grep; but once the
+ * query has begun, "-japan" in "lede-query north korea -japan" excludes a
+ * word: getopt alone read it as the options -j -a -p ... ("war -iraq" even
+ * as "-i raq", an index called raq).  So argv is split first: after the
+ * first query word, only a long option (--json), a short option written
+ * alone (-n, -a) or -n with its number (-n5) is an option; any other
+ * argument that starts with "-" is part of the query.  Before the first
+ * word, everything that starts with "-" is an option, and "--" ends them.
+ * opts gets argv[0] and the options with their values, words the query's
+ * arguments, both in order; both arrays have room for argc entries.
+ */
+static const char short_opts[] = ":i:n:al0chV";
+
+static int takes_value_next(const char *arg)
+{
+    if (arg[1] == '-') {
+        const char *name = arg + 2;
+        size_t len = strcspn(name, "=");
+        if (name[len] == '=')
+            return 0;
+        /* getopt_long accepts any unambiguous abbreviation (--lim 5). */
+        for (const struct option *o = long_opts; o->name; o++)
+            if (strncmp(o->name, name, len) == 0 && o->has_arg == required_argument)
+                return 1;
+        return 0;
+    }
+    for (const char *c = arg + 1; *c; c++) {
+        const char *at = strchr(short_opts + 1, *c);
+        if (at && *c != ':' && at[1] == ':')
+            return c[1] == '\0'; /* "-i DIR" takes the next argument, "-iDIR" not */
+    }
+    return 0;
+}
+
+static int option_after_query(const char *arg)
+{
+    if (arg[1] == '-')
+        return 1;
+    if (arg[1] && arg[2] == '\0' && arg[1] != ':' && strchr(short_opts + 1, arg[1]))
+        return 1;
+    if (arg[1] == 'n' && arg[2] && strspn(arg + 2, "0123456789") == strlen(arg + 2))
+        return 1;
+    return 0;
+}
+
+static void split_args(int argc, char **argv, char **opts, int *nopts, char **words, int *nwords)
+{
+    int no = 0, nw = 0, in_query = 0;
+    opts[no++] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            while (++i < argc)
+                words[nw++] = argv[i];
+            break;
+        }
+        if (a[0] == '-' && a[1] && (!in_query || option_after_query(a))) {
+            if (!dash_word && a[1] != '-' && strlen(a) >= 3 && !option_after_query(a))
+                dash_word = a;
+            opts[no++] = argv[i];
+            if (takes_value_next(a) && i + 1 < argc)
+                opts[no++] = argv[++i];
+            continue;
+        }
+        words[nw++] = argv[i];
+        in_query = 1;
+    }
+    *nopts = no;
+    *nwords = nw;
+}
+
+/* main with the options and the query's words apart (split_args). */
+static int query_main(int argc, char **argv, int nwords, char **words)
 {
     qopts o;
     memset(&o, 0, sizeof o);
@@ -385,7 +467,7 @@ int main(int argc, char **argv)
     const char *hl = NULL;
     int c;
     opterr = 0; /* our own messages, in the "lede-query: error:" style */
-    while ((c = getopt_long(argc, argv, ":i:n:al0chV", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
         switch (c) {
         case 'i':
             o.index = optarg;
@@ -596,29 +678,32 @@ int main(int argc, char **argv)
     if (!o.index || !o.index[0])
         o.index = ".lede";
 
+    /* Options all went to getopt; a stray non-option left in argv is a word too. */
     char *query = NULL;
+    for (int i = optind; i < argc; i++)
+        words[nwords++] = argv[i];
     if (!o.batch) {
-        if (optind >= argc) {
+        if (nwords == 0) {
             fprintf(stderr, "%s: error: no query given\nTry '%s --help' for more information.\n",
                     prog, prog);
             return 2;
         }
         size_t len = 1;
-        for (int i = optind; i < argc; i++)
-            len += strlen(argv[i]) + 1;
+        for (int i = 0; i < nwords; i++)
+            len += strlen(words[i]) + 1;
         query = malloc(len);
         if (!query) {
             error("out of memory");
             return 2;
         }
         query[0] = '\0';
-        for (int i = optind; i < argc; i++) {
-            if (i > optind)
+        for (int i = 0; i < nwords; i++) {
+            if (i > 0)
                 strcat(query, " ");
-            strcat(query, argv[i]);
+            strcat(query, words[i]);
         }
-    } else if (optind < argc) {
-        usage_error("--batch reads queries from stdin; unexpected argument '%s'", argv[optind]);
+    } else if (nwords > 0) {
+        usage_error("--batch reads queries from stdin; unexpected argument '%s'", words[0]);
         return 2;
     }
 
@@ -655,5 +740,23 @@ cleanup:
     free(query);
     lede_searcher_close(s);
     lede_reader_close(r);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    char **opts = calloc((size_t)argc + 1, sizeof *opts);
+    char **words = calloc((size_t)argc + 1, sizeof *words);
+    int nopts = 0, nwords = 0;
+    if (!opts || !words) {
+        error("out of memory");
+        free(opts);
+        free(words);
+        return 2;
+    }
+    split_args(argc, argv, opts, &nopts, words, &nwords);
+    int status = query_main(nopts, opts, nwords, words);
+    free(opts);
+    free(words);
     return status;
 }

@@ -90,5 +90,26 @@ done
 q -c --since 2005-06 --until 2005-06 refugees
 expect "--since and --until the same month: exit" "$rc" 0
 
+# 5. Typed without quotes, "-word" after the query's first word excludes the
+#    word (it was read as options: -nuclear as -n uclear, -iraq as -i raq,
+#    an index called "raq"); options written after the query still work.
+q -c 'korea -nuclear'; want=$out
+q -c korea -nuclear
+expect "korea -nuclear unquoted: exit" "$rc" 0
+expect "korea -nuclear unquoted = quoted" "$out" "$want"
+q -c korea -iraq
+expect "korea -iraq unquoted: exit" "$rc" 0
+q -c 'korea -iraq'; want=$out
+q -c korea -iraq; expect "korea -iraq unquoted = quoted" "$out" "$want"
+q korea -n 2 -l
+expect "options after the query: -n 2 -l lines" "$(wc -l <<<"$out")" 2
+q korea -n1 --tsv
+expect "options after the query: -n1 --tsv lines" "$(wc -l <<<"$out")" 1
+q -c -- -nuclear korea
+expect "a query that starts with -word after --: exit" "$rc" 0
+q -c -nuclear korea
+expect "-nuclear first: exit" "$rc" 2
+grep -q -- "lede-query -- " <<<"$err" && ok "the error says to use --" || fail "no hint: $err"
+
 if [ "$fails" -gt 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "all ok"
