@@ -747,8 +747,11 @@ static cursor *open_term(qctx *q, int field, const char *text, size_t len, lede_
     return c;
 }
 
+/* suggest_absent: a word of the phrase not in the index gets a "did you
+ * mean" note (not for the phrases the searcher adds for ranking, whose
+ * words the query's keywords already noted). */
 static cursor *open_phrase(qctx *q, char *const *words, size_t n, uint32_t slop, int ordered,
-                           lede_qwhere where, int bonus)
+                           lede_qwhere where, int bonus, int suggest_absent)
 {
     cursor *c = cnew(q, C_PHRASE);
     if (!c) {
@@ -778,6 +781,8 @@ static cursor *open_phrase(qctx *q, char *const *words, size_t n, uint32_t slop,
         else if (rc == LEDE_OK)
             rc = LEDE_ENOTFOUND;
         if (rc == LEDE_ENOTFOUND) {
+            if (suggest_absent)
+                did_you_mean(q, words[i]);
             for (size_t j = 0; j < i; j++)
                 lede_postings_free(c->ps[j]);
             free(c->ps);
@@ -1099,7 +1104,7 @@ static cursor *build_bool(qctx *q, const lede_qnode *n, int positive)
                     break;
                 }
                 should = v;
-                cursor *c = open_phrase(q, pair, 2, q->prox_window, 0, LEDE_Q_ANYWHERE, 1);
+                cursor *c = open_phrase(q, pair, 2, q->prox_window, 0, LEDE_Q_ANYWHERE, 1, 0);
                 if (c && c->kind == C_PHRASE) {
                     c->weight = q->proximity;
                     c->ub *= q->proximity;
@@ -1182,7 +1187,8 @@ static cursor *build(qctx *q, const lede_qnode *n, int positive)
                       n->text, c->idf);
         return c;
     case LEDE_Q_PHRASE:
-        c = open_phrase(q, n->words, n->nwords, n->slop, n->ordered, n->where, 0);
+        c = open_phrase(q, n->words, n->nwords, n->slop, n->ordered, n->where, 0,
+                        positive && !n->name_bonus);
         if (c && n->name_bonus)
             c->weight = q->name_boost;
         if (c && positive && c->kind == C_PHRASE) {

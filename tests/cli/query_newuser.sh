@@ -111,5 +111,16 @@ q -c -nuclear korea
 expect "-nuclear first: exit" "$rc" 2
 grep -q -- "lede-query -- " <<<"$err" && ok "the error says to use --" || fail "no hint: $err"
 
+# 6. A misspelt word inside quotes or NEAR gets its "did you mean" too (a
+#    phrase with an unknown word matched nothing, without a word of why);
+#    the phrase that ranks a capitalised name adds no second note.
+q -c '"north koraa"'
+expect "phrase with a typo: exit" "$rc" 1
+grep -q 'did you mean "korea"' <<<"$err" && ok "phrase typo suggestion" || fail "no suggestion: $err"
+q -c 'north NEAR/3 koraa'
+grep -q 'did you mean "korea"' <<<"$err" && ok "NEAR typo suggestion" || fail "no suggestion: $err"
+q -c 'North Koraa'
+expect "name typo: one note" "$(grep -c 'koraa' <<<"$err")" 1
+
 if [ "$fails" -gt 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "all ok"
