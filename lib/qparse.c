@@ -542,10 +542,13 @@ static lede_qnode *parse_word(parser *p, tok *t)
     n = new_node(p, LEDE_Q_BOOL, t->pos);
     if (n)
         n->split_word = 1;
+    /* A written word is capitalised by its first letter: every part of
+     * "Son-hui" or "Jong-un" belongs to the name around it. */
+    int capitalized = (w.v[0].flags & (LEDE_TOKEN_CAPITALIZED | LEDE_TOKEN_ALLCAPS)) != 0;
     for (size_t i = 0; n && i < w.n; i++) {
         lede_qnode *c = keyword_node(p, &w.v[i], t->pos);
         if (c)
-            c->capitalized = (w.v[i].flags & (LEDE_TOKEN_CAPITALIZED | LEDE_TOKEN_ALLCAPS)) != 0;
+            c->capitalized = capitalized;
         if (!c || bool_add(p, n, c, OCC_SHOULD) != LEDE_OK) {
             lede_qnode_free(n);
             n = NULL;
@@ -1133,10 +1136,37 @@ static lede_qnode *parse_seq(parser *p)
                 if (c->should[i]->kind != LEDE_Q_TERM || !c->should[i]->plain)
                     split = 0;
             if (split) {
+                /*
+                 * The parts of "F-16", "e-mail" or "al-Qaeda" rank higher
+                 * written together, as in the query: a ranking-only phrase,
+                 * like a name's.  A word whose parts are all capitalised
+                 * ("Son-Hui") is left to add_name_runs, which may join it to
+                 * the name around it ("Choe Son-Hui").
+                 */
+                int all_caps = 1;
+                for (size_t i = 0; i < c->nshould; i++)
+                    all_caps &= c->should[i]->capitalized;
+                lede_qnode *ph = NULL;
+                if (!all_caps && occ != OCC_NOT && (ph = new_node(p, LEDE_Q_PHRASE, c->pos))) {
+                    ph->ordered = 1;
+                    ph->name_bonus = 1;
+                    ph->where = c->should[0]->where;
+                    if ((ph->words = calloc(c->nshould, sizeof *ph->words)))
+                        for (size_t i = 0; i < c->nshould; i++)
+                            if ((ph->words[i] = strdup(c->should[i]->word)))
+                                ph->nwords++;
+                    if (ph->nwords != c->nshould) {
+                        lede_qnode_free(ph);
+                        ph = NULL;
+                        fail(p, LEDE_ENOMEM, "out of memory", c->pos);
+                    }
+                }
                 for (size_t i = 0; i < c->nshould; i++)
                     bool_add(p, b, c->should[i], occ);
                 c->nshould = 0;
                 lede_qnode_free(c);
+                if (ph)
+                    bool_add(p, b, ph, OCC_SHOULD);
                 continue;
             }
         }

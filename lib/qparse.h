@@ -56,7 +56,8 @@ struct lede_qnode {
     size_t nwords;
     uint32_t slop;     /**< 0: exact phrase; n: NEAR/n or "..."~n */
     int ordered;       /**< non-zero: words must keep their order */
-    int name_bonus;    /**< built from a run of capitalised words: ranking only */
+    int name_bonus;    /**< ranking only: a run of capitalised words, or the parts of a
+                            written word the analyzer split ("F-16") */
     /* LEDE_Q_BOOL */
     lede_qnode **must, **should, **not;
     size_t nmust, nshould, nnot;

@@ -56,7 +56,13 @@ static const parse_case parse_cases[] = {
     {"date:2025-03..2025-03", 0, "date[2025-03,2025-03]"},
     {"Kim Jong Un nuclear", 0,
      "(stem:kim stem:jong stem:un stem:nuclear name\"kim jong un\")"},
-    {"Son-hui", 0, "(stem:son stem:hui)"},
+    {"Son-hui", 0, "(stem:son stem:hui name\"son hui\")"},
+    /* The parts of a split word rank higher together; a capitalised word's
+     * parts join the name around it. */
+    {"Choe Son-hui", 0, "(stem:choe stem:son stem:hui name\"choe son hui\")"},
+    {"e-mail virus", 0, "(stem:e stem:mail name\"e mail\" stem:virus)"},
+    {"title:e-mail", 0, "(title.stem:e title.stem:mail title.name\"e mail\")"},
+    {"-e-mail virus", 0, "(stem:virus -(stem:e stem:mail))"},
     {"Choe Son-Hui", 0, "(stem:choe stem:son stem:hui name\"choe son hui\")"},
     {"China's talks", 0, "(stem:china stem:talk)"},
     {"ＫＯＲＥＡ", 0, "stem:korea"},
@@ -70,7 +76,7 @@ static const parse_case parse_cases[] = {
     {"russia s refusal", 0, "(stem:russia stem:refus)"},
     {"vitamin a", 0, "(stem:vitamin stem:a)"},
     {"+(nuclear OR atomic) test", 0, "(+(stem:nuclear stem:atom) stem:test)"},
-    {"+Son-hui", 0, "(+stem:son +stem:hui)"},
+    {"+Son-hui", 0, "(+stem:son +stem:hui name\"son hui\")"},
 };
 
 Test(qparse, parses_each_form_to_the_expected_tree)
