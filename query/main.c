@@ -341,12 +341,14 @@ static int run_batch(const qopts *o, lede_reader *r, lede_searcher *s)
         char num[32];
         const char *qid = num, *query = line;
         char *tab = strchr(line, '\t');
+        snprintf(num, sizeof num, "%lu", lineno);
         if (tab) {
             *tab = '\0';
-            qid = line;
             query = tab + 1;
-        } else {
-            snprintf(num, sizeof num, "%lu", lineno);
+            /* "\tquery" has an empty QID: number it by its line, as a line
+             * without one, rather than print lines that start with a tab. */
+            if (line[strspn(line, " ")] != '\0')
+                qid = line;
         }
         if (!*query || strspn(query, " \t\r") == strlen(query))
             continue;

@@ -122,5 +122,10 @@ grep -q 'did you mean "korea"' <<<"$err" && ok "NEAR typo suggestion" || fail "n
 q -c 'North Koraa'
 expect "name typo: one note" "$(grep -c 'koraa' <<<"$err")" 1
 
+# 7. --batch: a line "<TAB>query" (an empty QID, as a spreadsheet exports a
+#    blank first column) is numbered by its line, not printed with an empty QID.
+out=$(printf '\tkorea\nq2\tkorea\n' | "$BIN/lede-query" -i "$IX" --batch -c 2>"$T/err")
+expect "empty QID numbered by its line" "$(cut -f1 <<<"$out" | tr '\n' ' ')" "1 q2 "
+
 if [ "$fails" -gt 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "all ok"
