@@ -1632,6 +1632,15 @@ int lede_search(lede_results **out, lede_searcher *s, const char *query,
         o = *opts;
     if (o.limit == 0)
         o.limit = 10;
+    /*
+     * No query matches more documents than the index holds.  A larger limit
+     * ("-n 18446744073709551615" for all of them) must not size the top-k
+     * heap, and offset + limit must not wrap around to a small number.
+     */
+    if (o.limit > s->st.ndocs)
+        o.limit = s->st.ndocs ? (size_t)s->st.ndocs : 1;
+    if (o.offset > s->st.ndocs)
+        o.offset = (size_t)s->st.ndocs;
     s->errmsg[0] = '\0';
     s->errpos = 0;
 
@@ -1741,7 +1750,7 @@ int lede_search(lede_results **out, lede_searcher *s, const char *query,
         qsort(all, nall, sizeof *all, o.sort == LEDE_SORT_DATE ? sort_date_asc : sort_date_desc);
     }
     size_t from = o.offset < nall ? o.offset : nall;
-    size_t to = from + o.limit < nall ? from + o.limit : nall;
+    size_t to = o.limit < nall - from ? from + o.limit : nall;
     res->n = to - from;
     res->hits = calloc(res->n ? res->n : 1, sizeof *res->hits);
     if (!res->hits) {

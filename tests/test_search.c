@@ -615,3 +615,51 @@ Test(search, query_features_select_the_right_documents)
     lede_reader_close(r);
     model_free(&m);
 }
+
+/*
+ * "-n 18446744073709551615" (all of them) made lede-query fail with "out of
+ * memory", and with an offset the page's end wrapped around and it said the
+ * index was damaged: a limit or offset beyond the index's size must simply
+ * mean every match.
+ */
+Test(search, huge_limit_and_offset_mean_every_match)
+{
+    model m = {0};
+    index_corpus(&m, tmpdir);
+    lede_reader *r;
+    lede_searcher *s;
+    char *err = NULL;
+    cr_assert_eq(lede_reader_open(&r, tmpdir, &err), LEDE_OK);
+    cr_assert_eq(lede_searcher_open(&s, r, &err), LEDE_OK);
+    size_t counted = 0;
+    for (size_t i = 0; i < m.n; i++)
+        counted += find_term(&m.docs[i], "korea") != NULL;
+    cr_assert_gt(counted, 3);
+
+    static const lede_sort sorts[] = {LEDE_SORT_SCORE, LEDE_SORT_DATE_DESC};
+    for (size_t k = 0; k < 2; k++) {
+        lede_search_options o = LEDE_SEARCH_OPTIONS_INIT;
+        lede_results *res = NULL;
+        o.sort = sorts[k];
+        o.limit = SIZE_MAX;
+        cr_assert_eq(lede_search(&res, s, "korea", &o), LEDE_OK, "limit SIZE_MAX");
+        cr_expect_eq(res->n, counted, "limit SIZE_MAX: %zu hits of %zu", res->n, counted);
+        lede_results_free(res);
+        o.offset = 3;
+        cr_assert_eq(lede_search(&res, s, "korea", &o), LEDE_OK, "offset 3, limit SIZE_MAX");
+        cr_expect_eq(res->n, counted - 3);
+        lede_results_free(res);
+        o.offset = SIZE_MAX;
+        cr_assert_eq(lede_search(&res, s, "korea", &o), LEDE_OK, "offset and limit SIZE_MAX");
+        cr_expect_eq(res->n, 0);
+        lede_results_free(res);
+        o.offset = SIZE_MAX - 1;
+        o.limit = 5;
+        cr_assert_eq(lede_search(&res, s, "korea", &o), LEDE_OK, "offset SIZE_MAX - 1");
+        cr_expect_eq(res->n, 0);
+        lede_results_free(res);
+    }
+    lede_searcher_close(s);
+    lede_reader_close(r);
+    model_free(&m);
+}
