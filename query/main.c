@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,7 +176,8 @@ static int parse_double(const char *opt, const char *arg, double *out)
     char *end;
     errno = 0;
     double v = strtod(arg, &end);
-    if (errno || end == arg || *end || v < 0) {
+    /* "nan" and "inf" parse as numbers, but they score every document NaN. */
+    if (errno || end == arg || *end || !(v >= 0) || !isfinite(v)) {
         usage_error("%s expects a non-negative number, not '%s'", opt, arg);
         return -1;
     }

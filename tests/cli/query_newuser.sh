@@ -127,5 +127,13 @@ expect "name typo: one note" "$(grep -c 'koraa' <<<"$err")" 1
 out=$(printf '\tkorea\nq2\tkorea\n' | "$BIN/lede-query" -i "$IX" --batch -c 2>"$T/err")
 expect "empty QID numbered by its line" "$(cut -f1 <<<"$out" | tr '\n' ' ')" "1 q2 "
 
+# 8. --k1 inf scored every hit "-nan", --k1 nan was silently the default.
+for v in inf nan -1; do
+    q -c --k1 $v korea
+    expect "--k1 $v: exit" "$rc" 2
+done
+q -n 1 --tsv --k1 0.9 --b 0.5 korea
+[[ $(cut -f3 <<<"$out") =~ ^[0-9]+\.[0-9]+$ ]] && ok "finite --k1 and --b give a score" || fail "score: $out"
+
 if [ "$fails" -gt 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "all ok"
