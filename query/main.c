@@ -10,6 +10,7 @@
 #include "query.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <math.h>
@@ -735,7 +736,9 @@ static int query_main(int argc, char **argv, int nwords, char **words)
         warm_heap();
     }
     status = o.batch ? run_batch(&o, r, s) : run_query(&o, r, s, NULL, query);
-    if (fflush(stdout) != 0 && status != 2) {
+    /* ferror: a batch flushes after each query, so the last fflush may
+     * have nothing left to write although an earlier one failed. */
+    if ((fflush(stdout) != 0 || ferror(stdout)) && status != 2) {
         fprintf(stderr, "%s: error: cannot write output: %s\n", prog, strerror(errno));
         status = 2;
     }
@@ -747,8 +750,35 @@ cleanup:
     return status;
 }
 
+/*
+ * Started with standard output or error closed (">&- 2>&-", as some cron
+ * jobs and daemons start programs), the index's files would be opened as
+ * descriptors 1 and 2, and the hits and notes written over LMDB's lock
+ * file and data file: the index destroyed by a search.  So descriptors
+ * 0-2 are made to exist first.  A closed standard output gets /dev/null
+ * opened read-only, so that writing to it fails and is reported (exit 2),
+ * as grep does, instead of results vanishing under exit status 0.
+ */
+static int guard_std_fds(void)
+{
+    static const int modes[3] = {O_RDONLY, O_RDONLY, O_WRONLY};
+    for (int fd = 0; fd < 3; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        int got = open("/dev/null", modes[fd]);
+        if (got != fd) {
+            if (got >= 0)
+                close(got);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (guard_std_fds() != 0)
+        return 2; /* nowhere safe to write even the message */
     char **opts = calloc((size_t)argc + 1, sizeof *opts);
     char **words = calloc((size_t)argc + 1, sizeof *words);
     int nopts = 0, nwords = 0;

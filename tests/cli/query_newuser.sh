@@ -135,5 +135,26 @@ done
 q -n 1 --tsv --k1 0.9 --b 0.5 korea
 [[ $(cut -f3 <<<"$out") =~ ^[0-9]+\.[0-9]+$ ]] && ok "finite --k1 and --b give a score" || fail "score: $out"
 
+# 9. Started with stdout and stderr closed, lede-query opened the index's
+#    files as descriptors 1 and 2 and wrote its note over LMDB's data file:
+#    the index was destroyed by a search.  Now the index is untouched and the
+#    lost output is an error (exit 2), as for grep.
+cp -r "$IX" "$T/ix2"
+sh -c 'exec "$1" -i "$2" -c zzzqwxv >&- 2>&-' sh "$BIN/lede-query" "$T/ix2"; rc=$?
+expect "stdout and stderr closed: exit" "$rc" 2
+sh -c 'exec "$1" -i "$2" -c korea >&-' sh "$BIN/lede-query" "$T/ix2" 2>"$T/err"; rc=$?
+expect "stdout closed: exit" "$rc" 2
+grep -q 'cannot write output' "$T/err" && ok "stdout closed: reported" || fail "not reported: $(cat "$T/err")"
+"$BIN/lede-query" -i "$T/ix2" -c korea >/dev/null 2>"$T/err"
+expect "the index still opens" "$?" 0
+data_before=$(cksum <"$IX/data.mdb")
+expect "data.mdb unchanged" "$(cksum <"$T/ix2/data.mdb")" "$data_before"
+# A batch whose output cannot be written fails too (each query was flushed,
+# so the last flush had nothing left to report).
+if [ -w /dev/full ]; then
+    printf 'korea\ntalks\n' | "$BIN/lede-query" -i "$IX" --batch -c >/dev/full 2>/dev/null
+    expect "batch to /dev/full: exit" "$?" 2
+fi
+
 if [ "$fails" -gt 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "all ok"
