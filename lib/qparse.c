@@ -1122,7 +1122,8 @@ static lede_qnode *parse_seq(parser *p)
         lede_qnode *c = parse_or(p, &occ);
         if (!c)
             break;
-        if (occ == OCC_SHOULD && p->all)
+        int by_all = occ == OCC_SHOULD && p->all;
+        if (by_all)
             occ = OCC_MUST;
         if (c->kind == LEDE_Q_BOOL && c->nmust == 0 && c->nnot == 0 && c->nshould == 0) {
             lede_qnode_free(c); /* punctuation only */
@@ -1161,8 +1162,10 @@ static lede_qnode *parse_seq(parser *p)
                         fail(p, LEDE_ENOMEM, "out of memory", c->pos);
                     }
                 }
-                for (size_t i = 0; i < c->nshould; i++)
+                for (size_t i = 0; i < c->nshould; i++) {
+                    c->should[i]->by_all = by_all;
                     bool_add(p, b, c->should[i], occ);
+                }
                 c->nshould = 0;
                 lede_qnode_free(c);
                 if (ph)
@@ -1170,6 +1173,7 @@ static lede_qnode *parse_seq(parser *p)
                 continue;
             }
         }
+        c->by_all = by_all;
         bool_add(p, b, c, occ);
     }
     if (p->rc == LEDE_OK)

@@ -63,6 +63,7 @@ struct lede_qnode {
     size_t nmust, nshould, nnot;
     /* LEDE_Q_DATE: lo inclusive, hi exclusive, NULL = open; ISO strings compare bytewise */
     char *lo, *hi;
+    int by_all;        /**< required only because the caller asked for every word (-a) */
 };
 
 /** A parse failure: message (static) and byte offset in the query. */

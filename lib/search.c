@@ -1034,18 +1034,29 @@ static cursor *build_bool(qctx *q, const lede_qnode *n, int positive)
         q->rc = LEDE_ENOMEM;
         goto cleanup;
     }
-    /* Stop words go only when something else remains to rank by. */
-    size_t content = 0;
+    /*
+     * Stop words go only when something else remains to rank by.  With -a
+     * the words are required only because every word is, and a stop word is
+     * no more wanted than without it: "-a the volcker" must not lose the
+     * documents about Volcker that lack "the".  A stop word the user
+     * required (+the, AND the) stays.
+     */
+    size_t content = 0, required = 0;
     for (size_t i = 0; i < n->nshould; i++)
         if (!is_stop(n->should[i]) && !n->should[i]->name_bonus)
             content++;
-    int drop_stop = !q->keep_stop && (content > 0 || n->nmust > 0);
+    for (size_t i = 0; i < n->nmust; i++)
+        if (!(n->must[i]->by_all && is_stop(n->must[i])))
+            required++;
+    int drop_stop = !q->keep_stop && (content > 0 || required > 0);
     int scoring = 0; /* clauses that select documents (dates only filter) */
     for (size_t i = 0; i < n->nmust && q->rc == LEDE_OK; i++) {
         if (n->must[i]->kind == LEDE_Q_DATE) {
             q->rc = add_date(q, n->must[i]->lo, n->must[i]->hi, !positive);
             continue;
         }
+        if (drop_stop && n->must[i]->by_all && is_stop(n->must[i]))
+            continue;
         cursor *c = build(q, n->must[i], positive);
         if (c)
             must[nm++] = c;

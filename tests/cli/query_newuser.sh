@@ -22,6 +22,8 @@ cp -r "$SRC/corpus" "$T/corpus"
 rm -f "$T/corpus/README.md"
 # The same dump once more under a name without the .jsonl extension.
 head -n 3 "$T/corpus/wikinews.jsonl" | sed 's/"id": "/"id": "dup-/' >"$T/dump.json"
+# A brief without a single stop word "the".
+printf 'Korea brief\n\nKorea exports rose.\n' >"$T/corpus/brief.txt"
 IX="$T/ix"
 "$BIN/lede-index" -q -i "$IX" "$T/corpus" "$T/dump.json" >/dev/null 2>&1 || { echo "FAIL: lede-index"; exit 1; }
 
@@ -155,6 +157,17 @@ if [ -w /dev/full ]; then
     printf 'korea\ntalks\n' | "$BIN/lede-query" -i "$IX" --batch -c >/dev/full 2>/dev/null
     expect "batch to /dev/full: exit" "$?" 2
 fi
+
+# 10. -a requires every word, but a stop word is no more wanted with -a than
+#     without it: "-a the korea" lost the brief that lacks "the".  A stop word
+#     required explicitly (+the) still is.
+q -c korea; want=$out
+q -c -a the korea
+expect "-a the korea = korea" "$out" "$want"
+q -l -a the korea
+grep -q 'brief.txt' <<<"$out" && ok "-a the korea finds the brief" || fail "-a the korea: no brief.txt"
+q -l '+the korea'
+grep -q 'brief.txt' <<<"$out" && fail "+the korea found the brief without 'the'" || ok "+the still required"
 
 if [ "$fails" -gt 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "all ok"
