@@ -663,39 +663,99 @@ static int suggest_term(const char *term, size_t len, const lede_term_info *info
     return 0;
 }
 
-/* "did you mean": the most frequent word within a small edit distance. */
-static void did_you_mean(qctx *q, const char *word)
+/*
+ * The nearest word of the index to word (within one edit for up to four
+ * letters, two beyond), the most frequent among equals: sg->best, or
+ * sg->best_df 0 when there is none.
+ */
+static void nearest_word(qctx *q, const char *word, suggest *sg)
 {
-    /*
-     * A pasted paragraph can hold thousands of unknown words: name the first
-     * few, then say once that there are more, instead of a line for each.
-     */
+    memset(sg, 0, sizeof *sg);
+    sg->word = word;
+    sg->len = strlen(word);
+    if (sg->len < 3 || sg->len > LEDE_TERM_MAX)
+        return;
+    sg->max = sg->len <= 4 ? 1 : 2;
+    sg->best_dist = UINT32_MAX;
+    for (size_t i = 0; i < sg->len; i++) {
+        unsigned char b = (unsigned char)word[i];
+        sg->mask |= 1ull << (b & 63);
+        if (sg->count[b] < UINT8_MAX)
+            sg->count[b]++;
+    }
+    /* Typos rarely hit the first letter; scanning only its block keeps this fast. */
+    lede_reader_terms(q->s->r, LEDE_FIELD_WORD, word, 1, suggest_term, sg);
+}
+
+/*
+ * A pasted paragraph can hold thousands of unknown words: name the first
+ * few, then say once that there are more, instead of a line for each.
+ * Returns 0 when no more notes of this kind are wanted.
+ */
+static int may_note_word(qctx *q)
+{
     if (++q->nabsent > LEDE_SEARCH_MAX_ABSENT_NOTES) {
         if (q->nabsent == LEDE_SEARCH_MAX_ABSENT_NOTES + 1)
             note(q, "more query words are not in the index");
-        return;
+        return 0;
     }
-    suggest sg = {0};
-    sg.word = word;
-    sg.len = strlen(word);
-    if (sg.len < 3)
+    return 1;
+}
+
+/* "did you mean": the most frequent word within a small edit distance. */
+static void did_you_mean(qctx *q, const char *word)
+{
+    if (!may_note_word(q))
         return;
-    sg.max = sg.len <= 4 ? 1 : 2;
-    sg.best_dist = UINT32_MAX;
-    for (size_t i = 0; i < sg.len; i++) {
-        unsigned char b = (unsigned char)word[i];
-        sg.mask |= 1ull << (b & 63);
-        if (sg.count[b] < UINT8_MAX)
-            sg.count[b]++;
-    }
-    /* Typos rarely hit the first letter; scanning only its block keeps this fast. */
-    lede_reader_terms(q->s->r, LEDE_FIELD_WORD, word, 1, suggest_term, &sg);
+    suggest sg;
+    nearest_word(q, word, &sg);
     char buf[512];
     if (sg.best_df > 0)
         snprintf(buf, sizeof buf, "\"%s\" is not in the index; did you mean \"%s\"?", word,
                  sg.best);
     else
         snprintf(buf, sizeof buf, "\"%s\" is not in the index", word);
+    note(q, buf);
+}
+
+/*
+ * A keyword found in a document or two, one or two letters away from a
+ * word that many documents use, is most likely the same typo in the query
+ * and in those few documents: "bundesbnak" finds the one Reuters story
+ * that misspelt it, silently, beside 169 about the Bundesbank.  Say so,
+ * as for an absent word.  Rare words of their own (names, jargon) have no
+ * such frequent neighbour and get no note.
+ */
+#define RARE_DF 2          /* documents: at most this many make a word rare, */
+#define RARE_SHARE 2000    /* or at most one in this many of the index's */
+#define RARE_RATIO 50      /* the neighbour is in this many times more documents */
+#define RARE_MIN_DF 20     /* and in at least this many */
+#define RARE_MIN_LEN 6     /* bytes in the word */
+
+static uint32_t rare_df(const qctx *q)
+{
+    uint64_t share = q->s->st.ndocs / RARE_SHARE;
+    return share > RARE_DF ? (uint32_t)share : RARE_DF;
+}
+
+static void rare_word_hint(qctx *q, const char *word)
+{
+    lede_term_info wi;
+    if (lede_reader_term(q->s->r, LEDE_FIELD_WORD, word, strlen(word), &wi) != LEDE_OK ||
+        wi.df == 0 || wi.df > rare_df(q))
+        return;
+    suggest sg;
+    nearest_word(q, word, &sg);
+    /* One edit (a transposition counts as one) in a word of six letters or
+     * more: "governmnet", "octotber".  Shorter words and two edits find a
+     * real word's neighbour as often as a typo's (gavin -> gain,
+     * cowpox -> coupon), measured on Reuters. */
+    if (sg.best_dist != 1 || strlen(word) < RARE_MIN_LEN || sg.best_df < RARE_MIN_DF ||
+        sg.best_df < (uint64_t)RARE_RATIO * wi.df || !may_note_word(q))
+        return;
+    char buf[512];
+    snprintf(buf, sizeof buf, "\"%s\" is in only %u document%s; did you mean \"%s\" (%u)?", word,
+             wi.df, wi.df == 1 ? "" : "s", sg.best, sg.best_df);
     note(q, buf);
 }
 
@@ -723,6 +783,8 @@ static cursor *open_term(qctx *q, int field, const char *text, size_t len, lede_
         q->rc = rc;
         return NULL;
     }
+    if (suggest_absent && shown && field == LEDE_FIELD_STEM && c->ti.df <= rare_df(q))
+        rare_word_hint(q, shown);
     static const char *names[] = {"stem", "word", "name"};
     size_t ll = strlen(names[field]) + len + 16;
     c->label = malloc(ll);

@@ -24,6 +24,8 @@ rm -f "$T/corpus/README.md"
 head -n 3 "$T/corpus/wikinews.jsonl" | sed 's/"id": "/"id": "dup-/' >"$T/dump.json"
 # A brief without a single stop word "the".
 printf 'Korea brief\n\nKorea exports rose.\n' >"$T/corpus/brief.txt"
+# A misspelling the archive has once, as newswire archives do.
+printf 'Budget note\n\nThe goverment said the budget is balanced.\n' >"$T/corpus/typo.txt"
 IX="$T/ix"
 "$BIN/lede-index" -q -i "$IX" "$T/corpus" "$T/dump.json" >/dev/null 2>&1 || { echo "FAIL: lede-index"; exit 1; }
 
@@ -168,6 +170,15 @@ q -l -a the korea
 grep -q 'brief.txt' <<<"$out" && ok "-a the korea finds the brief" || fail "-a the korea: no brief.txt"
 q -l '+the korea'
 grep -q 'brief.txt' <<<"$out" && fail "+the korea found the brief without 'the'" || ok "+the still required"
+
+# 11. A misspelt query word that the archive also misspells once found that
+#     one document, silently, beside dozens about the word meant: a long word
+#     one edit from a far more frequent one gets a "did you mean" note too.
+q -c goverment
+expect "goverment: exit" "$rc" 0
+grep -q 'did you mean "government"' <<<"$err" && ok "rare typo suggestion" || fail "no suggestion: $err"
+q -c zanzibar government
+grep -q 'did you mean' <<<"$err" && fail "a note for a frequent word: $err" || ok "no note for frequent words"
 
 if [ "$fails" -gt 0 ]; then echo "$fails failure(s)"; exit 1; fi
 echo "all ok"
