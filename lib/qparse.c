@@ -75,9 +75,30 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-static int word_end(char c)
+/*
+ * The length of the quotation mark at s, 0 if none.  Besides '"', the
+ * typographic marks a query pasted from a word processor, a web page or a
+ * phone brings: “ ” „ ‟ « » and the fullwidth ＂.  Any of them opens and
+ * any closes a phrase, since languages pair them differently (“…”, „…“,
+ * «…», »…«).
+ */
+static size_t quote_len(const char *s)
 {
-    return c == '\0' || is_space(c) || c == '(' || c == ')' || c == '"';
+    const unsigned char *u = (const unsigned char *)s;
+    if (u[0] == '"')
+        return 1;
+    if (u[0] == 0xC2 && (u[1] == 0xAB || u[1] == 0xBB))
+        return 2; /* « » */
+    if (u[0] == 0xE2 && u[1] == 0x80 && u[2] >= 0x9C && u[2] <= 0x9F)
+        return 3; /* “ ” „ ‟ */
+    if (u[0] == 0xEF && u[1] == 0xBC && u[2] == 0x82)
+        return 3; /* ＂ */
+    return 0;
+}
+
+static int word_end(const char *s)
+{
+    return *s == '\0' || is_space(*s) || *s == '(' || *s == ')' || quote_len(s) > 0;
 }
 
 static tok *push_tok(parser *p, enum tok_type type, size_t pos)
@@ -146,17 +167,20 @@ static void lex(parser *p)
             i++;
             continue;
         }
-        if (c == '"') {
-            const char *close = strchr(q + i + 1, '"');
-            if (!close) {
+        size_t ql = quote_len(q + i);
+        if (ql > 0) {
+            const char *close = q + i + ql;
+            while (*close && !quote_len(close))
+                close++;
+            if (!*close) {
                 fail(p, LEDE_EINVAL, "unterminated quote", i);
                 return;
             }
             if (!(t = push_tok(p, T_PHRASE, i)))
                 return;
-            t->text = q + i + 1;
-            t->len = (size_t)(close - (q + i + 1));
-            i = (size_t)(close - q) + 1;
+            t->text = q + i + ql;
+            t->len = (size_t)(close - (q + i + ql));
+            i = (size_t)(close - q) + quote_len(close);
             if (q[i] == '~') {
                 size_t nd = read_uint(q + i + 1, &t->n);
                 if (nd == 0) {
@@ -175,7 +199,7 @@ static void lex(parser *p)
             size_t j = i;
             while (q[j] == '+' || q[j] == '-')
                 j++;
-            if (word_end(q[j]) && q[j] != '(' && q[j] != '"') {
+            if (word_end(q + j) && q[j] != '(' && !quote_len(q + j)) {
                 i = j;
                 continue;
             }
@@ -185,7 +209,7 @@ static void lex(parser *p)
         }
         /* A word: everything up to a space, a parenthesis or a quote. */
         size_t s = i;
-        while (!word_end(q[i]))
+        while (!word_end(q + i))
             i++;
         const char *w = q + s;
         size_t len = i - s;

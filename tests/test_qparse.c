@@ -35,6 +35,14 @@ static const parse_case parse_cases[] = {
     {"nuclear weapons", 1, "(+stem:nuclear +stem:weapon)"},
     {"\"Eugene\"", 0, "word:eugene"},
     {"\"north korea\"", 0, "\"north korea\""},
+    /* Typographic quotation marks, as pasted from a word processor or a phone. */
+    {"\u201cnorth korea\u201d", 0, "\"north korea\""},
+    {"\u201enorth korea\u201c talks", 0, "(\"north korea\" stem:talk)"},
+    {"\u00abnorth korea\u00bb", 0, "\"north korea\""},
+    {"\uff02north korea\uff02", 0, "\"north korea\""},
+    {"\u201ckim jong\u201d~3", 0, "near\"kim jong\"/3"},
+    {"-\u201cnorth korea\u201d talks", 0, "(stem:talk -\"north korea\")"},
+    {"it\u2019s", 0, "stem:it"},
     {"\"kim jong\"~3", 0, "near\"kim jong\"/3"},
     {"+sanctions -oil talks", 0, "(+stem:sanction stem:talk -stem:oil)"},
     {"a AND b", 0, "(+stem:a +stem:b)"},
@@ -101,6 +109,7 @@ typedef struct error_case {
 
 static const error_case error_cases[] = {
     {"\"unterminated", 0},
+    {"talks \u201cunterminated", 6},
     {"foo)", 3},
     {"(foo", 0},
     {"foo AND", 7},
