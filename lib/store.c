@@ -422,6 +422,25 @@ static int check_file_size(lede_store *s, const char *path, char **errmsg)
     return LEDE_OK;
 }
 
+/*
+ * A program started with standard output or error closed (">&- 2>&-", as
+ * cron jobs and daemons may start it) would get LMDB's files as descriptors
+ * 1 and 2, and write its messages and results over them.  Before the first
+ * index is opened, descriptors 0-2 that do not exist are opened on
+ * /dev/null (lede-query first makes its own, read-only for stdout so that a
+ * lost result is an error).
+ */
+static void keep_std_fds(void)
+{
+    for (int fd = 0; fd < 3; fd++) {
+        if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+            continue;
+        int got = open("/dev/null", O_RDWR);
+        if (got >= 0 && got != fd)
+            close(got); /* a lower one was missing and took it: cannot happen */
+    }
+}
+
 int lede_store_open(lede_store **out, const char *dir, int create, char **errmsg)
 {
     lede_store *s = NULL;
@@ -433,6 +452,7 @@ int lede_store_open(lede_store **out, const char *dir, int create, char **errmsg
     if (errmsg)
         *errmsg = NULL;
     pthread_mutex_lock(&registry_lock);
+    keep_std_fds();
     if (create && (err = mkdirs(dir)) != 0) {
         set_err(errmsg, "cannot create the index directory %s: %s", dir, strerror(err));
         rc = LEDE_EIO;

@@ -183,5 +183,19 @@ else
     echo "skipped: no script(1) for a terminal"
 fi
 
+# ---- Started with stdout and stderr closed ---------------------------
+# As a cron job may start it: LMDB's files were opened as descriptors 1
+# and 2, and the warning about the malformed line written into one of them
+# (lock.mdb or data.mdb, as the opens fell).
+IX="$T/ix8"
+printf '{"id":"a","title":"Alpha","body":"zqclosedfds text"}\n' >closed1.jsonl
+printf '{"id":"b","title":"Beta","body":"zqclosedfds more"}\nnot json\n' >closed2.jsonl
+"$BIN/lede-index" -q -i "$IX" closed1.jsonl
+"$BIN/lede-index" -i "$IX" closed2.jsonl >&- 2>&-
+expect "closed fds: exit" "$?" 1
+expect "closed fds: no message in the index files" "$(cat "$IX"/* | grep -c malformed)" 0
+"$BIN/lede-index" -q -i "$IX" --check >/dev/null 2>&1 || fail "closed fds: --check fails afterwards"
+expect "closed fds: indexed" "$(q -l zqclosedfds | tr '\n' ' ')" "a b "
+
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all passed"
