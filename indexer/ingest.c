@@ -270,11 +270,13 @@ static void km_free(known_map *m)
  */
 typedef struct id_set {
     uint64_t *slots;
+    uint32_t *input; /* per slot: the input (run's count) that wrote the id last */
     size_t n, nslots;
 } id_set;
 
-/* Add id's hash; *again says whether it was there already. */
-static int ids_add(id_set *s, const char *id, bool *again)
+/* Add id's hash, written by input number input; *again says whether it was
+ * there already, and *prev then which input wrote it before. */
+static int ids_add(id_set *s, const char *id, uint32_t input, bool *again, uint32_t *prev)
 {
     uint64_t h = str_hash(id);
     h += h == 0;
@@ -282,8 +284,12 @@ static int ids_add(id_set *s, const char *id, bool *again)
     if (slots_for(s->n + 1) > s->nslots) {
         size_t nslots = slots_for(s->n + 1);
         uint64_t *slots = calloc(nslots, sizeof *slots);
-        if (!slots)
+        uint32_t *inputs = calloc(nslots, sizeof *inputs);
+        if (!slots || !inputs) {
+            free(slots);
+            free(inputs);
             return LEDE_ENOMEM;
+        }
         for (size_t i = 0; i < s->nslots; i++) {
             if (!s->slots[i])
                 continue;
@@ -291,18 +297,24 @@ static int ids_add(id_set *s, const char *id, bool *again)
             while (slots[j])
                 j = (j + 1) & (nslots - 1);
             slots[j] = s->slots[i];
+            inputs[j] = s->input[i];
         }
         free(s->slots);
+        free(s->input);
         s->slots = slots;
+        s->input = inputs;
         s->nslots = nslots;
     }
     size_t j = (size_t)h & (s->nslots - 1);
     for (; s->slots[j]; j = (j + 1) & (s->nslots - 1))
         if (s->slots[j] == h) {
             *again = true;
+            *prev = s->input[j];
+            s->input[j] = input;
             return LEDE_OK;
         }
     s->slots[j] = h;
+    s->input[j] = input;
     s->n++;
     return LEDE_OK;
 }
@@ -447,6 +459,14 @@ typedef struct run {
     lede_index *ix;
     known_map known;
     id_set added_ids; /* ids written in this run that were not in the index */
+    /* The input being read (counted from 1), its path in the known map, and
+     * how many of its records took an id another record had: in this input
+     * (a dump that repeats an id), or in another file (dumps whose ids
+     * overlap: each record replaces the other's document). */
+    uint32_t input;
+    uint32_t input_path;
+    size_t same_id_here, same_id_elsewhere;
+    uint8_t *gone;     /* per known path: 0 not asked, 1 exists, 2 gone */
     cli_progress *bar;
     uint64_t bytes_done;
     bool fatal;
@@ -460,6 +480,45 @@ static uint64_t docs_done(const run *r)
 static void tick(run *r)
 {
     cli_progress_update(r->bar, docs_done(r), r->bytes_done);
+}
+
+/* --verbose: "added ID" on stderr, the id's control characters escaped. */
+static void verbose_id(const char *what, const char *id)
+{
+    fprintf(stderr, "%s ", what);
+    cli_put_safe(id);
+    fputc('\n', stderr);
+}
+
+/* Whether known path p no longer exists (its documents moved, say): asked
+ * of the file system once per path. */
+static bool path_gone(run *r, uint32_t p)
+{
+    if (p >= r->known.npaths || (!r->gone && !(r->gone = calloc(r->known.npaths, 1))))
+        return false;
+    if (!r->gone[p]) {
+        const char *path = km_str(&r->known, r->known.paths[p]);
+        r->gone[p] = access(path, F_OK) != 0 && errno == ENOENT ? 2 : 1;
+    }
+    return r->gone[p] == 2;
+}
+
+/* After input where: one warning for its records that took the id of
+ * another record (see run). */
+static void report_same_ids(run *r, const char *where)
+{
+    if (r->same_id_elsewhere)
+        cli_warn(where, 0,
+                 "%zu document%s had the id of a document from another file and replaced it "
+                 "(ids are one space for all inputs: index such collections apart, or "
+                 "give them ids of their own)",
+                 r->same_id_elsewhere, r->same_id_elsewhere == 1 ? "" : "s");
+    if (r->same_id_here)
+        cli_warn(where, 0,
+                 "%zu record%s repeated the id of an earlier record of this file; the last "
+                 "one is kept",
+                 r->same_id_here, r->same_id_here == 1 ? "" : "s");
+    r->same_id_here = r->same_id_elsewhere = 0;
 }
 
 /* Hand one extracted document to the library and count it. */
@@ -492,27 +551,43 @@ static int write_doc(run *r, const char *id, const lede_extracted *x, const char
         r->fatal = true;
         return rc;
     }
-    /* Written before: in the index already, or earlier in this run. */
-    bool again = true;
+    /* Written before: in the index already (an update), or earlier in this
+     * run; and if so, from this input or another. */
+    bool again = false, here = false;
+    uint32_t prev = 0;
     known_doc *k = km_find(&r->known, id);
-    if (k)
-        k->seen = true;
-    else if ((rc = ids_add(&r->added_ids, id, &again))) {
+    bool first_time = k && !k->seen;
+    if ((rc = ids_add(&r->added_ids, id, r->input, &again, &prev))) {
         cli_error("out of memory");
         r->fatal = true;
         return rc;
     }
     if (again) {
+        here = prev == r->input; /* written earlier in this run */
+    } else if (k) {
+        /* In the index before the run: from another file unless this one
+         * (a document met unchanged in this run is there too). */
+        again = !first_time;
+        here = k->path == NO_PATH || k->path == r->input_path || path_gone(r, k->path);
+        if (first_time && !here)
+            r->same_id_elsewhere++;
+    }
+    if (again)
+        here ? r->same_id_here++ : r->same_id_elsewhere++;
+    if (k)
+        k->seen = true;
+    again |= k != NULL;
+    if (again) {
         r->c->updated++;
         if (r->opts->verbose) {
             cli_progress_clear(r->bar);
-            fprintf(stderr, "updated %s\n", id);
+            verbose_id("updated", id);
         }
     } else {
         r->c->added++;
         if (r->opts->verbose) {
             cli_progress_clear(r->bar);
-            fprintf(stderr, "added %s\n", id);
+            verbose_id("added", id);
         }
     }
     if (x->repaired) {
@@ -1033,6 +1108,8 @@ static int ingest_one(run *r, const cli_input *in)
     lede_format fmt = r->opts->format;
     if (fmt == LEDE_FORMAT_AUTO && !is_stdin)
         fmt = lede_extract_format_of_path(in->path);
+    r->input++;
+    r->input_path = path ? km_path_find(&r->known, path) : NO_PATH;
 
     /* Unchanged size and mtime: skip without reading (the usual re-run). */
     known_doc *k = is_stdin ? NULL : km_find(&r->known, in->id);
@@ -1112,6 +1189,7 @@ cleanup:
     lede_extracted_clear(&x);
     free(buf);
     cli_input_close(inp);
+    report_same_ids(r, where);
     return rc;
 }
 
@@ -1136,7 +1214,7 @@ static int delete_ids(run *r)
         if (k)
             k->seen = true; /* so --prune does not count it twice */
         if (r->opts->verbose)
-            fprintf(stderr, "deleted %s\n", id);
+            verbose_id("deleted", id);
     }
     return LEDE_OK;
 }
@@ -1189,7 +1267,7 @@ static int prune(run *r, const cli_inputs *inputs)
         k->seen = true;
         r->c->deleted++;
         if (r->opts->verbose)
-            fprintf(stderr, "deleted %s\n", id);
+            verbose_id("deleted", id);
     }
     free(verdict);
     return rc;
@@ -1332,7 +1410,9 @@ cleanup:
     lede_index_close(guard);
     cli_inputs_free(&inputs);
     km_free(&r.known);
+    free(r.gone);
     free(r.added_ids.slots);
+    free(r.added_ids.input);
     free(err);
     free(rebuild_dir);
     free(old_dir);

@@ -26,6 +26,9 @@ cp n1.jsonl n2.jsonl
 #                                  added updated unchanged deleted failed
 run -i "$IX" dup.jsonl n1.jsonl n2.jsonl
 expect "first run" "$out" "6 1 0 0 0"
+# ... and says so, once for the file.
+expect "first run: the repeated id" "$err" \
+    "lede-index: warning: dup.jsonl: 1 record repeated the id of an earlier record of this file; the last one is kept"
 # The index holds a's second version: its first line is new again, and the
 # second then replaces it once more.  b and the four id-less lines are kept.
 run -i "$IX" dup.jsonl n1.jsonl n2.jsonl
@@ -33,10 +36,23 @@ expect "re-run" "$out" "0 2 5 0 0"
 run -i "$IX" dup.jsonl n1.jsonl n2.jsonl
 expect "second re-run" "$out" "0 2 5 0 0"
 
-# b's line, indexed from dup.jsonl, is not other.jsonl's: it is written again.
+# b's line, indexed from dup.jsonl, is not other.jsonl's: it is written
+# again, and replaces dup.jsonl's b, which the warning says.
 sed -n 2p dup.jsonl >other.jsonl
 run -i "$IX" other.jsonl
 expect "same line, other file" "$out" "0 1 0 0 0"
+expect "same line, other file: warned" "$(grep -c 'other.jsonl: 1 document had the id of a document from another file and replaced it' <<<"$err")" 1
+# Two dumps whose ids overlap, in one run: one warning for the second.
+printf '{"id": "o%d", "body": "first collection %d"}\n' 1 1 2 2 3 3 >c1.jsonl
+printf '{"id": "o%d", "body": "second collection %d"}\n' 2 2 3 3 4 4 >c2.jsonl
+run -i "$T/overlap" c1.jsonl c2.jsonl
+expect "overlapping dumps" "$out" "4 2 0 0 0"
+expect "overlapping dumps: warned" "$err" \
+    "lede-index: warning: c2.jsonl: 2 documents had the id of a document from another file and replaced it (ids are one space for all inputs: index such collections apart, or give them ids of their own)"
+# A dump moved elsewhere is not another file: its old place is gone.
+mkdir -p moved && mv c2.jsonl moved/
+run -i "$T/overlap" moved/c2.jsonl
+expect "a moved dump: not a clash" "$err" ""
 
 # A removed file's records go with --prune, the others stay.
 rm n2.jsonl

@@ -197,5 +197,11 @@ expect "closed fds: no message in the index files" "$(cat "$IX"/* | grep -c malf
 "$BIN/lede-index" -q -i "$IX" --check >/dev/null 2>&1 || fail "closed fds: --check fails afterwards"
 expect "closed fds: indexed" "$(q -l zqclosedfds | tr '\n' ' ')" "a b "
 
+# ---- --verbose names ids with their control characters escaped --------
+printf '{"id":"a\\u001b[31mred","body":"zqverbose"}\n' >esc.jsonl
+run -v -i "$T/ix9" esc.jsonl
+has "--verbose: the id escaped" "$err" 'added a\x1b[31mred'
+expect "--verbose: no raw escape" "$(grep -c $'\x1b' <<<"$err")" 0
+
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all passed"
