@@ -466,6 +466,7 @@ typedef struct run {
     uint32_t input;
     uint32_t input_path;
     size_t same_id_here, same_id_elsewhere;
+    size_t undated, undated_line; /* documents with a date not understood; the first's line */
     uint8_t *gone;     /* per known path: 0 not asked, 1 exists, 2 gone */
     cli_progress *bar;
     uint64_t bytes_done;
@@ -504,8 +505,8 @@ static bool path_gone(run *r, uint32_t p)
 }
 
 /* After input where: one warning for its records that took the id of
- * another record (see run). */
-static void report_same_ids(run *r, const char *where)
+ * another record (see run), and one for those whose date was not read. */
+static void report_input(run *r, const char *where)
 {
     if (r->same_id_elsewhere)
         cli_warn(where, 0,
@@ -518,7 +519,17 @@ static void report_same_ids(run *r, const char *where)
                  "%zu record%s repeated the id of an earlier record of this file; the last "
                  "one is kept",
                  r->same_id_here, r->same_id_here == 1 ? "" : "s");
-    r->same_id_here = r->same_id_elsewhere = 0;
+    if (r->undated == 1)
+        cli_warn(where, r->undated_line,
+                 "a date that cannot be read without guessing (such as 05/03/2024): the "
+                 "document is undated, its date kept in its metadata");
+    else if (r->undated > 1)
+        cli_warn(where, r->undated_line,
+                 "%zu documents have dates that cannot be read without guessing, the first "
+                 "on this line (such as 05/03/2024): they are undated, their dates kept in "
+                 "their metadata",
+                 r->undated);
+    r->same_id_here = r->same_id_elsewhere = r->undated = 0;
 }
 
 /* Hand one extracted document to the library and count it. */
@@ -590,13 +601,23 @@ static int write_doc(run *r, const char *id, const lede_extracted *x, const char
             verbose_id("added", id);
         }
     }
-    if (x->repaired) {
+    if (x->charset && strncmp(x->charset, "UTF-16", 6) == 0) {
+        r->c->repaired++; /* converted whole: nothing to point at */
+        cli_warn(where, 0, "read as %s (converted to UTF-8)", x->charset);
+    } else if (x->charset) {
+        r->c->repaired++;
+        cli_warn(where, line ? line : x->repair_line,
+                 "not UTF-8: read as %s (%zu byte%s converted)", x->charset, x->repaired,
+                 x->repaired == 1 ? "" : "s");
+    } else if (x->repaired) {
         /* A JSON record's line is the file's; a document's is its own. */
         cli_warn(where, line ? line : x->repair_line,
                  "invalid UTF-8 (%zu byte sequence%s replaced)", x->repaired,
                  x->repaired == 1 ? "" : "s");
         r->c->repaired++;
     }
+    if (x->date_unread && !r->undated++)
+        r->undated_line = line;
     return LEDE_OK;
 }
 
@@ -1189,7 +1210,7 @@ cleanup:
     lede_extracted_clear(&x);
     free(buf);
     cli_input_close(inp);
-    report_same_ids(r, where);
+    report_input(r, where);
     return rc;
 }
 

@@ -49,7 +49,7 @@ has "malformed line named" "$err" "lede-index: warning: $D/dump.jsonl:2: malform
 has "non-object line named" "$err" "lede-index: warning: $D/dump.jsonl:4: not a JSON object"
 has "wrong type named" "$err" "lede-index: warning: $D/dump.jsonl:6: field \"body\" must be a string"
 has "invalid UTF-8 in JSON named" "$err" "lede-index: warning: $D/dump.jsonl:7: invalid UTF-8"
-has "invalid UTF-8 in text named" "$err" "lede-index: warning: $D/latin1.txt:3: invalid UTF-8"
+has "Latin-1 text named, with its first line not UTF-8" "$err" "lede-index: warning: $D/latin1.txt:3: not UTF-8: read as windows-1252"
 has "binary file named" "$err" "lede-index: warning: $D/program.txt: binary file"
 has "symlink loop named" "$err" "lede-index: warning: $D/sub/loop: symbolic link loop"
 has "dangling link named" "$err" "lede-index: warning: $D/dangling.txt: broken symbolic link"

@@ -69,6 +69,11 @@ json=$(q --json 'zqdate rfc')
 has "dates: RFC 2822 stored as ISO" "$json" '"date":"2024-03-04T09:30:00Z"'
 json=$(q --json 'zqdate ambiguous')
 has "dates: ambiguous date kept in metadata" "$json" '"meta":{"date":"05/03/2024"}'
+# ... and said once for the file, at the first such line.
+has "dates: the unread date warned" "$err" "lede-index: warning: dates.jsonl:7: a date that cannot be read without guessing"
+printf '{"id": "a%d", "date": "0%d/03/2024", "body": "zqdate more"}\n' 1 1 2 2 3 3 >more.jsonl
+run -i "$IX" more.jsonl
+expect "dates: three unread dates, one warning" "$err" "lede-index: warning: more.jsonl:1: 3 documents have dates that cannot be read without guessing, the first on this line (such as 05/03/2024): they are undated, their dates kept in their metadata"
 
 # ---- Legacy encodings -------------------------------------------------
 IX="$T/ix3"
