@@ -64,6 +64,8 @@ typedef struct known_map {
     uint32_t *by_hash;    /* content hash → docs[] that have a path (JSON lines) */
     size_t nslots;        /* of by_id and by_hash */
     uint32_t *path_slots; /* path → paths[] */
+    uint32_t *path_doc;   /* per path: index + 1 into docs[] of its one document;
+                             0 none, UINT32_MAX several (a JSON Lines file's) */
     size_t npath_slots;
 } known_map;
 
@@ -202,14 +204,28 @@ static int km_index(known_map *m)
     m->nslots = slots_for(m->n);
     m->by_id = calloc(m->nslots, sizeof *m->by_id);
     m->by_hash = calloc(m->nslots, sizeof *m->by_hash);
-    if (!m->by_id || !m->by_hash)
+    m->path_doc = calloc(m->npaths + 1, sizeof *m->path_doc);
+    if (!m->by_id || !m->by_hash || !m->path_doc)
         return LEDE_ENOMEM;
     for (size_t i = 0; i < m->n; i++) {
         slot_put(m->by_id, m->nslots, str_hash(km_str(m, m->docs[i].id)), i);
-        if (m->docs[i].path != NO_PATH)
+        uint32_t p = m->docs[i].path;
+        if (p != NO_PATH) {
             slot_put(m->by_hash, m->nslots, m->docs[i].hash, i);
+            m->path_doc[p] = m->path_doc[p] ? UINT32_MAX : (uint32_t)i + 1;
+        }
     }
     return LEDE_OK;
+}
+
+/* The one document indexed from file path (absolute), or NULL (none, or a
+ * JSON Lines file's several). */
+static known_doc *km_file_doc(const known_map *m, const char *path)
+{
+    uint32_t p = m->path_doc ? km_path_find(m, path) : NO_PATH;
+    if (p == NO_PATH || m->path_doc[p] == 0 || m->path_doc[p] == UINT32_MAX)
+        return NULL;
+    return &m->docs[m->path_doc[p] - 1];
 }
 
 static known_doc *km_find(const known_map *m, const char *id)
@@ -256,6 +272,7 @@ static void km_free(known_map *m)
     free(m->by_id);
     free(m->by_hash);
     free(m->path_slots);
+    free(m->path_doc);
     *m = (known_map){0};
 }
 
@@ -1133,7 +1150,18 @@ static int ingest_one(run *r, const cli_input *in)
     r->input_path = path ? km_path_find(&r->known, path) : NO_PATH;
 
     /* Unchanged size and mtime: skip without reading (the usual re-run). */
-    known_doc *k = is_stdin ? NULL : km_find(&r->known, in->id);
+    const char *id = in->id;
+    known_doc *k = is_stdin ? NULL : km_find(&r->known, id);
+    if (!k && path && fmt != LEDE_FORMAT_JSONL && fmt != LEDE_FORMAT_JSON) {
+        /* The same file reached by another name (the folder indexed before,
+         * the file named now, or a path typed another way): its document
+         * keeps its id rather than gaining a twin. */
+        known_doc *same = km_file_doc(&r->known, path);
+        if (same && !same->seen) {
+            k = same;
+            id = km_str(&r->known, k->id);
+        }
+    }
     if (k && fmt != LEDE_FORMAT_JSONL && fmt != LEDE_FORMAT_JSON && !k->seen && k->size == (uint64_t)in->size &&
         k->mtime == in->mtime && k->path != NO_PATH &&
         strcmp(km_str(&r->known, r->known.paths[k->path]), path) == 0) {
@@ -1204,7 +1232,7 @@ static int ingest_one(run *r, const cli_input *in)
         r->fatal = true;
         goto cleanup;
     }
-    rc = write_doc(r, in->id, &x, path, in->mtime, len, hash, where, 0);
+    rc = write_doc(r, id, &x, path, in->mtime, len, hash, where, 0);
     tick(r);
 cleanup:
     lede_extracted_clear(&x);

@@ -208,5 +208,21 @@ run -v -i "$T/ix9" esc.jsonl
 has "--verbose: the id escaped" "$err" 'added a\x1b[31mred'
 expect "--verbose: no raw escape" "$(grep -c $'\x1b' <<<"$err")" 0
 
+# ---- The same file reached by another name ----------------------------
+# A folder indexed, then one of its files named on its own, by an absolute
+# path or one typed another way: each had become a second document (ids
+# "x.md", "arch/x.md", "/.../arch/x.md").  The file keeps its document.
+mkdir -p twin/arch
+printf 'Alpha\n\nzqtwin alpha body\n' >twin/arch/x.md
+run -i "$T/ix10" --json twin/arch
+run -i "$T/ix10" --json twin/arch/x.md
+expect "same file, named alone: unchanged" "$(field unchanged "$out") $(field added "$out")" "1 0"
+run -i "$T/ix10" --json "$T/twin/arch/x.md"
+expect "same file, absolute path: unchanged" "$(field unchanged "$out") $(field added "$out")" "1 0"
+printf 'Alpha\n\nzqtwin alpha changed\n' >twin/arch/x.md
+run -i "$T/ix10" --json twin/./arch/../arch/x.md
+expect "same file, changed: one update" "$(field updated "$out") $(field added "$out")" "1 0"
+expect "same file: one document, its first id" "$("$BIN/lede-query" -i "$T/ix10" --tsv zqtwin | cut -f2)" "x.md"
+
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all passed"
