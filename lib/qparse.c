@@ -636,6 +636,11 @@ static int calendar_date(const char *s, size_t len)
     return d >= 1 && d <= (m == 2 && !leap ? 28 : mdays[m - 1]);
 }
 
+int lede_date_valid(const char *s, size_t len)
+{
+    return valid_date(s, len) && calendar_date(s, len);
+}
+
 /* An inclusive upper bound "2025-09" becomes the exclusive "2025-09\x7f". */
 static char *date_after(const char *s, size_t len)
 {

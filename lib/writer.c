@@ -2910,13 +2910,12 @@ static int runcur_cmp(const runcur *a, const uint8_t *term, size_t len)
     return c ? c : (al > len) - (al < len);
 }
 
-/* Whether run holds chunks of term in field f. */
-static int run_has_term(lede_cursor *c, int f, uint32_t run, const uint8_t *term, size_t tl)
+/* Whether run holds chunks of term (c: a cursor on the field's chunks). */
+static int run_has_term(lede_cursor *c, uint32_t run, const uint8_t *term, size_t tl)
 {
     uint8_t key[LEDE_CHUNK_KEY_MAX];
     lede_val k;
     size_t kl = lede_chunk_key(key, run, (const char *)term, tl, 0);
-    (void)f;
     return lede_store_cursor_seek(c, key, kl, &k, NULL) == LEDE_OK && k.len == kl &&
            memcmp(k.data, key, kl - 4) == 0;
 }
@@ -3017,7 +3016,7 @@ static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, s
             if (nchunks == 0) {
                 uint32_t next = 0;
                 for (size_t i = 0; i < nlater && !next; i++)
-                    if (run_has_term(seek, f, later[i], term, tl))
+                    if (run_has_term(seek, later[i], term, tl))
                         next = later[i];
                 if (next) {
                     ti.first_run = next;
@@ -3090,13 +3089,22 @@ static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, s
     return rc;
 }
 
-/* How many of the documents lo..hi are deleted (load_old first). */
-static uint32_t deleted_in(const lede_index *ix, uint32_t lo, uint32_t hi)
+/* How many of the documents lo..hi are deleted: a walk over those keys of
+ * "deleted" only, so it costs what the range holds, not the index's size. */
+static int deleted_in(lede_txn *t, uint32_t lo, uint32_t hi, uint32_t *n)
 {
-    uint32_t n = 0;
-    for (uint64_t d = lo; d <= hi; d++)
-        n += (uint32_t)(d < ix->nold && old_deleted(ix, (uint32_t)d));
-    return n;
+    lede_cursor *c = NULL;
+    lede_val k;
+    uint8_t key[4];
+    int rc = lede_store_cursor_open(&c, t, LEDE_DB_DELETED);
+    *n = 0;
+    lede_set_u32be(key, lo);
+    for (rc = rc == LEDE_OK ? lede_store_cursor_seek(c, key, 4, &k, NULL) : rc;
+         rc == LEDE_OK && k.len == 4 && lede_get_u32be(k.data) <= hi;
+         rc = lede_store_cursor_next(c, &k, NULL))
+        ++*n;
+    lede_store_cursor_close(c);
+    return rc == LEDE_OK || rc == LEDE_ITEROVER ? LEDE_OK : rc;
 }
 
 /* Whether the last MERGE_RUNS runs have one level and fit the merge bound
@@ -3137,8 +3145,8 @@ static int merge_runs(lede_index *ix, lede_txn *t, runtab *rt)
         for (size_t i = 0; i < MERGE_RUNS; i++)
             if (!td[i].lo)
                 md.lo = 0;
-        if (md.lo)
-            md.gone = deleted_in(ix, md.lo, md.hi);
+        if (md.lo && (rc = deleted_in(t, md.lo, md.hi, &md.gone)) != LEDE_OK)
+            return rc;
         rt->n -= MERGE_RUNS;
         if (bytes > 0 && (rc = runtab_push(rt, merged, md)) != LEDE_OK)
             return rc;
@@ -3159,10 +3167,10 @@ static int merge_runs(lede_index *ix, lede_txn *t, runtab *rt)
  * when the run was its first one and lost all its postings there.
  */
 #define PURGE_SHARE 3
+#define PURGE_MAX 8 /* purges after one commit, at most */
 
-/* The run of rt most worth a purge (see above), or -1.  Counts the
- * deleted documents with load_old. */
-static long purge_due(lede_index *ix, lede_txn *t, const runtab *rt, int *rc)
+/* The run of rt most worth a purge (see above), or -1. */
+static long purge_due(const lede_index *ix, lede_txn *t, const runtab *rt, int *rc)
 {
     long best = -1;
     double best_share = 0;
@@ -3174,9 +3182,9 @@ static long purge_due(lede_index *ix, lede_txn *t, const runtab *rt, int *rc)
         const rundocs *d = &rt->d[i];
         if (!d->lo || rt->r[i].bytes > ix->budget / MERGE_SHARE)
             continue;
-        if (!ix->nold && (*rc = load_old(ix, t)) != LEDE_OK)
+        uint32_t del;
+        if ((*rc = deleted_in(t, d->lo, d->hi, &del)) != LEDE_OK)
             return -1;
-        uint32_t del = deleted_in(ix, d->lo, d->hi);
         uint32_t dead = del > d->gone ? del - d->gone : 0;
         uint64_t held = (uint64_t)d->hi - d->lo + 1 - d->gone;
         double share = held ? (double)dead / (double)held : 0;
@@ -3193,6 +3201,9 @@ static int purge_run(lede_index *ix, lede_txn *t, runtab *rt, size_t i)
 {
     int rc;
     uint64_t bytes = 0;
+    /* merge_field drops the postings load_old says are deleted. */
+    if ((rc = load_old(ix, t)) != LEDE_OK)
+        return rc;
     uint32_t *later = malloc((rt->n - i) * sizeof *later);
     if (!later)
         return LEDE_ENOMEM;
@@ -3201,7 +3212,8 @@ static int purge_run(lede_index *ix, lede_txn *t, runtab *rt, size_t i)
     for (int f = 0; f < 3; f++)
         if ((rc = merge_field(ix, t, f, &rt->r[i].id, 1, later, rt->n - i - 1, &bytes)) != LEDE_OK)
             goto cleanup;
-    rt->d[i].gone = deleted_in(ix, rt->d[i].lo, rt->d[i].hi);
+    if ((rc = deleted_in(t, rt->d[i].lo, rt->d[i].hi, &rt->d[i].gone)) != LEDE_OK)
+        goto cleanup;
     rt->r[i].bytes = bytes;
     if (bytes == 0) { /* nothing live was left in it */
         memmove(rt->r + i, rt->r + i + 1, (rt->n - i - 1) * sizeof *rt->r);
@@ -3670,7 +3682,7 @@ int lede_index_commit(lede_index *ix)
      * next batch tries again. */
     if ((rc = in_txn(ix, merge_txn, NULL, "the runs were not merged")) != LEDE_OK)
         goto cleanup;
-    for (int done = 1, n = 0; done && n < 8; n++)
+    for (int done = 1, n = 0; done && n < PURGE_MAX; n++)
         if ((rc = in_txn(ix, purge_txn, &done, "the deleted documents were not purged")) != LEDE_OK)
             goto cleanup;
     /* The pages of the map read during the batch count in this process's

@@ -186,29 +186,6 @@ static int parse_double(const char *opt, const char *arg, double *out)
     return 0;
 }
 
-/* Dates for --since/--until: YYYY, YYYY-MM or YYYY-MM-DD, and one the
- * calendar has (--since 2025-13 would otherwise match nothing, silently). */
-static int valid_date(const char *s)
-{
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    size_t len = strlen(s);
-    if (len != 4 && len != 7 && len != 10)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if ((i == 4 || i == 7) ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
-            return 0;
-    if (len < 7)
-        return 1;
-    int y = atoi(s), m = (s[5] - '0') * 10 + (s[6] - '0');
-    if (m < 1 || m > 12)
-        return 0;
-    if (len < 10)
-        return 1;
-    int d = (s[8] - '0') * 10 + (s[9] - '0');
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return d >= 1 && d <= (m == 2 && !leap ? 28 : mdays[m - 1]);
-}
-
 /*
  * Show the query with a caret under byte pos.  The caret must land under
  * the character it names, so the query is shown one character per
@@ -528,7 +505,8 @@ static int query_main(int argc, char **argv, int nwords, char **words)
             break;
         case OPT_SINCE:
         case OPT_UNTIL:
-            if (!valid_date(optarg)) {
+            /* --since 2025-13 would otherwise match nothing, silently. */
+            if (!lede_date_valid(optarg, strlen(optarg))) {
                 usage_error("%s expects a date like 2025, 2025-09 or 2025-09-30, not '%s'",
                       c == OPT_SINCE ? "--since" : "--until", optarg);
                 return 2;

@@ -151,6 +151,13 @@ int lede_search(lede_results **out, lede_searcher *s, const char *query,
                 const lede_search_options *opts);
 void lede_results_free(lede_results *res);
 
+/**
+ * Whether s[0, len) is a date the filters take (date:, since, until):
+ * YYYY, YYYY-MM or YYYY-MM-DD, and one the calendar has (month 01-12, a day
+ * the month has; 29 February only in a leap year).
+ */
+int lede_date_valid(const char *s, size_t len);
+
 /** Message for the last failure.  Borrowed, valid until the next call on s. */
 const char *lede_searcher_errmsg(const lede_searcher *s);
 /** Byte offset in the query of the last syntax error. */
