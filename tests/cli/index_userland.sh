@@ -172,11 +172,13 @@ if command -v script >/dev/null 2>&1; then
     mkdir -p sig/in
     for i in 1 2 3; do printf 'Title %d\n\nbody\n' "$i" >"sig/in/$i.txt"; done
     mkfifo sig/fifo.txt
-    script -qc "'$BIN/lede-index' -i '$T/ix7' sig/in sig/fifo.txt & p=\$!; sleep 1; kill -TERM \$p; wait \$p; echo \"rc=\$?\"" /dev/null >"$T/tty2" 2>&1 &
+    # The kill waits for the bar to be on the terminal (up to 20 s: a
+    # loaded CI machine took over a second to get there), not a fixed time.
+    script -qc "'$BIN/lede-index' -i '$T/ix7' sig/in sig/fifo.txt & p=\$!; for i in \$(seq 200); do grep -q ' docs' '$T/tty2' && break; sleep 0.1; done; sleep 0.2; kill -TERM \$p; wait \$p; echo \"rc=\$?\"" /dev/null >"$T/tty2" 2>&1 &
     sp=$!
     # A writer that writes nothing, so the reader blocks; killed after the
     # run in case lede-index never opened the FIFO.
-    (exec 9>sig/fifo.txt; sleep 5) &
+    (exec 9>sig/fifo.txt; sleep 25) &
     wp=$!
     wait $sp
     kill $wp 2>/dev/null
