@@ -29,6 +29,7 @@ typedef struct cli_options {
     size_t npaths;
     const char *files_from;     /* --files-from FILE ("-" = stdin) */
     bool null_sep;              /* -0 */
+    const char *stdin_id;       /* --stdin-id: id of the document on "-" */
     lede_format format;         /* --format; AUTO = by extension */
     lede_extract_fields fields; /* --id-field ... */
     bool hidden;                /* --hidden */

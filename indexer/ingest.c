@@ -1151,7 +1151,7 @@ static int ingest_one(run *r, const cli_input *in)
 
     /* Unchanged size and mtime: skip without reading (the usual re-run). */
     const char *id = in->id;
-    known_doc *k = is_stdin ? NULL : km_find(&r->known, id);
+    known_doc *k = km_find(&r->known, id);
     if (!k && path && fmt != LEDE_FORMAT_JSONL && fmt != LEDE_FORMAT_JSON) {
         /* The same file reached by another name (the folder indexed before,
          * the file named now, or a path typed another way): its document
@@ -1162,7 +1162,8 @@ static int ingest_one(run *r, const cli_input *in)
             id = km_str(&r->known, k->id);
         }
     }
-    if (k && fmt != LEDE_FORMAT_JSONL && fmt != LEDE_FORMAT_JSON && !k->seen && k->size == (uint64_t)in->size &&
+    if (k && path && fmt != LEDE_FORMAT_JSONL && fmt != LEDE_FORMAT_JSON && !k->seen &&
+        k->size == (uint64_t)in->size &&
         k->mtime == in->mtime && k->path != NO_PATH &&
         strcmp(km_str(&r->known, r->known.paths[k->path]), path) == 0) {
         k->seen = true;
@@ -1226,6 +1227,13 @@ static int ingest_one(run *r, const cli_input *in)
         tick(r);
         goto cleanup;
     }
+    if (is_stdin && k && !k->seen && !r->opts->stdin_id)
+        /* Every document piped in is "stdin" unless named: the second
+         * pipe replaces the first, which a script rarely means. */
+        cli_warn(where, 0,
+                 "replaced the document read from standard input before (id \"%s\"); name "
+                 "each with --stdin-id ID to keep both",
+                 id);
     rc = lede_extract_document(&x, buf, len, fmt);
     if (rc) {
         cli_error("out of memory extracting %s", where);

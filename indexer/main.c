@@ -93,6 +93,14 @@ void cli_error(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+static bool has_stdin_operand(const cli_options *o)
+{
+    for (size_t i = 0; i < o->npaths; i++)
+        if (strcmp(o->paths[i], "-") == 0)
+            return true;
+    return false;
+}
+
 /* ------------------------------------------------------------------ */
 /* Options                                                             */
 /* ------------------------------------------------------------------ */
@@ -100,7 +108,7 @@ void cli_error(const char *fmt, ...)
 enum {
     OPT_ID_FIELD = 256, OPT_TITLE_FIELD, OPT_BODY_FIELD, OPT_DATE_FIELD, OPT_FILES_FROM,
     OPT_HIDDEN, OPT_PRUNE, OPT_DELETE, OPT_REBUILD, OPT_MAX_SIZE, OPT_LANGUAGE,
-    OPT_LIST_LANGUAGES, OPT_STATS, OPT_CHECK, OPT_JSON, OPT_WAIT,
+    OPT_LIST_LANGUAGES, OPT_STATS, OPT_CHECK, OPT_JSON, OPT_WAIT, OPT_STDIN_ID,
 };
 
 /* One row per option: getopt_long's table and --help are both built from
@@ -119,6 +127,7 @@ static const struct option_row {
     {"title-field", required_argument, OPT_TITLE_FIELD, "NAME", "JSON field holding the title", false},
     {"body-field", required_argument, OPT_BODY_FIELD, "NAME", "JSON field holding the text", true},
     {"date-field", required_argument, OPT_DATE_FIELD, "NAME", "JSON field holding the date", false},
+    {"stdin-id", required_argument, OPT_STDIN_ID, "ID", "id of the document read from - (default stdin)", false},
     {"files-from", required_argument, OPT_FILES_FROM, "FILE", "read paths from FILE, one a line", false},
     {"null", no_argument, '0', NULL, "--files-from paths end with NUL", false},
     {"hidden", no_argument, OPT_HIDDEN, NULL, "also index hidden files and folders", false},
@@ -244,6 +253,11 @@ static int parse_args(int argc, char **argv, cli_options *o, cli_action *act, bo
         case OPT_BODY_FIELD: o->fields.body = optarg; break;
         case OPT_DATE_FIELD: o->fields.date = optarg; break;
         case OPT_FILES_FROM: o->files_from = optarg; break;
+        case OPT_STDIN_ID:
+            if (!*optarg || strlen(optarg) > 4096)
+                return usage_error("%s", "--stdin-id wants an id of 1 to 4096 bytes");
+            o->stdin_id = optarg;
+            break;
         case '0': o->null_sep = true; break;
         case OPT_HIDDEN: o->hidden = true; break;
         case OPT_PRUNE: o->prune = true; break;
@@ -406,6 +420,8 @@ int main(int argc, char **argv)
         return usage_error("%s", "nothing to index: give PATH... (a folder, a file, or - for "
                                  "stdin) or --files-from FILE");
     }
+    if (o.stdin_id && !has_stdin_operand(&o))
+        return usage_error("%s", "--stdin-id names the document read from -; give - as a path");
     if (o.null_sep && !o.files_from)
         return usage_error("%s", "-0 goes with --files-from");
 

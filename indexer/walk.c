@@ -471,7 +471,7 @@ static char *clean_id(const char *path)
 static int add_operand(walker *w, const char *arg)
 {
     if (strcmp(arg, "-") == 0)
-        return add_input(w, "-", "stdin", NULL);
+        return add_input(w, "-", w->opts->stdin_id ? w->opts->stdin_id : "stdin", NULL);
     struct stat st;
     if (stat(arg, &st) != 0) {
         cli_warn(arg, 0, "%s", errno == ELOOP ? "symbolic link loop" : strerror(errno));

@@ -226,5 +226,25 @@ run -i "$T/ix10" --json twin/./arch/../arch/x.md
 expect "same file, changed: one update" "$(field updated "$out") $(field added "$out")" "1 0"
 expect "same file: one document, its first id" "$("$BIN/lede-query" -i "$T/ix10" --tsv zqtwin | cut -f2)" "x.md"
 
+# ---- Documents piped in -------------------------------------------------
+# Every document read from - was "stdin", so the second pipe replaced the
+# first without a word.  --stdin-id names it; the same text piped again is
+# unchanged; an unnamed one replaced says so.
+IX="$T/ix11"
+stdin_run() { out=$(printf '%s\n\nbody %s\n' "$1" "$1" | "$BIN/lede-index" -i "$IX" --json "${@:2}" - 2>"$T/err"); rc=$?; err=$(cat "$T/err"); }
+stdin_run zqpipeone --stdin-id https://example.org/one
+stdin_run zqpipetwo --stdin-id https://example.org/two
+expect "stdin: both kept" "$(q -l zqpipeone zqpipetwo | sort | tr '\n' ' ')" "https://example.org/one https://example.org/two "
+stdin_run zqpipetwo --stdin-id https://example.org/two
+expect "stdin: the same text again is unchanged" "$(field unchanged "$out") $(field added "$out")" "1 0"
+stdin_run zqpipethree
+stdin_run zqpipefour
+expect "stdin: unnamed, replaced: one update" "$(field updated "$out")" 1
+has "stdin: unnamed, replaced: warned" "$err" "name each with --stdin-id ID"
+out=$(printf '{"body":"zqpipejson a"}\n{"body":"zqpipejson b"}\n' | "$BIN/lede-index" -i "$IX" -q --stdin-id feed -)
+expect "stdin: JSON lines without ids take the name" "$(q -l zqpipejson | sort | tr '\n' ' ')" "feed:1 feed:2 "
+"$BIN/lede-index" -i "$IX" --stdin-id x twin >/dev/null 2>"$T/err"
+expect "stdin: --stdin-id without - is a usage error" "$?" 2
+
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all passed"
