@@ -11,7 +11,7 @@
 # `lede-index --list-languages` when it is on the PATH.
 
 _lede_index_opts='-i --index -f --format --id-field --title-field --body-field
- --date-field --files-from -0 --null --hidden --prune --delete --rebuild
+ --date-field --stdin-id --files-from -0 --null --hidden --prune --delete --rebuild
  -j --jobs -m --memory --max-size --language --list-languages --stats --check
  --wait -q --quiet --json -v --verbose -h --help -V --version'
 
@@ -73,14 +73,14 @@ _lede_index()
         -i | --index)
             _lede_paths -d; return ;;
         -f | --format)
-            _lede_reply 'auto txt md html jsonl'; return ;;
+            _lede_reply 'auto txt md html jsonl json'; return ;;
         --files-from)
             _lede_paths -f; return ;;
         --language)
             langs=$(command lede-index --list-languages 2>/dev/null) || langs=
             [[ -n $langs ]] || langs=$_lede_languages
             _lede_reply "$langs"; return ;;
-        --id-field | --title-field | --body-field | --date-field | -j | --jobs | \
+        --id-field | --title-field | --body-field | --date-field | --stdin-id | -j | --jobs | \
             -m | --memory | --max-size)
             COMPREPLY=(); return ;;
     esac

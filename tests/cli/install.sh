@@ -199,11 +199,11 @@ expect() { # expect "EXPECTED (sorted, space-separated)" WORD...
     [[ $got == "$want" ]] || fail "completing '$*': got '$got', want '$want'"
 }
 expect "--format" lede-index --form
-expect "auto html jsonl md txt" lede-index --format ""
+expect "auto html json jsonl md txt" lede-index --format ""
 # bash splits "--format=j" at '=' when '=' is in COMP_WORDBREAKS (the
 # default), and leaves it one word otherwise: then replies keep the prefix.
-expect "jsonl" lede-index --format = j
-expect "--format=jsonl" lede-index --format=j
+expect "json jsonl" lede-index --format = j
+expect "--format=json --format=jsonl" lede-index --format=j
 expect "corpus/seed" lede-index corpus/se
 expect "corpus/seed/wang-yi-choe-son-hui.txt" lede-index --files-from corpus/seed/wang
 expect "corpus/seed" lede-index -i corpus/s
