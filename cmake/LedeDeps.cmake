@@ -40,6 +40,12 @@ lede_dep(streamvbyte                HEADER streamvbyte.h   LIB streamvbyte DEB l
 # lede-index reads gzip and xz compressed inputs (zstd through lede::zstd).
 lede_dep(zlib        PC zlib        HEADER zlib.h          LIB z           DEB zlib1g-dev)
 lede_dep(lzma        PC liblzma     HEADER lzma.h          LIB lzma        DEB liblzma-dev)
+# lede-index allocates through jemalloc with transparent huge pages: a
+# quarter of its time went to page faults under glibc's malloc (see
+# indexer/malloc_conf.c).  Sanitizers bring their own allocator.
+if(LEDE_JEMALLOC AND NOT LEDE_SANITIZE)
+  lede_dep(jemalloc  PC jemalloc    HEADER jemalloc/jemalloc.h LIB jemalloc DEB libjemalloc-dev)
+endif()
 
 if(LEDE_TESTS)
   lede_dep(criterion PC criterion   HEADER criterion/criterion.h LIB criterion DEB libcriterion-dev)
