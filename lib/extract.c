@@ -931,6 +931,7 @@ typedef struct html_text {
     sbuf b;
     bool space;   /* a space is owed before the next word */
     bool newline; /* a line break is owed before the next word */
+    int article;  /* how many <article> elements the walk is inside */
 } html_text;
 
 static void ht_text(html_text *t, const char *s)
@@ -980,9 +981,52 @@ static const char *const html_block[] = {
     "dd",      "dt",     "dl",     "figure", "figcaption", "main",    "nav",    "address",
     "form",    "fieldset", NULL};
 
+/* A page's sidebar ("Most read", "Related stories") and footer, when they
+ * are not an article's own: in a saved news site every page carried the
+ * same few headlines there, so a search for any of their words matched
+ * every page, and snippets quoted them. */
+static const char *const html_page_parts[] = {"aside", "footer", NULL};
+
+/* ARIA landmarks that are the site's, not the article's. */
+static const char *const html_skip_roles[] = {"navigation", "banner", "contentinfo",
+                                              "complementary", "search", NULL};
+
 /* Deeper trees are hostile, not articles; the cap bounds the recursion
  * whatever limit the parser applies. */
 #define HTML_DEPTH_MAX 512
+
+/* The attribute's value when it is plain text (no allocation), else NULL. */
+static const xmlChar *html_attr(xmlNode *n, const char *name)
+{
+    xmlAttr *a = xmlHasProp(n, (const xmlChar *)name);
+    if (!a || !a->children || a->children->type != XML_TEXT_NODE)
+        return a && !a->children ? (const xmlChar *)"" : NULL;
+    return a->children->content;
+}
+
+static bool html_is(xmlNode *n, const char *name)
+{
+    return xmlStrcasecmp(n->name, (const xmlChar *)name) == 0;
+}
+
+/* Elements whose text is not the article's, wherever they are. */
+static bool html_skipped(const html_text *t, xmlNode *n)
+{
+    if (name_in(n->name, html_skip))
+        return true;
+    if (!t->article && name_in(n->name, html_page_parts))
+        return true;
+    const xmlChar *v;
+    if (xmlHasProp(n, (const xmlChar *)"hidden"))
+        return true;
+    if ((v = html_attr(n, "aria-hidden")) && xmlStrcasecmp(v, (const xmlChar *)"true") == 0)
+        return true;
+    if ((v = html_attr(n, "role")))
+        for (const char *const *r = html_skip_roles; *r; r++)
+            if (xmlStrcasecmp(v, (const xmlChar *)*r) == 0)
+                return true;
+    return false;
+}
 
 static void html_walk(html_text *t, xmlNode *node, int depth)
 {
@@ -993,16 +1037,114 @@ static void html_walk(html_text *t, xmlNode *node, int depth)
             if (n->content)
                 ht_text(t, (const char *)n->content);
         } else if (n->type == XML_ELEMENT_NODE) {
-            if (name_in(n->name, html_skip))
+            if (html_skipped(t, n))
                 continue;
             bool block = name_in(n->name, html_block);
+            bool article = html_is(n, "article");
             if (block)
                 t->newline = true;
+            t->article += article;
             html_walk(t, n->children, depth + 1);
+            t->article -= article;
             if (block)
                 t->newline = true;
         }
     }
+}
+
+/* Bytes of text the walk keeps under node (0 when out of memory). */
+static size_t html_text_len(xmlNode *node, int in_article)
+{
+    html_text t = {.article = in_article};
+    html_walk(&t, node->children, 0);
+    size_t n = t.b.failed ? 0 : t.b.n;
+    free(t.b.p);
+    return n;
+}
+
+/* Where the page says its article is: the outermost elements marked
+ * itemprop="articleBody", <article>, and <main> (or role="main"). */
+typedef struct html_marks {
+    xmlNode *body_prop, *main;
+    xmlNode *articles[64];
+    size_t narticles;
+} html_marks;
+
+static void html_mark_at(html_marks *m, xmlNode *node, int depth)
+{
+    if (depth > HTML_DEPTH_MAX)
+        return;
+    for (xmlNode *n = node; n; n = n->next) {
+        if (n->type != XML_ELEMENT_NODE || name_in(n->name, html_skip))
+            continue;
+        const xmlChar *v;
+        if (!m->body_prop && (v = html_attr(n, "itemprop")) &&
+            xmlStrcasecmp(v, (const xmlChar *)"articleBody") == 0) {
+            m->body_prop = n;
+            continue; /* what is inside is the article's */
+        }
+        if (html_is(n, "article")) {
+            if (m->narticles < ARRAY_SIZE(m->articles))
+                m->articles[m->narticles++] = n;
+            /* An articleBody inside an article is the better mark. */
+        } else if (!m->main && (html_is(n, "main") || ((v = html_attr(n, "role")) &&
+                                                      xmlStrcasecmp(v, (const xmlChar *)"main") == 0))) {
+            m->main = n;
+        }
+        html_mark_at(m, n->children, depth + 1);
+    }
+}
+
+/* A marked element must hold a real part of the page's text: a teaser
+ * marked <article> beside an unmarked story is not the story. */
+#define HTML_CONTENT_MIN 500
+
+/*
+ * The element holding the page's article, or NULL to take the whole body:
+ * the itemprop="articleBody" element, else the one <article> (or the
+ * largest, when it holds two thirds of the articles' text: the others are
+ * teasers or comments), else <main>.  A listing page's many equal
+ * <article> teasers keep the whole body.  *article says whether it is an
+ * article's own element (its sidebars and footer are then the article's).
+ */
+static xmlNode *html_content(xmlNode *body, bool *article)
+{
+    *article = false;
+    html_marks m = {0};
+    html_mark_at(&m, body->children, 0);
+    if (!m.body_prop && !m.narticles && !m.main)
+        return NULL;
+    size_t total = html_text_len(body, 0), len;
+    if (m.body_prop && ((len = html_text_len(m.body_prop, 1)) >= HTML_CONTENT_MIN ||
+                        len >= total / 4)) {
+        *article = true;
+        return m.body_prop;
+    }
+    /* An <article> inside another (a reader's comment under the story)
+     * counts as part of it, not as a rival. */
+    xmlNode *best = NULL;
+    size_t best_len = 0, sum = 0;
+    for (size_t i = 0; i < m.narticles; i++) {
+        bool nested = false;
+        for (xmlNode *p = m.articles[i]->parent; p && !nested; p = p->parent)
+            nested = p->type == XML_ELEMENT_NODE && html_is(p, "article");
+        if (nested)
+            continue;
+        len = html_text_len(m.articles[i], 1);
+        sum += len;
+        if (len > best_len) {
+            best = m.articles[i];
+            best_len = len;
+        }
+    }
+    if (best && best_len * 3 >= sum * 2 &&
+        (best_len >= HTML_CONTENT_MIN || best_len >= total / 4)) {
+        *article = true;
+        return best;
+    }
+    if (m.main && ((len = html_text_len(m.main, 0)) >= HTML_CONTENT_MIN || len >= total / 4))
+        return m.main;
+    return NULL;
 }
 
 static xmlNode *html_find_at(xmlNode *node, const char *name, int depth)
@@ -1041,6 +1183,34 @@ static char *html_node_text(xmlNode *node, size_t *len_out)
         s = NULL;
     }
     return s;
+}
+
+/*
+ * The page's title: <title>, unless it is the first <h1> (the article's own
+ * when the page marks one) with the site's name around it ("Flood warning |
+ * The Daily News"): then the <h1>.  Else the <h1>.  NULL when neither.
+ */
+static char *html_title(xmlNode *root, xmlNode *content, size_t *len_out)
+{
+    xmlNode *title = html_find(root, "title");
+    xmlNode *h1 = content ? html_find(content->children, "h1") : NULL;
+    if (!h1)
+        h1 = html_find(root, "h1");
+    size_t tlen = 0, hlen = 0;
+    char *t = title ? html_node_text(title, &tlen) : NULL;
+    char *h = h1 ? html_node_text(h1, &hlen) : NULL;
+    if (t && h && hlen < tlen && strstr(t, h)) {
+        free(t);
+        *len_out = hlen;
+        return h;
+    }
+    if (t) {
+        free(h);
+        *len_out = tlen;
+        return t;
+    }
+    *len_out = hlen;
+    return h;
 }
 
 /* <meta name="date" content="..."> and friends, else <time datetime>. */
@@ -1158,19 +1328,15 @@ static int extract_html(lede_extracted *out, const char *buf, size_t len, bool d
     xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
     rc = LEDE_ENOMEM;
     if (root) {
-        xmlNode *title = html_find(root, "title");
-        if (title)
-            out->title = html_node_text(title, &out->title_len);
-        if (!out->title) {
-            xmlNode *h1 = html_find(root, "h1");
-            if (h1)
-                out->title = html_node_text(h1, &out->title_len);
-        }
-        out->date = html_date(root);
         xmlNode *body = html_find(root, "body");
-        html_text t = {0};
-        /* The body, or the whole tree for fragments without one (head skipped). */
-        html_walk(&t, body ? body->children : root, 0);
+        bool article = false;
+        xmlNode *content = body ? html_content(body, &article) : NULL;
+        out->title = html_title(root, content, &out->title_len);
+        out->date = html_date(root);
+        /* The article when the page marks it, else the body, else the whole
+         * tree for fragments without one (head skipped). */
+        html_text t = {.article = article};
+        html_walk(&t, content ? content->children : body ? body->children : root, 0);
         out->body = sb_take(&t.b, &out->body_len);
     } else {
         out->body = strdup("");

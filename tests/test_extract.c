@@ -759,6 +759,131 @@ Test(extract, html_navigation_menus_are_not_text)
     lede_extracted_clear(&x);
 }
 
+/* ---- The article in a saved news page ---------------------------- */
+
+/* A paragraph of n copies of a sentence, for pages whose article must be
+ * long enough to count as one. */
+static char *para(const char *sentence, int n)
+{
+    size_t len = strlen(sentence);
+    char *p = malloc((len + 1) * (size_t)n + 8);
+    cr_assert_not_null(p);
+    char *q = p;
+    q += sprintf(q, "<p>");
+    for (int i = 0; i < n; i++)
+        q += sprintf(q, "%s ", sentence);
+    sprintf(q, "</p>");
+    return p;
+}
+
+/* Found indexing a saved news site: every page carried the same "Most
+ * read" sidebar and footer, so a word of one sidebar headline matched every
+ * page, and snippets quoted it; and every title ended in " | The Daily
+ * News".  The article the page marks is what is indexed. */
+Test(extract, html_news_page_keeps_the_article_not_the_sidebar)
+{
+    char *story = para("The river rose two metres overnight in Zqtown.", 20);
+    char page[8192];
+    snprintf(page, sizeof page,
+             "<html><head><title>Flood warning in Zqtown | The Daily News</title></head><body>"
+             "<header><a href=/>The Daily News</a><nav>World Sport</nav></header>"
+             "<main><article><h1>Flood warning in Zqtown</h1>%s"
+             "<aside>Fact box: zqfactbox</aside><footer>zqbyline</footer></article>"
+             "<aside><h2>Most read</h2><a>Zqsidebar scandal deepens</a></aside></main>"
+             "<div role=\"complementary\">zqrole</div><div hidden>zqhidden</div>"
+             "<span aria-hidden=\"true\">zqariahidden</span>"
+             "<footer>Copyright zqfooter</footer></body></html>",
+             story);
+    lede_extracted x = doc_of(page, LEDE_FORMAT_HTML);
+    cr_expect_str_eq(x.title, "Flood warning in Zqtown");
+    cr_expect(contains(x.body, "The river rose two metres"), "%s", x.body);
+    cr_expect(contains(x.body, "zqfactbox"), "an article's own aside stays: %s", x.body);
+    cr_expect(contains(x.body, "zqbyline"), "an article's own footer stays: %s", x.body);
+    const char *gone[] = {"Zqsidebar", "zqfooter", "zqrole", "zqhidden", "zqariahidden",
+                          "The Daily News"};
+    for (size_t i = 0; i < sizeof gone / sizeof gone[0]; i++)
+        cr_expect(!contains(x.body, gone[i]), "%s in: %s", gone[i], x.body);
+    lede_extracted_clear(&x);
+    free(story);
+}
+
+/* tmpl with @A and @B replaced by a and b. */
+static void fill(char *out, size_t cap, const char *tmpl, const char *a, const char *b)
+{
+    size_t n = 0;
+    for (const char *p = tmpl; *p; p++) {
+        const char *s = p[0] == '@' && p[1] == 'A' ? a : p[0] == '@' && p[1] == 'B' ? b : NULL;
+        size_t len = s ? strlen(s) : 1;
+        cr_assert_lt(n + len, cap);
+        memcpy(out + n, s ? s : p, len);
+        n += len;
+        p += s != NULL;
+    }
+    out[n] = '\0';
+}
+
+Test(extract, html_marks_chosen_in_order_and_only_when_they_hold_the_text)
+{
+    char *story = para("Talks resumed in Zqcity on Monday.", 20);
+    char *teaser = para("A teaser zqteaser.", 3);
+    char *comment = para("I disagree zqcomment.", 3);
+    char page[16384];
+    struct {
+        const char *fmt; /* @A and @B stand for the two paragraphs */
+        const char *want[3], *unwanted[2];
+    } cases[] = {
+        /* itemprop="articleBody" over the <article> around it */
+        {"<body><article><div class=share>zqshare</div><div itemprop=\"articleBody\">@A</div>"
+         "</article></body>",
+         {"Talks resumed"}, {"zqshare"}},
+        /* Comments as <article>s inside the story count as the story's. */
+        {"<body><div>zqoutside</div><article>@A<section><article>@B</article></section></article>"
+         "</body>",
+         {"Talks resumed", "zqcomment"}, {"zqoutside"}},
+        /* A listing page: equal teasers, no article stands out: all kept. */
+        {"<body><div>zqoutside</div><article>@A</article><article>@B</article></body>",
+         {"zqteaser", "zqoutside"}, {NULL}},
+        /* A short marked teaser beside an unmarked story: the whole body. */
+        {"<body><article>@A</article><div>@B</div></body>", {"zqteaser", "Talks resumed"}, {NULL}},
+        /* <main> when nothing else is marked; its sidebar goes. */
+        {"<body><div>zqoutside</div><div role=\"main\">@A<aside>zqaside</aside></div></body>",
+         {"Talks resumed"}, {"zqoutside", "zqaside"}},
+    };
+    const char *args[][2] = {{story, NULL}, {story, comment}, {teaser, teaser},
+                             {teaser, story}, {story, NULL}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        fill(page, sizeof page, cases[i].fmt, args[i][0], args[i][1]);
+        lede_extracted x = doc_of(page, LEDE_FORMAT_HTML);
+        for (size_t k = 0; k < 3 && cases[i].want[k]; k++)
+            cr_expect(contains(x.body, cases[i].want[k]), "case %zu: no %s in: %s", i,
+                      cases[i].want[k], x.body);
+        for (size_t k = 0; k < 2 && cases[i].unwanted[k]; k++)
+            cr_expect(!contains(x.body, cases[i].unwanted[k]), "case %zu: %s in: %s", i,
+                      cases[i].unwanted[k], x.body);
+        lede_extracted_clear(&x);
+    }
+    free(story);
+    free(teaser);
+    free(comment);
+}
+
+Test(extract, html_title_loses_the_site_name_only_when_the_heading_is_in_it)
+{
+    struct {
+        const char *in, *title;
+    } cases[] = {
+        {"<title>BBC News - Storm hits coast</title><body><h1>Storm hits coast</h1></body>",
+         "Storm hits coast"},
+        {"<title>Storm hits coast</title><body><h1>Weather</h1></body>", "Storm hits coast"},
+        {"<body><h1>Only a heading</h1></body>", "Only a heading"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        lede_extracted x = doc_of(cases[i].in, LEDE_FORMAT_HTML);
+        cr_expect_str_eq(x.title, cases[i].title);
+        lede_extracted_clear(&x);
+    }
+}
+
 /* ---- Markdown as blogs write it ------------------------------------- */
 
 /* Found indexing Jekyll and Hugo posts: with a front-matter title, the
