@@ -11,7 +11,7 @@
 # `lede-index --list-languages` when it is on the PATH.
 
 _lede_index_opts='-i --index -f --format --id-field --title-field --body-field
- --date-field --stdin-id --files-from -0 --null --hidden --prune --delete --rebuild
+ --date-field --stdin-id --files-from -0 --null --hidden --prune --delete --rebuild --compact
  -j --jobs -m --memory --max-size --language --list-languages --stats --check
  --wait -q --quiet --json -v --verbose -h --help -V --version'
 

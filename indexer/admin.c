@@ -135,8 +135,9 @@ int cli_stats(const cli_options *opts)
                (double)sz.word_space / 1e6, (double)sz.stem_space / 1e6);
         printf("postings runs  %llu (one per batch; small ones merge)\n",
                (unsigned long long)sz.runs);
-        printf("on disk        %.1f MB (%.1f MB free pages)\n", (double)disk / 1e6,
-               (double)sz.free / 1e6);
+        printf("on disk        %.1f MB (%.1f MB free pages%s)\n", (double)disk / 1e6,
+               (double)sz.free / 1e6,
+               sz.free >= disk / 4 && sz.free > 0 ? ": lede-index --compact gives them back" : "");
     }
     status = EXIT_ALL_INDEXED;
     goto cleanup;

@@ -35,6 +35,7 @@ typedef struct cli_options {
     bool hidden;                /* --hidden */
     bool prune;                 /* --prune */
     bool rebuild;               /* --rebuild */
+    bool compact;               /* --compact: give the free pages back */
     const char **delete_ids;    /* --delete ID... */
     size_t ndelete;
     int threads;                /* -j; 0 = number of cores */
@@ -51,6 +52,8 @@ typedef struct cli_options {
 typedef struct cli_counts {
     uint64_t added, updated, unchanged, deleted, failed, repaired;
     uint64_t bytes;             /* input bytes read */
+    uint64_t compact_before;    /* --compact: data file bytes before, after */
+    uint64_t compact_after;     /* (0 when it did not run) */
     double seconds;
 } cli_counts;
 

@@ -108,7 +108,7 @@ static bool has_stdin_operand(const cli_options *o)
 enum {
     OPT_ID_FIELD = 256, OPT_TITLE_FIELD, OPT_BODY_FIELD, OPT_DATE_FIELD, OPT_FILES_FROM,
     OPT_HIDDEN, OPT_PRUNE, OPT_DELETE, OPT_REBUILD, OPT_MAX_SIZE, OPT_LANGUAGE,
-    OPT_LIST_LANGUAGES, OPT_STATS, OPT_CHECK, OPT_JSON, OPT_WAIT, OPT_STDIN_ID,
+    OPT_LIST_LANGUAGES, OPT_STATS, OPT_CHECK, OPT_JSON, OPT_WAIT, OPT_STDIN_ID, OPT_COMPACT,
 };
 
 /* One row per option: getopt_long's table and --help are both built from
@@ -134,6 +134,7 @@ static const struct option_row {
     {"prune", no_argument, OPT_PRUNE, NULL, "remove documents whose files are gone", true},
     {"delete", no_argument, OPT_DELETE, NULL, "the operands are ids of documents to remove", true},
     {"rebuild", no_argument, OPT_REBUILD, NULL, "start a new index from scratch", true},
+    {"compact", no_argument, OPT_COMPACT, NULL, "give back the space updates freed", false},
     {"jobs", required_argument, 'j', "N", "analysis threads (default: number of cores)", true},
     {"memory", required_argument, 'm', "SIZE", "memory budget per batch (default 256M)", false},
     {"max-size", required_argument, OPT_MAX_SIZE, "SIZE", "stop when the index reaches SIZE", false},
@@ -263,6 +264,7 @@ static int parse_args(int argc, char **argv, cli_options *o, cli_action *act, bo
         case OPT_PRUNE: o->prune = true; break;
         case OPT_DELETE: act->delete_mode = true; break;
         case OPT_REBUILD: o->rebuild = true; break;
+        case OPT_COMPACT: o->compact = true; break;
         case 'j': {
             errno = 0;
             long n = strtol(optarg, &end, 10);
@@ -350,6 +352,10 @@ static void print_summary(const cli_options *o, const cli_counts *c, int status)
         cJSON_AddNumberToObject(j, "bytes", (double)c->bytes);
         cJSON_AddNumberToObject(j, "seconds", c->seconds);
         cJSON_AddNumberToObject(j, "mb_per_s", mbs);
+        if (c->compact_after) {
+            cJSON_AddNumberToObject(j, "compacted_from_bytes", (double)c->compact_before);
+            cJSON_AddNumberToObject(j, "compacted_to_bytes", (double)c->compact_after);
+        }
         cJSON_AddNumberToObject(j, "exit_status", status);
         char *s = cJSON_PrintUnformatted(j);
         if (s)
@@ -360,13 +366,19 @@ static void print_summary(const cli_options *o, const cli_counts *c, int status)
     }
     if (o->quiet)
         return;
-    printf("%llu added, %llu updated, %llu unchanged, %llu deleted, %llu failed",
-           (unsigned long long)c->added, (unsigned long long)c->updated,
-           (unsigned long long)c->unchanged, (unsigned long long)c->deleted,
-           (unsigned long long)c->failed);
-    if (c->repaired)
-        printf(" (%llu repaired)", (unsigned long long)c->repaired);
-    printf(" in %.2f s, %.1f MB/s\n", c->seconds, mbs);
+    /* --compact alone indexed nothing: no counts to give. */
+    if (o->npaths || o->files_from || o->prune || o->ndelete) {
+        printf("%llu added, %llu updated, %llu unchanged, %llu deleted, %llu failed",
+               (unsigned long long)c->added, (unsigned long long)c->updated,
+               (unsigned long long)c->unchanged, (unsigned long long)c->deleted,
+               (unsigned long long)c->failed);
+        if (c->repaired)
+            printf(" (%llu repaired)", (unsigned long long)c->repaired);
+        printf(" in %.2f s, %.1f MB/s\n", c->seconds, mbs);
+    }
+    if (c->compact_after)
+        printf("compacted %s: %.1f MB -> %.1f MB\n", o->index_dir, (double)c->compact_before / 1e6,
+               (double)c->compact_after / 1e6);
 }
 
 int main(int argc, char **argv)
@@ -400,7 +412,7 @@ int main(int argc, char **argv)
     if (o.language && check_language(o.language))
         return usage_error("unknown language '%s' (see --list-languages)", o.language);
     if (act.stats || act.check) {
-        if (o.npaths || o.files_from || act.delete_mode || o.prune || o.rebuild)
+        if (o.npaths || o.files_from || act.delete_mode || o.prune || o.rebuild || o.compact)
             return usage_error("%s takes no paths and no other action",
                                act.stats ? "--stats" : "--check");
         if (act.stats && (status = cli_stats(&o)) != EXIT_ALL_INDEXED)
@@ -416,7 +428,7 @@ int main(int argc, char **argv)
         o.ndelete = o.npaths;
         o.paths = NULL;
         o.npaths = 0;
-    } else if (!o.npaths && !o.files_from && !o.prune) {
+    } else if (!o.npaths && !o.files_from && !o.prune && !o.compact) {
         return usage_error("%s", "nothing to index: give PATH... (a folder, a file, or - for "
                                  "stdin) or --files-from FILE");
     }

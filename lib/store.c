@@ -614,6 +614,29 @@ uint64_t lede_store_used(lede_store *s)
     return ((uint64_t)info.me_last_pgno + 1) * st.ms_psize;
 }
 
+int lede_store_copy_compact(lede_store *s, const char *dir, char **errmsg)
+{
+    char *path = NULL;
+    int rc = LEDE_OK, err;
+    if (errmsg)
+        *errmsg = NULL;
+    if (mkdir(dir, 0755) != 0) {
+        set_err(errmsg, "cannot create %s: %s", dir, strerror(errno));
+        return LEDE_EIO;
+    }
+    /* A read transaction inside LMDB: the copy is the last commit, whatever
+     * a writer of this process has buffered since. */
+    if ((err = mdb_env_copy2(s->env, dir, MDB_CP_COMPACT)) != 0) {
+        set_err(errmsg, "cannot write a compacted copy into %s: %s", dir, mdb_strerror(err));
+        rc = LEDE_EIO;
+        if (asprintf(&path, "%s/data.mdb", dir) >= 0)
+            unlink(path);
+        rmdir(dir);
+    }
+    free(path);
+    return rc;
+}
+
 void lede_store_release_pages(lede_store *s)
 {
     /* The map moves only when it grows, which happens with no transaction

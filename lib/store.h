@@ -95,6 +95,10 @@ typedef struct lede_db_pages {
 int lede_store_db_pages(lede_txn *t, lede_db db, lede_db_pages *out);
 /** Bytes used by the data file (last committed state). */
 uint64_t lede_store_used(lede_store *s);
+/* Write a copy of the last committed state without free pages (LMDB's
+ * compacting copy) into the new directory dir, which must not exist; on
+ * failure dir is removed again and *errmsg says why (caller frees). */
+int lede_store_copy_compact(lede_store *s, const char *dir, char **errmsg);
 
 int lede_store_begin(lede_txn **out, lede_store *s, int write);
 /**

@@ -62,6 +62,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 #include <zstd.h>
@@ -3660,6 +3661,18 @@ static int merge_txn(lede_index *ix, lede_txn *t, void *arg)
     return rc;
 }
 
+int lede_index_compact(lede_index *ix, const char *dir)
+{
+    if (!ix || !dir || !dir[0])
+        return LEDE_EINVAL;
+    char *err = NULL;
+    int rc = lede_store_copy_compact(ix->s, dir, &err);
+    if (rc != LEDE_OK)
+        set_msg(ix, "%s", err ? err : lede_strerror(rc));
+    free(err);
+    return rc;
+}
+
 int lede_index_commit(lede_index *ix)
 {
     int rc = analyze_pending(ix);
@@ -3703,6 +3716,9 @@ cleanup:
 /* Opening, adding, deleting                                           */
 /* ------------------------------------------------------------------ */
 
+/* take_lock's answer when the folder was swapped while it waited. */
+#define LOCK_SWAPPED 1
+
 static int take_lock(lede_index *ix, int wait, char **errmsg)
 {
     char path[4096];
@@ -3716,6 +3732,18 @@ static int take_lock(lede_index *ix, int wait, char **errmsg)
     if (flock(ix->lockfd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EWOULDBLOCK && wait) {
             while (flock(ix->lockfd, LOCK_EX) != 0 && errno == EINTR) {
+            }
+            /* The writer waited for may have swapped a new index folder in
+             * (--rebuild, --compact): the lock held is then the old
+             * folder's, and the index opened the old one: this writer would
+             * work beside the next one, on files no longer in the folder.
+             * The caller opens the folder as it is now. */
+            struct stat held, now;
+            if (fstat(ix->lockfd, &held) == 0 &&
+                (stat(path, &now) != 0 || held.st_ino != now.st_ino || held.st_dev != now.st_dev)) {
+                close(ix->lockfd);
+                ix->lockfd = -1;
+                return LOCK_SWAPPED;
             }
         } else {
             char pid[32] = "";
@@ -3805,9 +3833,15 @@ int lede_index_open(lede_index **out, const char *dir, const lede_index_options 
     if (ix->nthreads > 64)
         ix->nthreads = 64;
     /* The directory must exist before its lock file can. */
-    if ((rc = lede_store_open(&ix->s, dir, 1, &msg)) != LEDE_OK)
-        goto cleanup;
-    if ((rc = take_lock(ix, opts && opts->wait_for_lock, &msg)) != LEDE_OK)
+    for (;;) {
+        if ((rc = lede_store_open(&ix->s, dir, 1, &msg)) != LEDE_OK)
+            goto cleanup;
+        if ((rc = take_lock(ix, opts && opts->wait_for_lock, &msg)) != LOCK_SWAPPED)
+            break;
+        lede_store_close(ix->s);
+        ix->s = NULL;
+    }
+    if (rc != LEDE_OK)
         goto cleanup;
     if (ix->max_size && lede_store_mapsize(ix->s) > ix->max_size)
         lede_store_grow(ix->s, ix->max_size);

@@ -95,6 +95,14 @@ int lede_index_add(lede_index *ix, const lede_doc *doc);
 int lede_index_delete(lede_index *ix, const char *id);
 /** Write everything buffered in one LMDB transaction. */
 int lede_index_commit(lede_index *ix);
+/**
+ * Write the index as last committed, without the free pages updates leave
+ * behind, into the directory dir, which must not exist yet: a complete
+ * index the caller swaps in for the old one (renaming directories, while
+ * ix still holds the writer's lock).  Buffered changes are not in it:
+ * commit first.  On failure dir is gone again and lede_index_errmsg says why.
+ */
+int lede_index_compact(lede_index *ix, const char *dir);
 
 /* ------------------------------------------------------------------ */
 /* Reading                                                            */
