@@ -1092,35 +1092,81 @@ static int ingest_jsonl(run *r, FILE *f, const cli_input_file *inp, const cli_in
 }
 
 /* Read a whole (small) input: an article file or stdin. */
-static int slurp(FILE *f, char **out, size_t *len_out)
+/* What is read of an input whose format its name does not tell, to tell it. */
+#define SNIFF_BYTES ((size_t)1 << 16)
+
+/*
+ * Read f to its end, or until *len reaches limit, onto *buf (*len bytes
+ * held, *cap allocated; NULL, 0, 0 at first).  On failure *buf is freed:
+ * LEDE_ENOMEM, or a positive errno when reading failed.
+ */
+static int slurp(FILE *f, char **buf, size_t *len, size_t *cap, size_t limit)
 {
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    if (!buf)
-        return LEDE_ENOMEM;
     for (;;) {
-        if (n == cap) {
-            char *more = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+        if (*len == *cap) {
+            size_t nc = *cap ? *cap * 2 : 1 << 16;
+            char *more = *cap > SIZE_MAX / 2 ? NULL : realloc(*buf, nc);
             if (!more) {
-                free(buf);
+                free(*buf);
+                *buf = NULL;
                 return LEDE_ENOMEM;
             }
-            buf = more;
-            cap *= 2;
+            *buf = more;
+            *cap = nc;
         }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
+        size_t want = LEDE_MIN(*cap - *len, limit - *len);
+        size_t got = want ? fread(*buf + *len, 1, want, f) : 0;
+        *len += got;
+        if (got == 0 || *len >= limit)
             break;
     }
     if (ferror(f)) {
         int err = errno;
-        free(buf);
+        free(*buf);
+        *buf = NULL;
         return err ? err : EIO; /* positive: an errno, as the caller expects */
     }
-    *out = buf;
-    *len_out = n;
     return LEDE_OK;
+}
+
+/* A stream of the bytes already read from an input, then the rest of it. */
+typedef struct prefixed {
+    const char *head;
+    size_t len, pos;
+    FILE *rest;
+} prefixed;
+
+static ssize_t prefixed_read(void *cookie, char *out, size_t n)
+{
+    prefixed *p = cookie;
+    if (p->pos < p->len) {
+        size_t k = LEDE_MIN(n, p->len - p->pos);
+        memcpy(out, p->head + p->pos, k);
+        p->pos += k;
+        return (ssize_t)k;
+    }
+    size_t got = fread(out, 1, n, p->rest);
+    return got == 0 && ferror(p->rest) ? -1 : (ssize_t)got;
+}
+
+static int prefixed_close(void *cookie)
+{
+    free(cookie);
+    return 0;
+}
+
+/* f with head (borrowed until the stream is closed) put back before it. */
+static FILE *prefixed_open(const char *head, size_t len, FILE *f)
+{
+    prefixed *p = malloc(sizeof *p);
+    if (!p)
+        return NULL;
+    *p = (prefixed){head, len, 0, f};
+    FILE *s = fopencookie(p, "rb", (cookie_io_functions_t){.read = prefixed_read,
+                                                          .close = prefixed_close});
+    if (!s)
+        free(p);
+    return s;
 }
 
 static int ingest_one(run *r, const cli_input *in)
@@ -1183,7 +1229,26 @@ static int ingest_one(run *r, const cli_input *in)
         rc = ingest_jsonl(r, f, inp, in, path, fmt == LEDE_FORMAT_JSON);
         goto cleanup;
     }
-    rc = slurp(f, &buf, &len);
+    /* A dump on stdin (or named oddly) is not read whole to tell that it
+     * is one: a 755 MB JSON Lines file so read peaked at 1 GB. */
+    size_t cap = 0;
+    rc = slurp(f, &buf, &len, &cap, fmt == LEDE_FORMAT_AUTO ? SNIFF_BYTES : SIZE_MAX);
+    if (rc == LEDE_OK && fmt == LEDE_FORMAT_AUTO) {
+        fmt = lede_extract_format_sniff(buf, len);
+        if (fmt == LEDE_FORMAT_JSONL || fmt == LEDE_FORMAT_JSON) {
+            FILE *all = prefixed_open(buf, len, f);
+            if (!all) {
+                cli_error("out of memory reading %s", where);
+                r->fatal = true;
+                rc = LEDE_ENOMEM;
+                goto cleanup;
+            }
+            rc = ingest_jsonl(r, all, inp, in, path, fmt == LEDE_FORMAT_JSON);
+            fclose(all);
+            goto cleanup;
+        }
+        rc = slurp(f, &buf, &len, &cap, SIZE_MAX); /* one article: all of it */
+    }
     if (rc > 0) {
         const char *why = cli_input_error(inp);
         cli_warn(where, 0, "cannot read: %s", why ? why : strerror(rc));
@@ -1195,23 +1260,6 @@ static int ingest_one(run *r, const cli_input *in)
         cli_error("out of memory reading %s", where);
         r->fatal = true;
         goto cleanup;
-    }
-    if (fmt == LEDE_FORMAT_AUTO) {
-        /* stdin, or a file named with an unknown extension: look inside. */
-        fmt = lede_extract_format_sniff(buf, len);
-        if (fmt == LEDE_FORMAT_JSONL || fmt == LEDE_FORMAT_JSON) {
-            FILE *mem = fmemopen(buf, len ? len : 1, "rb");
-            if (!mem) {
-                rc = LEDE_ENOMEM;
-                r->fatal = true;
-                goto cleanup;
-            }
-            if (!len)
-                fgetc(mem);
-            rc = ingest_jsonl(r, mem, inp, in, path, fmt == LEDE_FORMAT_JSON);
-            fclose(mem);
-            goto cleanup;
-        }
     }
     r->bytes_done += cli_input_compression(inp) ? cli_input_consumed(inp) : len;
     if (lede_extract_is_binary(buf, len)) {
