@@ -1062,8 +1062,9 @@ static size_t html_text_len(xmlNode *node, int in_article)
     return n;
 }
 
-/* Where the page says its article is: the outermost elements marked
- * itemprop="articleBody", <article>, and <main> (or role="main"). */
+/* Where the page says its article is: the first element marked
+ * itemprop="articleBody", the first 64 <article> elements (nested ones
+ * too: html_content sets those aside), the first <main> (or role="main"). */
 typedef struct html_marks {
     xmlNode *body_prop, *main;
     xmlNode *articles[64];
@@ -1084,9 +1085,9 @@ static void html_mark_at(html_marks *m, xmlNode *node, int depth)
             continue; /* what is inside is the article's */
         }
         if (html_is(n, "article")) {
+            /* Searched inside too: an articleBody there wins over it. */
             if (m->narticles < ARRAY_SIZE(m->articles))
                 m->articles[m->narticles++] = n;
-            /* An articleBody inside an article is the better mark. */
         } else if (!m->main && (html_is(n, "main") || ((v = html_attr(n, "role")) &&
                                                       xmlStrcasecmp(v, (const xmlChar *)"main") == 0))) {
             m->main = n;
