@@ -55,7 +55,7 @@ int cli_stats(const cli_options *opts)
 
     int rc = lede_reader_open(&r, opts->index_dir, &err);
     if (rc) {
-        cli_error("cannot open the index %s: %s", opts->index_dir, err ? err : lede_strerror(rc));
+        cli_open_error(opts->index_dir, err, rc);
         goto cleanup;
     }
     rc = lede_reader_stats(r, &st);

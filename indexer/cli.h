@@ -67,6 +67,9 @@ __attribute__((format(printf, 3, 4))) void cli_warn(const char *where, size_t li
 void cli_put_safe(const char *s);
 /* "lede-index: error: what" on stderr. */
 __attribute__((format(printf, 1, 2))) void cli_error(const char *fmt, ...);
+/* "lede-index: error: " and why the index in dir cannot be opened for
+ * reading: err (the library's message, which names dir) or rc's meaning. */
+void cli_open_error(const char *dir, const char *err, int rc);
 
 /* ---- inputs (walk.c) --------------------------------------------- */
 

@@ -355,7 +355,7 @@ static int reopen_reader(lede_reader **r, const char *dir, const lede_stats *st,
     lede_reader_close(*r);
     int rc = lede_reader_open(r, dir, &err);
     if (rc) {
-        cli_error("cannot open the index %s: %s", dir, err ? err : lede_strerror(rc));
+        cli_open_error(dir, err, rc);
         goto cleanup;
     }
     rc = lede_reader_stats(*r, &now);
@@ -432,7 +432,7 @@ static int load_known(known_map *m, const char *dir, bool *exists, char *languag
         goto cleanup;
     }
     if (rc) {
-        cli_error("cannot open the index %s: %s", dir, err ? err : lede_strerror(rc));
+        cli_open_error(dir, err, rc);
         goto cleanup;
     }
     *exists = true;

@@ -93,6 +93,16 @@ void cli_error(const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+void cli_open_error(const char *dir, const char *err, int rc)
+{
+    /* The library's messages name the folder already ("cannot open the
+     * index in DIR: Permission denied"): said twice, it read as a stutter. */
+    if (err)
+        cli_error("%s", err);
+    else
+        cli_error("cannot open the index %s: %s", dir, lede_strerror(rc));
+}
+
 static bool has_stdin_operand(const cli_options *o)
 {
     for (size_t i = 0; i < o->npaths; i++)

@@ -495,6 +495,21 @@ int lede_store_open(lede_store **out, const char *dir, int create, char **errmsg
     s->ino = st.st_ino;
     s->refs = 1;
     int recreated = 0;
+    /*
+     * MDB_NOTLS: read transactions are tied to our handles, not to threads,
+     * so a writer and readers can share the environment in one thread.
+     * A reader that may not write the folder (another user's index, a
+     * read-only disk) opens it read-only, and when it may not write
+     * lock.mdb either, without LMDB's reader table (MDB_NOLOCK): its reads
+     * are then not protected from a writer reusing the pages they are on
+     * (a read-only disk has no writer), which the decoders' checks and the
+     * fault guard turn into an error, not a crash.  LMDB forbids reusing an
+     * environment whose open failed (it freed its buffers: a second open
+     * crashed), so each attempt has its own.
+     */
+    static const unsigned attempts[] = {MDB_NOTLS, MDB_NOTLS | MDB_RDONLY,
+                                        MDB_NOTLS | MDB_RDONLY | MDB_NOLOCK};
+    size_t attempt = 0;
 reopen:
     if ((err = mdb_env_create(&s->env)) != 0 || (err = mdb_env_set_maxdbs(s->env, 32)) != 0 ||
         (err = mdb_env_set_mapsize(s->env, initial_mapsize ? initial_mapsize : DEFAULT_MAPSIZE)) != 0) {
@@ -502,12 +517,13 @@ reopen:
         rc = LEDE_EIO;
         goto cleanup;
     }
-    /* MDB_NOTLS: read transactions are tied to our handles, not to threads,
-     * so a writer and readers can share the environment in one thread. */
-    err = mdb_env_open(s->env, dir, MDB_NOTLS, 0644);
-    if ((err == EACCES || err == EROFS) && !create) {
+    err = mdb_env_open(s->env, dir, attempts[attempt], 0644);
+    if ((err == EACCES || err == EROFS) && !create && attempt + 1 < ARRAY_SIZE(attempts)) {
+        mdb_env_close(s->env);
+        s->env = NULL;
         s->readonly = 1;
-        err = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_RDONLY, 0644);
+        attempt++;
+        goto reopen;
     }
     if (err == MDB_INVALID && create && !recreated && interrupted_creation(path)) {
         /*
