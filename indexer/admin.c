@@ -23,9 +23,7 @@ int cli_list_languages(void)
     return EXIT_ALL_INDEXED;
 }
 
-/* Bytes the index's files take on disk (LMDB's file grows by whole pages,
- * so this is the allocated size, not the map size). */
-static uint64_t dir_bytes(const char *dir)
+uint64_t cli_index_bytes(const char *dir)
 {
     uint64_t total = 0;
     DIR *d = opendir(dir);
@@ -64,7 +62,7 @@ int cli_stats(const cli_options *opts)
         goto cleanup;
     }
     double avg = st.ndocs ? (double)st.total_len / (double)st.ndocs : 0;
-    uint64_t disk = dir_bytes(opts->index_dir);
+    uint64_t disk = cli_index_bytes(opts->index_dir);
     lede_index_sizes sz;
     rc = lede_reader_sizes(r, &sz);
     if (rc) {

@@ -52,10 +52,16 @@ typedef struct cli_options {
 typedef struct cli_counts {
     uint64_t added, updated, unchanged, deleted, failed, repaired;
     uint64_t bytes;             /* input bytes read */
-    uint64_t compact_before;    /* --compact: data file bytes before, after */
+    uint64_t compact_before;    /* --compact: bytes on disk before, after */
     uint64_t compact_after;     /* (0 when it did not run) */
     double seconds;
 } cli_counts;
+
+/* ---- the index folder (admin.c) ------------------------------------ */
+
+/* Bytes the index's files take on disk (LMDB's file grows by whole pages,
+ * so this is the allocated size, not the map size), as --stats says. */
+uint64_t cli_index_bytes(const char *dir);
 
 /* ---- messages (main.c) ------------------------------------------- */
 

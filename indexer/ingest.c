@@ -1399,14 +1399,6 @@ static void remove_index_dir(const char *dir)
     rmdir(dir);
 }
 
-static uint64_t file_bytes(const char *dir, const char *name)
-{
-    char path[PATH_MAX];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
-}
-
 /*
  * --compact: LMDB reuses the pages updates free but never gives them back
  * (Reuters-21578 re-indexed three times: 77 MB on disk for 31 MB of index).
@@ -1431,7 +1423,7 @@ static int compact(run *r, char **old_out)
     remove_index_dir(tmp); /* a crashed compaction's leftovers */
     remove_index_dir(old);
     cli_progress_note(r->bar, docs_done(r), r->bytes_done, "compacting");
-    uint64_t before = file_bytes(dir, "data.mdb");
+    uint64_t before = cli_index_bytes(dir);
     if ((rc = lede_index_compact(r->ix, tmp)) != LEDE_OK) {
         cli_error("cannot compact %s: %s (the index is as it was)", dir, lede_index_errmsg(r->ix));
         goto cleanup;
@@ -1450,7 +1442,7 @@ static int compact(run *r, char **old_out)
         goto cleanup;
     }
     r->c->compact_before = before;
-    r->c->compact_after = file_bytes(dir, "data.mdb");
+    r->c->compact_after = cli_index_bytes(dir);
     *old_out = old;
     old = NULL;
     rc = LEDE_OK;

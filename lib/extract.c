@@ -1016,15 +1016,19 @@ static bool html_skipped(const html_text *t, xmlNode *n)
         return true;
     if (!t->article && name_in(n->name, html_page_parts))
         return true;
-    const xmlChar *v;
-    if (xmlHasProp(n, (const xmlChar *)"hidden"))
-        return true;
-    if ((v = html_attr(n, "aria-hidden")) && xmlStrcasecmp(v, (const xmlChar *)"true") == 0)
-        return true;
-    if ((v = html_attr(n, "role")))
-        for (const char *const *r = html_skip_roles; *r; r++)
-            if (xmlStrcasecmp(v, (const xmlChar *)*r) == 0)
-                return true;
+    /* One pass over the attributes (most elements have none or one). */
+    for (xmlAttr *a = n->properties; a; a = a->next) {
+        const xmlChar *v = a->children && a->children->type == XML_TEXT_NODE
+                               ? a->children->content
+                               : (const xmlChar *)"";
+        if (xmlStrcasecmp(a->name, (const xmlChar *)"hidden") == 0)
+            return true;
+        if (xmlStrcasecmp(a->name, (const xmlChar *)"aria-hidden") == 0 &&
+            xmlStrcasecmp(v, (const xmlChar *)"true") == 0)
+            return true;
+        if (xmlStrcasecmp(a->name, (const xmlChar *)"role") == 0 && name_in(v, html_skip_roles))
+            return true;
+    }
     return false;
 }
 
@@ -1100,6 +1104,18 @@ static void html_mark_at(html_marks *m, xmlNode *node, int depth)
  * marked <article> beside an unmarked story is not the story. */
 #define HTML_CONTENT_MIN 500
 
+/* Whether len bytes of text are HTML_CONTENT_MIN or a quarter of body's;
+ * body's are counted (into *total, SIZE_MAX until then) only when needed:
+ * a real article passes on its own length, without a walk of the page. */
+static bool holds_text(size_t len, xmlNode *body, size_t *total)
+{
+    if (len >= HTML_CONTENT_MIN)
+        return true;
+    if (*total == SIZE_MAX)
+        *total = html_text_len(body, 0);
+    return len >= *total / 4;
+}
+
 /*
  * The element holding the page's article, or NULL to take the whole body:
  * the itemprop="articleBody" element, else the one <article> (or the
@@ -1115,9 +1131,8 @@ static xmlNode *html_content(xmlNode *body, bool *article)
     html_mark_at(&m, body->children, 0);
     if (!m.body_prop && !m.narticles && !m.main)
         return NULL;
-    size_t total = html_text_len(body, 0), len;
-    if (m.body_prop && ((len = html_text_len(m.body_prop, 1)) >= HTML_CONTENT_MIN ||
-                        len >= total / 4)) {
+    size_t total = SIZE_MAX, len;
+    if (m.body_prop && holds_text(html_text_len(m.body_prop, 1), body, &total)) {
         *article = true;
         return m.body_prop;
     }
@@ -1138,12 +1153,11 @@ static xmlNode *html_content(xmlNode *body, bool *article)
             best_len = len;
         }
     }
-    if (best && best_len * 3 >= sum * 2 &&
-        (best_len >= HTML_CONTENT_MIN || best_len >= total / 4)) {
+    if (best && best_len * 3 >= sum * 2 && holds_text(best_len, body, &total)) {
         *article = true;
         return best;
     }
-    if (m.main && ((len = html_text_len(m.main, 0)) >= HTML_CONTENT_MIN || len >= total / 4))
+    if (m.main && holds_text(html_text_len(m.main, 0), body, &total))
         return m.main;
     return NULL;
 }
