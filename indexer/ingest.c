@@ -1269,9 +1269,15 @@ static int ingest_one(run *r, const cli_input *in)
     }
     uint64_t hash = XXH64(buf, len, 0);
     if (k && !k->seen && k->hash == hash && k->size == len) {
-        /* Touched but not changed: the bytes are the same. */
+        /* Touched but not changed: the bytes are the same.  The new mtime
+         * is stored, or every later run would read the file again. */
         k->seen = true;
         r->c->unchanged++;
+        if (path && k->mtime != in->mtime && (rc = lede_index_touch(r->ix, id, in->mtime))) {
+            cli_error("%s", lede_index_errmsg(r->ix));
+            r->fatal = true;
+            goto cleanup;
+        }
         tick(r);
         goto cleanup;
     }

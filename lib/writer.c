@@ -657,6 +657,8 @@ struct lede_index {
     size_t write_fixed;
     size_t write_kept; /* LMDB keeps the largest batch's pages for the next */
     int trim_pending;  /* malloc_trim before the next batch grows */
+    /* lede_index_touch's records: u64 mtime, u32 id length, the id. */
+    lede_buf touches;
     lede_buf scratch;
     /* The committed documents' lengths and deleted set, copied out of the
      * index by the batch's first rewrite of an old list (load_old). */
@@ -711,7 +713,7 @@ const char *lede_index_errmsg(const lede_index *ix)
 size_t lede_index_buffered(const lede_index *ix)
 {
     size_t n = 3 * ix->pending_bytes + ix->doc_bytes + ix->capops * sizeof(wdoc *) +
-               ix->nidslots * 4 + ix->batch_cap * 4;
+               ix->nidslots * 4 + ix->batch_cap * 4 + ix->touches.cap;
     for (int f = 0; f < 3; f++) {
         const fieldbuf *b = &ix->fb[f];
         n += bigbuf_resident(&b->tmem) + bigbuf_resident(&b->smem) + bigbuf_resident(&b->strs) +
@@ -763,6 +765,7 @@ static void batch_reset(lede_index *ix)
     ix->idslots = NULL;
     ix->nidslots = ix->nids = 0;
     ix->next_docid = ix->committed_max;
+    lede_buf_free(&ix->touches);
     lede_buf_free(&ix->scratch);
     free(ix->old_lens);
     free(ix->old_deleted);
@@ -3375,6 +3378,57 @@ static int cmp_idkeys(const void *a, const void *b, void *arg)
     return c;
 }
 
+/*
+ * The new mtimes of documents found unchanged by their bytes
+ * (lede_index_touch): each record written again with only its mtime
+ * changed, so that the next run skips the file without reading it.
+ */
+static int apply_touches(lede_index *ix, lede_txn *t, lede_buf *rec)
+{
+    uint8_t key[LEDE_ID_KEY_MAX + 32];
+    lede_dec d;
+    lede_dec_init(&d, ix->touches.data, ix->touches.len);
+    while (d.p < d.end) {
+        int64_t mtime = (int64_t)lede_dec_u64le(&d);
+        size_t len = lede_dec_u32(&d);
+        const uint8_t *id = lede_dec_bytes(&d, len);
+        if (d.rc != LEDE_OK)
+            return LEDE_ECORRUPT;
+        lede_val v;
+        lede_docrec r;
+        int rc = lede_store_get(t, LEDE_DB_IDS, key, lede_id_key(key, (const char *)id, len), &v);
+        if (rc == LEDE_ENOTFOUND)
+            continue;
+        if (rc != LEDE_OK)
+            return rc;
+        if (v.len != 4)
+            return LEDE_ECORRUPT;
+        uint8_t dk[4];
+        memcpy(dk, v.data, 4);
+        if ((rc = lede_store_get(t, LEDE_DB_DOCS, dk, 4, &v)) != LEDE_OK)
+            return rc == LEDE_ENOTFOUND ? LEDE_ECORRUPT : rc;
+        if ((rc = lede_docrec_decode(&r, v.data, v.len)) != LEDE_OK)
+            return rc;
+        if (r.mtime == mtime)
+            continue;
+        lede_buf_reset(rec);
+        lede_buf_put_str(rec, r.id, r.id_len);
+        lede_buf_put_str(rec, r.date, strlen(r.date));
+        lede_buf_put_varint(rec, r.path_ref);
+        if (!r.path_ref)
+            lede_buf_put_str(rec, r.path, strlen(r.path));
+        lede_buf_put_varint(rec, r.len);
+        lede_buf_put_varint(rec, r.title_len);
+        lede_buf_put_varint(rec, lede_zigzag(mtime));
+        lede_buf_put_varint(rec, r.size);
+        lede_buf_put_u64le(rec, r.hash);
+        lede_buf_append(rec, r.cold, r.cold_len);
+        if ((rc = put_buf(t, LEDE_DB_DOCS, dk, 4, rec)) != LEDE_OK)
+            return rc;
+    }
+    return LEDE_OK;
+}
+
 static int write_batch(lede_index *ix, lede_txn *t)
 {
     lede_stats_rec st;
@@ -3388,7 +3442,7 @@ static int write_batch(lede_index *ix, lede_txn *t)
     uint8_t idkey_buf[LEDE_ID_KEY_MAX + 32];
     int rc;
 
-    if ((rc = load_stats(t, &st)) != LEDE_OK)
+    if ((rc = load_stats(t, &st)) != LEDE_OK || (rc = apply_touches(ix, t, &rec)) != LEDE_OK)
         goto cleanup;
     dels = malloc((ix->nops + 1) * sizeof *dels);
     order = malloc((ix->nops + 1) * sizeof *order);
@@ -3681,7 +3735,7 @@ int lede_index_commit(lede_index *ix)
     char what[128];
     if (rc != LEDE_OK)
         goto cleanup;
-    if (ix->nops == 0)
+    if (ix->nops == 0 && ix->touches.len == 0)
         goto cleanup;
     snprintf(what, sizeof what, "the last %zu documents were not written", ix->nops);
     if ((rc = in_txn(ix, batch_txn, &bp, what)) != LEDE_OK)
@@ -4057,6 +4111,22 @@ int lede_index_delete(lede_index *ix, const char *id)
     d->is_delete = 1;
     if (push_op(ix, d) != LEDE_OK) {
         wdoc_free(d);
+        return LEDE_ENOMEM;
+    }
+    return maybe_flush(ix);
+}
+
+int lede_index_touch(lede_index *ix, const char *id, int64_t mtime)
+{
+    if (!ix || !id || !id[0])
+        return LEDE_EINVAL;
+    ix->errmsg[0] = 0;
+    size_t len = strlen(id);
+    lede_buf_put_u64le(&ix->touches, (uint64_t)mtime);
+    lede_buf_put_varint(&ix->touches, len);
+    lede_buf_append(&ix->touches, id, len);
+    if (ix->touches.rc != LEDE_OK) {
+        set_msg(ix, "out of memory buffering the new mtime of %s", id);
         return LEDE_ENOMEM;
     }
     return maybe_flush(ix);

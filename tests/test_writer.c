@@ -120,6 +120,50 @@ Test(writer, replace_and_delete_keep_statistics_exact)
     fx_rmdir(ref);
 }
 
+/* A touched source's new mtime is stored, and nothing else changes; an id
+ * replaced in the same batch ends replaced, an unknown one is ignored. */
+Test(writer, touch_stores_the_new_mtime_only)
+{
+    fx_index(dir, 0, 20, 1, 0);
+    lede_reader *before = fx_reader(dir);
+    lede_index *ix = NULL;
+    cr_assert_eq(lede_index_open(&ix, dir, NULL, NULL), LEDE_OK);
+    cr_assert_eq(lede_index_touch(ix, fx_docs[3].id, 42), LEDE_OK);
+    cr_assert_eq(lede_index_touch(ix, "no such id", 43), LEDE_OK);
+    cr_assert_eq(lede_index_touch(ix, fx_docs[5].id, 44), LEDE_OK);
+    lede_doc d = fx_doc(5); /* replaced in the same batch: its own mtime wins */
+    cr_assert_eq(lede_index_add(ix, &d), LEDE_OK);
+    cr_assert_eq(lede_index_commit(ix), LEDE_OK, "%s", lede_index_errmsg(ix));
+    lede_index_close(ix);
+    fx_check(dir);
+
+    lede_reader *r = fx_reader(dir);
+    expect_same_stats(before, r);
+    uint32_t id3, id5;
+    cr_assert_eq(lede_reader_find(r, fx_docs[3].id, &id3), LEDE_OK);
+    cr_assert_eq(lede_reader_find(r, fx_docs[5].id, &id5), LEDE_OK);
+    cr_expect_eq(id3, 4, "a touch keeps the doc id");
+    lede_doc_info a, b;
+    cr_assert_eq(lede_reader_doc(before, 4, &a), LEDE_OK);
+    cr_assert_eq(lede_reader_doc(r, id3, &b), LEDE_OK);
+    cr_expect_eq(b.mtime, 42);
+    cr_expect_eq(b.size, a.size);
+    cr_expect_eq(b.hash, a.hash);
+    cr_expect_eq(b.len, a.len);
+    cr_expect_str_eq(b.title, a.title);
+    cr_expect_str_eq(b.date, a.date);
+    cr_assert_eq(lede_reader_doc(r, id5, &b), LEDE_OK);
+    cr_expect_eq(b.mtime, d.mtime);
+    for (uint32_t k = 1; k <= 20; k++) {
+        if (k == 4 || k == 6)
+            continue;
+        if (lede_reader_doc(r, k, &b) == LEDE_OK)
+            cr_expect_eq(b.mtime, fx_doc(k - 1).mtime, "doc %u", k);
+    }
+    lede_reader_close(before);
+    lede_reader_close(r);
+}
+
 /* Every record of every database, for comparing two indexes. */
 static int same_terms(const char *t, size_t len, const lede_term_info *info, void *payload)
 {

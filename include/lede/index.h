@@ -93,6 +93,15 @@ const char *lede_index_errmsg(const lede_index *ix);
 int lede_index_add(lede_index *ix, const lede_doc *doc);
 /** Delete the document with this external id; LEDE_ENOTFOUND if none. */
 int lede_index_delete(lede_index *ix, const char *id);
+/**
+ * Record that the source of the document with this external id, found
+ * unchanged by its bytes, now has modification time mtime, so that the
+ * next run can skip it by size and mtime without reading it.  Buffered like
+ * an add; written at the next commit, before the batch's adds and deletes
+ * (an id also replaced in the batch ends replaced).  A document gone by
+ * then is left alone.
+ */
+int lede_index_touch(lede_index *ix, const char *id, int64_t mtime);
 /** Write everything buffered in one LMDB transaction. */
 int lede_index_commit(lede_index *ix);
 /**
