@@ -32,6 +32,7 @@ typedef struct relay {
     int spot; /* remember tokens for the entity spotter */
     int stem; /* stem for fn: fn is set and the analyzer's language stems */
     size_t count, stop_at; /* for stop_at */
+    uint32_t base; /* byte offset of the piece analysed in the whole text */
 } relay;
 
 int lede_analyzer_new(lede_analyzer **out, const char *language)
@@ -90,6 +91,8 @@ static int relay_token(lede_token *tok, unsigned sep, void *payload)
             lede_stem_word_hashed(r->a->stemmer, tok->word, tok->word_len, h, &tok->stem,
                                   &tok->stem_len);
     }
+    tok->start += r->base;
+    tok->end += r->base;
     return r->fn != NULL ? r->fn(tok, r->payload) : 0;
 }
 
@@ -138,17 +141,16 @@ int lede_analyze(lede_analyzer *a, const char *text, size_t len, uint32_t first_
  * again up to that token, so *stats is what streaming would have given;
  * if the list cannot grow, the streaming path runs instead.
  */
-int lede_analyze_doc(lede_analyzer *a, const char *text, size_t len, uint32_t first_pos,
-                     lede_token_fn fn, void *payload, lede_analyze_stats *stats,
-                     lede_entity_list *entities)
+static int analyze_piece(lede_analyzer *a, const char *text, size_t len, uint32_t base,
+                         uint32_t first_pos, lede_token_fn fn, void *payload,
+                         lede_analyze_stats *stats, lede_entity_list *entities)
 {
     int rc = 0;
-    relay r = {a, fn, payload, entities != NULL, fn != NULL && lede_stem_active(a->stemmer), 0, 0};
+    relay r = {a, fn, payload, entities != NULL, fn != NULL && lede_stem_active(a->stemmer), 0, 0,
+               base};
     lede_ent_spotter *sp = &a->spotter;
     lede_analyze_stats before = {0, 0, 0};
 
-    if (len > UINT32_MAX)
-        return LEDE_EINVAL; /* offsets are 32-bit */
     if (r.stem) {
         if (stats != NULL)
             before = *stats;
@@ -175,8 +177,8 @@ int lede_analyze_doc(lede_analyzer *a, const char *text, size_t len, uint32_t fi
             tok.stem = tok.word;
             tok.stem_len = tok.word_len;
             tok.pos = t[k].pos;
-            tok.start = t[k].start;
-            tok.end = t[k].end;
+            tok.start = t[k].start + base;
+            tok.end = t[k].end + base;
             tok.flags = t[k].flags;
             /* Numbers and CJK bigrams are not words a stemmer knows. */
             if (!(tok.flags & (LEDE_TOKEN_NUMERIC | LEDE_TOKEN_CJK)))
@@ -194,16 +196,85 @@ int lede_analyze_doc(lede_analyzer *a, const char *text, size_t len, uint32_t fi
             }
             return rc;
         }
-        if (r.spot)
-            rc = lede_entities_finish(sp, entities);
-        return rc;
+        goto spot;
     }
 streaming:
     if (r.spot)
         lede_entities_reset(sp);
     rc = lede_tokenize(text, len, first_pos, relay_token, &r, stats);
-    if (rc == 0 && r.spot)
+    if (rc != 0)
+        return rc;
+spot:
+    if (r.spot) {
+        size_t from = entities->n;
         rc = lede_entities_finish(sp, entities);
+        for (size_t i = from; i < entities->n; i++) {
+            entities->items[i].start += base;
+            entities->items[i].end += base;
+        }
+    }
+    return rc;
+}
+
+/*
+ * Where the piece of text[from, len) analysed next ends: the whole rest
+ * when it is under LEDE_ANALYZE_PIECE bytes, else after the last blank line
+ * of the piece's second half (where the tokenizer starts a sentence anyway,
+ * so the tokens are those of the whole text), else after its last line
+ * break, else after its last space, else at a UTF-8 character boundary.
+ */
+static size_t piece_end(const char *text, size_t len, size_t from)
+{
+    if (len - from <= LEDE_ANALYZE_PIECE)
+        return len;
+    size_t end = from + LEDE_ANALYZE_PIECE, half = from + LEDE_ANALYZE_PIECE / 2;
+    for (size_t i = end; i > half; i--)
+        if (text[i - 1] == '\n' && text[i - 2] == '\n')
+            return i;
+    for (size_t i = end; i > half; i--)
+        if (text[i - 1] == '\n')
+            return i;
+    for (size_t i = end; i > half; i--)
+        if (text[i - 1] == ' ')
+            return i;
+    while (end > half && ((unsigned char)text[end] & 0xC0) == 0x80)
+        end--;
+    return end;
+}
+
+/*
+ * A text longer than LEDE_ANALYZE_PIECE (a log, a dump: no article is that
+ * long) is analysed in pieces, one after another, positions and offsets
+ * running on: the entity spotter remembers every token of what it
+ * analyses (some 48 bytes a token), which made a 100 MB text take 1.9 GB.
+ * Its document-wide evidence (a word also seen in lower case is no name)
+ * is then the piece's.
+ */
+int lede_analyze_doc(lede_analyzer *a, const char *text, size_t len, uint32_t first_pos,
+                     lede_token_fn fn, void *payload, lede_analyze_stats *stats,
+                     lede_entity_list *entities)
+{
+    if (len > UINT32_MAX)
+        return LEDE_EINVAL; /* offsets are 32-bit */
+    if (len <= LEDE_ANALYZE_PIECE)
+        return analyze_piece(a, text, len, 0, first_pos, fn, payload, stats, entities);
+    lede_analyze_stats all = {0, 0, first_pos};
+    int rc = 0;
+    for (size_t from = 0; from < len && rc == 0;) {
+        size_t end = piece_end(text, len, from);
+        lede_analyze_stats st = {0, 0, all.next_pos};
+        rc = analyze_piece(a, text + from, end - from, (uint32_t)from, all.next_pos, fn, payload,
+                           &st, entities);
+        all.tokens += st.tokens;
+        all.invalid_bytes += st.invalid_bytes;
+        all.next_pos = st.next_pos;
+        from = end;
+    }
+    if (stats != NULL) {
+        stats->tokens += all.tokens;
+        stats->invalid_bytes += all.invalid_bytes;
+        stats->next_pos = all.next_pos;
+    }
     return rc;
 }
 

@@ -9,6 +9,10 @@
 
 #include <stddef.h>
 
+/* Longest text lede_analyze_doc analyses in one piece (see analyzer.c);
+ * the longest document of the shared collections is a quarter of it. */
+#define LEDE_ANALYZE_PIECE ((size_t)2 << 20)
+
 /* Stem cache hits and misses since the analyzer was created. */
 void lede_analyzer_stem_counters(const lede_analyzer *a, size_t *hits, size_t *misses);
 

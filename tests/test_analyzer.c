@@ -130,6 +130,100 @@ Test(analyzer, analyze_doc_gives_tokens_and_entities_in_one_pass)
     lede_analyzer_free(a);
 }
 
+/* A token as analysis gives it, for comparing two analyses. */
+typedef struct tokrec {
+    char word[24], stem[24];
+    uint32_t pos, start, end;
+} tokrec;
+
+typedef struct toklist {
+    tokrec *v;
+    size_t n, cap;
+    uint32_t shift; /* added to the offsets (a paragraph analysed alone) */
+} toklist;
+
+static int keep_token(const lede_token *t, void *payload)
+{
+    toklist *l = payload;
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 1024;
+        l->v = realloc(l->v, l->cap * sizeof *l->v);
+        cr_assert_not_null(l->v);
+    }
+    tokrec *r = &l->v[l->n++];
+    snprintf(r->word, sizeof r->word, "%.*s", (int)t->word_len, t->word);
+    snprintf(r->stem, sizeof r->stem, "%.*s", (int)t->stem_len, t->stem);
+    r->pos = t->pos;
+    r->start = t->start + l->shift;
+    r->end = t->end + l->shift;
+    return 0;
+}
+
+/* A text of over 2 MiB is analysed in pieces (cut after blank lines, else
+ * spaces): the tokens are those of its paragraphs analysed one by one,
+ * positions and byte offsets running on, and the names of every piece are
+ * found, their offsets in the whole text. */
+Test(analyzer, a_long_text_is_analysed_in_pieces_with_the_same_tokens)
+{
+    static const char para[] = "Yesterday Kim Jong Un met Vladimir Putin in Moscow; the "
+                               "talks ran long, officials said.\n\n";
+    const size_t plen = sizeof para - 1, nparas = (5u << 20) / plen;
+    for (int spaces = 0; spaces < 2; spaces++) {
+        size_t len = nparas * plen;
+        char *text = malloc(len + 1);
+        cr_assert_not_null(text);
+        for (size_t i = 0; i < nparas; i++)
+            memcpy(text + i * plen, para, plen);
+        if (spaces) /* no line break at all: the cuts fall after spaces */
+            for (size_t i = 0; i < len; i++)
+                if (text[i] == '\n')
+                    text[i] = ' ';
+        text[len] = '\0';
+        lede_analyzer *a = NULL;
+        cr_assert_eq(lede_analyzer_new(&a, NULL), LEDE_OK);
+        toklist whole = {0}, parts = {0};
+        lede_entity_list ents = {0};
+        lede_analyze_stats st = {0};
+        cr_assert_eq(lede_analyze_doc(a, text, len, 7, keep_token, &whole, &st, &ents), LEDE_OK);
+        lede_analyze_stats pst = {0, 0, 7};
+        for (size_t i = 0; i < nparas; i++) {
+            parts.shift = (uint32_t)(i * plen);
+            cr_assert_eq(lede_analyze(a, text + i * plen, plen, pst.next_pos, keep_token, &parts,
+                                      &pst),
+                         LEDE_OK);
+        }
+        cr_assert_eq(whole.n, parts.n, "spaces %d", spaces);
+        cr_expect_eq(st.tokens, whole.n);
+        cr_expect_eq(st.next_pos, 7 + whole.n);
+        for (size_t k = 0; k < whole.n; k++) {
+            const tokrec *x = &whole.v[k], *y = &parts.v[k];
+            cr_assert(strcmp(x->word, y->word) == 0 && strcmp(x->stem, y->stem) == 0 &&
+                          x->pos == y->pos && x->start == y->start && x->end == y->end,
+                      "token %zu: %s/%s@%u [%u,%u) against %s/%s@%u [%u,%u)", k, x->word,
+                      x->stem, x->pos, x->start, x->end, y->word, y->stem, y->pos, y->start,
+                      y->end);
+        }
+        size_t kims = 0;
+        uint32_t last = 0;
+        for (size_t i = 0; i < ents.n; i++) {
+            const lede_entity *e = &ents.items[i];
+            if (strcmp(e->name, "kim jong un") != 0)
+                continue;
+            kims++;
+            cr_assert(e->end <= len && memcmp(text + e->start, "Kim Jong Un", 11) == 0,
+                      "entity %zu at [%u,%u)", i, e->start, e->end);
+            last = e->start;
+        }
+        cr_expect_eq(kims, nparas, "spaces %d", spaces);
+        cr_expect_gt(last, 4u << 20);
+        lede_entity_list_clear(&ents);
+        lede_analyzer_free(a);
+        free(whole.v);
+        free(parts.v);
+        free(text);
+    }
+}
+
 Test(analyzer, stopping_early_counts_only_what_was_seen)
 {
     /* fn stops at the second token: the counters cover the text up to it,
