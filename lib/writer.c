@@ -113,10 +113,13 @@ typedef struct worker {
     uint32_t *slots;
     size_t nslots;
     lede_buf strs;
-    uint32_t *occ; /* pairs (term index, position) in text order */
+    /* The word term of each token, in text order: the title's at
+     * positions 0.., the body's from title_len + LEDE_TITLE_GAP on, one
+     * apart, so a token's position is implied by its index. */
+    uint32_t *occ;
     size_t nocc, occcap;
-    uint32_t *pos;
-    size_t poscap;
+    uint32_t *nocc_name; /* pairs (name term index, position) */
+    size_t nname, namecap;
     lede_entity_list ents;
     int in_title;
     uint32_t title_len;
@@ -139,7 +142,7 @@ static void worker_free(worker *w)
     free(w->slots);
     lede_buf_free(&w->strs);
     free(w->occ);
-    free(w->pos);
+    free(w->nocc_name);
     lede_entity_list_clear(&w->ents);
     ZSTD_freeCCtx(w->cctx);
     ZSTD_freeDCtx(w->dctx);
@@ -212,18 +215,17 @@ static long worker_term(worker *w, int field, const char *s, size_t len)
     return (long)w->n++;
 }
 
-static int worker_occ(worker *w, long ti, uint32_t pos)
+/* Make room for one more u32 in *a (of *cap); LEDE_ENOMEM when it cannot grow. */
+static int u32_room(uint32_t **a, size_t n, size_t *cap)
 {
-    if (w->nocc + 2 > w->occcap) {
-        size_t nc = w->occcap ? w->occcap * 2 : 4096;
-        uint32_t *no = realloc(w->occ, nc * sizeof *no);
-        if (!no)
-            return LEDE_ENOMEM;
-        w->occ = no;
-        w->occcap = nc;
-    }
-    w->occ[w->nocc++] = (uint32_t)ti;
-    w->occ[w->nocc++] = pos;
+    if (n < *cap)
+        return LEDE_OK;
+    size_t nc = *cap ? *cap * 2 : 4096;
+    uint32_t *na = realloc(*a, nc * sizeof *na);
+    if (!na)
+        return LEDE_ENOMEM;
+    *a = na;
+    *cap = nc;
     return LEDE_OK;
 }
 
@@ -232,10 +234,11 @@ static int on_token(const lede_token *tok, void *payload)
     worker *w = payload;
     long s = worker_term(w, LEDE_FIELD_STEM, tok->stem, tok->stem_len);
     long t = worker_term(w, LEDE_FIELD_WORD, tok->word, tok->word_len);
-    if (s < 0 || t < 0 || worker_occ(w, t, tok->pos) != LEDE_OK) {
+    if (s < 0 || t < 0 || u32_room(&w->occ, w->nocc, &w->occcap) != LEDE_OK) {
         w->rc = LEDE_ENOMEM;
         return 1;
     }
+    w->occ[w->nocc++] = (uint32_t)t;
     w->t[s].tf++;
     w->t[t].tf++;
     if (w->in_title) {
@@ -252,8 +255,10 @@ static int add_entities(worker *w, size_t from)
         if (e->name_len == 0 || e->name_len > LEDE_KEY_TERM_MAX || memchr(e->name, 0, e->name_len))
             continue;
         long t = worker_term(w, LEDE_FIELD_NAME, e->name, e->name_len);
-        if (t < 0 || worker_occ(w, t, e->first_pos) != LEDE_OK)
+        if (t < 0 || u32_room(&w->nocc_name, w->nname + 1, &w->namecap) != LEDE_OK)
             return LEDE_ENOMEM;
+        w->nocc_name[w->nname++] = (uint32_t)t;
+        w->nocc_name[w->nname++] = e->first_pos;
         w->t[t].tf++;
         if (w->in_title)
             w->t[t].ttf++;
@@ -321,7 +326,7 @@ static int analyze_doc(worker *w, const char *title, size_t tlen, const char *bo
     w->n = 0;
     w->nfield[0] = w->nfield[1] = w->nfield[2] = 0;
     lede_buf_reset(&w->strs);
-    w->nocc = 0;
+    w->nocc = w->nname = 0;
     w->rc = LEDE_OK;
     lede_entity_list_reset(&w->ents);
 
@@ -346,15 +351,12 @@ static int analyze_doc(worker *w, const char *title, size_t tlen, const char *bo
     if ((rc = add_entities(w, title_ents)) != LEDE_OK)
         goto fail;
 
-    /* Positions: lay each term's out contiguously, in text order. */
-    size_t npos = w->nocc / 2;
-    if (npos > w->poscap) {
-        uint32_t *np = realloc(w->pos, npos * sizeof *np);
-        if (!np)
-            goto nomem;
-        w->pos = np;
-        w->poscap = npos;
-    }
+    if (w->nocc != ntok)
+        return LEDE_ERROR; /* a token without its word: cannot happen */
+
+    /* The vector: records by field, then each word and name term's
+     * positions, contiguous and in text order, then the strings as they
+     * are. */
     uint32_t acc = 0;
     for (size_t i = 0; i < w->n; i++) {
         lterm *e = &w->t[i];
@@ -362,11 +364,6 @@ static int analyze_doc(worker *w, const char *title, size_t tlen, const char *bo
         if (e->field != LEDE_FIELD_STEM)
             acc += e->tf;
     }
-    for (size_t k = 0; k < w->nocc; k += 2)
-        w->pos[w->t[w->occ[k]].pfill++] = w->occ[k + 1];
-
-    /* The vector: records by field, then the positions and the strings as
-     * they are. */
     size_t nrec = w->n;
     size_t bytes = sizeof(vhdr) + nrec * sizeof(vrec) + (size_t)acc * 4 + w->strs.len;
     lede_buf_reset(terms);
@@ -387,8 +384,15 @@ static int analyze_doc(worker *w, const char *title, size_t tlen, const char *bo
             *r++ = (vrec){e->h, e->off, e->len, e->tf, e->ttf, e->pstart, 0};
         }
     }
-    if (acc)
-        memcpy(r, w->pos, (size_t)acc * 4);
+    /* Straight into the vector: a word's occurrences (title, then body),
+     * then a name's (no term is both). */
+    uint32_t *vpos = (uint32_t *)(void *)r;
+    for (uint32_t k = 0; k < title_len; k++)
+        vpos[w->t[w->occ[k]].pfill++] = k;
+    for (uint32_t k = title_len; k < ntok; k++)
+        vpos[w->t[w->occ[k]].pfill++] = first + (k - title_len);
+    for (size_t k = 0; k < w->nname; k += 2)
+        vpos[w->t[w->nocc_name[k]].pfill++] = w->nocc_name[k + 1];
     if (w->strs.len)
         memcpy((uint8_t *)r + (size_t)acc * 4, w->strs.data, w->strs.len);
     terms->len = bytes;
@@ -873,10 +877,44 @@ static void cold_part(lede_buf *out, const wdoc *d, const lede_buf *ents)
         lede_buf_append(out, ents->data, ents->len);
 }
 
+/* Past this many bytes, a worker's scratch array is freed after the
+ * document that grew it rather than kept for the next. */
+#define WORKER_KEEP ((size_t)8 << 20)
+
+/*
+ * A document of 100 MB grows the worker's arrays (occurrences, positions,
+ * terms) to hundreds of MB, which it kept for the rest of the run, beside
+ * the batch that document then fills: let them go once it is analysed.
+ */
+static void worker_trim(worker *w)
+{
+    if (w->occcap * sizeof *w->occ > WORKER_KEEP) {
+        free(w->occ);
+        w->occ = NULL;
+        w->occcap = w->nocc = 0;
+    }
+    if (w->namecap * sizeof *w->nocc_name > WORKER_KEEP) {
+        free(w->nocc_name);
+        w->nocc_name = NULL;
+        w->namecap = w->nname = 0;
+    }
+    if (w->cap * sizeof *w->t > WORKER_KEEP || w->strs.cap > WORKER_KEEP) {
+        free(w->t);
+        free(w->slots);
+        lede_buf_free(&w->strs);
+        w->t = NULL;
+        w->slots = NULL;
+        w->n = w->cap = w->nslots = 0;
+    }
+    if (w->ents.cap * sizeof *w->ents.items > WORKER_KEEP)
+        lede_entity_list_clear(&w->ents);
+}
+
 static void analyze_one(worker *w, wdoc *d)
 {
     d->rc = analyze_doc(w, d->title, d->title_bytes, d->body, d->body_len, &d->terms, &d->ents,
                         &d->len, &d->title_len);
+    worker_trim(w);
     if (d->rc != LEDE_OK)
         return;
     cold_part(&w->cold, d, &d->ents);
