@@ -550,7 +550,7 @@ static void report_input(run *r, const char *where)
 }
 
 /* Hand one extracted document to the library and count it. */
-static int write_doc(run *r, const char *id, const lede_extracted *x, const char *path,
+static int write_doc(run *r, const char *id, lede_extracted *x, const char *path,
                      int64_t mtime, uint64_t size, uint64_t hash, const char *where,
                      size_t line)
 {
@@ -567,7 +567,10 @@ static int write_doc(run *r, const char *id, const lede_extracted *x, const char
     d.size = size;
     d.hash = hash;
 
-    int rc = lede_index_add(r->ix, &d);
+    /* The body goes to the index as it is, not copied. */
+    int rc = x->body ? lede_index_add_body(r->ix, &d, x->body) : lede_index_add(r->ix, &d);
+    x->body = NULL;
+    x->body_len = 0;
     if (rc == LEDE_EINVAL) {
         /* The library refused this document only: say so and go on. */
         cli_warn(where, line, "%s", lede_index_errmsg(r->ix));
@@ -1294,6 +1297,10 @@ static int ingest_one(run *r, const cli_input *in)
         r->fatal = true;
         goto cleanup;
     }
+    /* Read: only the extracted text is needed now (a batch may be written
+     * before write_doc returns). */
+    free(buf);
+    buf = NULL;
     rc = write_doc(r, id, &x, path, in->mtime, len, hash, where, 0);
     tick(r);
 cleanup:

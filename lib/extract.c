@@ -507,10 +507,13 @@ static void trim(const char **s, size_t *n)
 #define TITLE_LINE_MAX 300
 #define TITLE_CUT 120
 
-/* Split text into a title (first non-empty line) and a body (the rest,
- * without the blank lines that separate them). */
-static int split_title(lede_extracted *out, const char *text, size_t len)
+/* Split *textp (len bytes and a NUL, malloc'd) into a title (first
+ * non-empty line) and a body (the rest, without the blank lines that
+ * separate them).  The body is moved to the front of *textp, which out then
+ * owns (*textp is set to NULL): a copy of a 100 MB text is 100 MB more. */
+static int split_title(lede_extracted *out, char **textp, size_t len)
 {
+    char *text = *textp;
     size_t i = 0;
     const char *title = "";
     size_t title_len = 0;
@@ -559,9 +562,12 @@ static int split_title(lede_extracted *out, const char *text, size_t len)
         if (!out->title)
             return LEDE_ENOMEM;
     }
-    out->body = dup_n(body, body_len);
+    memmove(text, body, body_len);
+    text[body_len] = '\0';
+    out->body = text;
     out->body_len = body_len;
-    return out->body ? LEDE_OK : LEDE_ENOMEM;
+    *textp = NULL;
+    return LEDE_OK;
 }
 
 /* Control bytes other than tab and newlines could move a terminal's cursor
@@ -1869,7 +1875,7 @@ int lede_extract_document(lede_extracted *out, const char *buf, size_t len, lede
                 break;
             }
         }
-        rc = split_title(out, text, text_len);
+        rc = split_title(out, &text, text_len);
         break;
     case LEDE_FORMAT_JSONL:
     case LEDE_FORMAT_JSON:

@@ -4047,12 +4047,14 @@ static int maybe_flush(lede_index *ix)
     return rc;
 }
 
-int lede_index_add(lede_index *ix, const lede_doc *doc)
+/* lede_index_add, with the body copied, or taken when body is not NULL. */
+static int add_doc(lede_index *ix, const lede_doc *doc, char *body)
 {
     if (!ix || !doc || doc->version != LEDE_DOC_VERSION || !doc->id || !doc->id[0] ||
         (!doc->body && doc->body_len) || (!doc->title && doc->title_len)) {
         if (ix)
             set_msg(ix, "invalid document: %s", doc && doc->id && doc->id[0] ? "missing fields" : "no id");
+        free(body);
         return LEDE_EINVAL;
     }
     ix->errmsg[0] = 0;
@@ -4062,7 +4064,11 @@ int lede_index_add(lede_index *ix, const lede_doc *doc)
     size_t meta_len = doc->meta_json ? strlen(doc->meta_json) : 0;
     size_t total = id_len + doc->title_len + date_len + path_len + meta_len + 5;
     wdoc *d = calloc(1, sizeof *d);
-    if (!d || !(d->mem = malloc(total)) || !(d->body_mem = malloc(doc->body_len + 1))) {
+    if (d)
+        d->body_mem = body;
+    if (!d || !(d->mem = malloc(total)) || (!body && !(d->body_mem = malloc(doc->body_len + 1)))) {
+        if (!d)
+            free(body);
         wdoc_free(d);
         set_msg(ix, "out of memory buffering document %s", doc->id);
         return LEDE_ENOMEM;
@@ -4083,7 +4089,7 @@ int lede_index_add(lede_index *ix, const lede_doc *doc)
     COPY(meta, doc->meta_json, meta_len);
 #undef COPY
     d->body = d->body_mem;
-    if (doc->body_len)
+    if (!body && doc->body_len)
         memcpy(d->body_mem, doc->body, doc->body_len);
     d->body_mem[doc->body_len] = 0;
     d->id_len = id_len;
@@ -4152,6 +4158,21 @@ int lede_index_delete(lede_index *ix, const char *id)
         return LEDE_ENOMEM;
     }
     return maybe_flush(ix);
+}
+
+int lede_index_add(lede_index *ix, const lede_doc *doc)
+{
+    return add_doc(ix, doc, NULL);
+}
+
+int lede_index_add_body(lede_index *ix, const lede_doc *doc, char *body)
+{
+    if (!body) {
+        if (ix)
+            set_msg(ix, "invalid document: no body");
+        return LEDE_EINVAL;
+    }
+    return add_doc(ix, doc, body);
 }
 
 int lede_index_touch(lede_index *ix, const char *id, int64_t mtime)

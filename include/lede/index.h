@@ -91,6 +91,13 @@ const char *lede_index_errmsg(const lede_index *ix);
  * reached.
  */
 int lede_index_add(lede_index *ix, const lede_doc *doc);
+/**
+ * Like lede_index_add, but the index takes the body instead of copying it
+ * (a 100 MB text is then in memory once, not twice): body is doc->body,
+ * malloc'd, doc->body_len bytes and room for one more.  The index frees
+ * it, whatever this returns; the caller must not use it afterwards.
+ */
+int lede_index_add_body(lede_index *ix, const lede_doc *doc, char *body);
 /** Delete the document with this external id; LEDE_ENOTFOUND if none. */
 int lede_index_delete(lede_index *ix, const char *id);
 /**
