@@ -77,7 +77,7 @@
  * merged): with 8 MB jobs their heap was a tenth of Gutenberg's peak RSS. */
 #define ANALYZE_DOCS 512
 #define ANALYZE_BYTES ((size_t)2 << 20)
-/* Longest chunk written, in blocks; only a term's last chunk in a run may be partial. */
+/* Longest chunk written, in blocks (chunk_cut may write fewer). */
 #define CHUNK_BLOCKS 64
 /* Records smaller than this many leaf pages are not worth a rewrite (termscan). */
 #define COMPACT_MIN_LEAVES 64
