@@ -195,25 +195,31 @@ Test(analyzer, a_long_text_is_analysed_in_pieces_with_the_same_tokens)
         cr_assert_eq(whole.n, parts.n, "spaces %d", spaces);
         cr_expect_eq(st.tokens, whole.n);
         cr_expect_eq(st.next_pos, 7 + whole.n);
-        for (size_t k = 0; k < whole.n; k++) {
+        /* One assertion for the lot: Criterion reports every assertion to
+         * its runner, and a million of them made the sanitizer build crawl. */
+        size_t k = 0;
+        for (; k < whole.n; k++) {
             const tokrec *x = &whole.v[k], *y = &parts.v[k];
-            cr_assert(strcmp(x->word, y->word) == 0 && strcmp(x->stem, y->stem) == 0 &&
-                          x->pos == y->pos && x->start == y->start && x->end == y->end,
-                      "token %zu: %s/%s@%u [%u,%u) against %s/%s@%u [%u,%u)", k, x->word,
-                      x->stem, x->pos, x->start, x->end, y->word, y->stem, y->pos, y->start,
-                      y->end);
+            if (strcmp(x->word, y->word) != 0 || strcmp(x->stem, y->stem) != 0 ||
+                x->pos != y->pos || x->start != y->start || x->end != y->end)
+                break;
         }
-        size_t kims = 0;
+        if (k < whole.n)
+            cr_assert_fail("token %zu: %s/%s@%u [%u,%u) against %s/%s@%u [%u,%u)", k, whole.v[k].word,
+                    whole.v[k].stem, whole.v[k].pos, whole.v[k].start, whole.v[k].end,
+                    parts.v[k].word, parts.v[k].stem, parts.v[k].pos, parts.v[k].start,
+                    parts.v[k].end);
+        size_t kims = 0, misplaced = 0;
         uint32_t last = 0;
         for (size_t i = 0; i < ents.n; i++) {
             const lede_entity *e = &ents.items[i];
             if (strcmp(e->name, "kim jong un") != 0)
                 continue;
             kims++;
-            cr_assert(e->end <= len && memcmp(text + e->start, "Kim Jong Un", 11) == 0,
-                      "entity %zu at [%u,%u)", i, e->start, e->end);
+            misplaced += e->end > len || memcmp(text + e->start, "Kim Jong Un", 11) != 0;
             last = e->start;
         }
+        cr_expect_eq(misplaced, 0, "names whose offsets miss their text");
         cr_expect_eq(kims, nparas, "spaces %d", spaces);
         cr_expect_gt(last, 4u << 20);
         lede_entity_list_clear(&ents);
