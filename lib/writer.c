@@ -661,7 +661,7 @@ struct lede_index {
     size_t write_fixed;
     size_t write_kept; /* LMDB keeps the largest batch's pages for the next */
     int trim_pending;  /* malloc_trim before the next batch grows */
-    /* lede_index_touch's records: u64 mtime, u32 id length, the id. */
+    /* lede_index_touch's records: u64 mtime, varint id length, the id. */
     lede_buf touches;
     lede_buf scratch;
     /* The committed documents' lengths and deleted set, copied out of the
@@ -3529,7 +3529,8 @@ static int apply_touches(lede_index *ix, lede_txn *t, lede_buf *rec)
             return rc == LEDE_ENOTFOUND ? LEDE_ECORRUPT : rc;
         if ((rc = lede_docrec_decode(&r, v.data, v.len)) != LEDE_OK)
             return rc;
-        if (r.mtime == mtime)
+        /* (An id over 400 bytes is keyed by a hash: the record has it whole.) */
+        if (r.mtime == mtime || r.id_len != len || memcmp(r.id, id, len) != 0)
             continue;
         lede_buf_reset(rec);
         lede_buf_put_str(rec, r.id, r.id_len);
