@@ -147,4 +147,10 @@ int cli_list_languages(void);
 /* Monotonic seconds. */
 double cli_now(void);
 
+/* Budgets this small make the allocator return freed memory at once
+ * (malloc_conf.c). */
+#define CLI_SMALL_BUDGET ((size_t)64 << 20)
+/* Tune the allocator for a --memory budget (0: the default); before indexing. */
+void cli_malloc_budget(size_t budget);
+
 #endif /* LEDE_INDEX_CLI_H */

@@ -1508,6 +1508,8 @@ int cli_ingest(const cli_options *opts, cli_counts *counts)
     lede_index_options io = LEDE_INDEX_OPTIONS_INIT;
     io.language = opts->language ? opts->language : (language[0] ? language : NULL);
     io.memory_budget = opts->memory;
+    if (opts->memory)
+        cli_malloc_budget(opts->memory);
     io.max_size = opts->max_size;
     io.threads = opts->threads;
     io.wait_for_lock = opts->wait;

@@ -4108,6 +4108,21 @@ void lede_index_close(lede_index *ix)
     free(ix);
 }
 
+/*
+ * What the budget keeps for the memory a batch does not count: a quarter
+ * of it, but at least UNCOUNTED_MIN (up to three quarters of it).  Most of
+ * that memory does not shrink with the budget (the analysers, zstd, the
+ * allocator's huge pages kept between batches: about 90 MB after a batch
+ * whatever the budget), so a quarter of a small budget was too little:
+ * Gutenberg at --memory 64M peaked at 153 MiB, at 128M at 204 MiB.
+ */
+#define UNCOUNTED_MIN ((size_t)48 << 20)
+
+static size_t uncounted(size_t budget)
+{
+    return LEDE_MAX(budget / 4, LEDE_MIN(UNCOUNTED_MIN, budget / 4 * 3));
+}
+
 static int maybe_flush(lede_index *ix)
 {
     int rc = LEDE_OK;
@@ -4124,7 +4139,7 @@ static int maybe_flush(lede_index *ix)
         size_t b = lede_index_buffered(ix);
         double dirty = (double)b * ix->write_ratio + (double)ix->write_fixed;
         double need = (double)b + LEDE_MAX(dirty, (double)ix->write_kept);
-        if (b >= ix->budget / 8 && need >= (double)(ix->budget - ix->budget / 4))
+        if (b >= ix->budget / 8 && need >= (double)(ix->budget - uncounted(ix->budget)))
             rc = lede_index_commit(ix);
     }
     return rc;
