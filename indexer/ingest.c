@@ -420,14 +420,21 @@ static int scan_known(known_map *m, const char *dir, lede_reader **r, const lede
  * is not an error (*exists false).  The reader is closed again before the
  * writer opens: LMDB forbids one process opening an environment twice.
  */
-static int load_known(known_map *m, const char *dir, bool *exists, char *language,
-                      size_t language_size)
+static int load_known(known_map *m, const char *dir, bool rebuild, bool *exists,
+                      bool *other_version, char *language, size_t language_size)
 {
     lede_reader *r = NULL;
     char *err = NULL;
     int rc = lede_reader_open(&r, dir, &err);
-    *exists = false;
+    *exists = *other_version = false;
     if (rc == LEDE_ENOTFOUND) {
+        rc = LEDE_OK;
+        goto cleanup;
+    }
+    if (rc == LEDE_EVERSION && rebuild) {
+        /* What --rebuild is for (the message says so): start over, with
+         * --language or the default, as nothing of it can be read. */
+        *exists = *other_version = true;
         rc = LEDE_OK;
         goto cleanup;
     }
@@ -1475,12 +1482,13 @@ int cli_ingest(const cli_options *opts, cli_counts *counts)
     char language[64] = "";
     char *rebuild_dir = NULL, *old_dir = NULL, *compact_dir = NULL;
     const char *write_dir = opts->index_dir;
-    bool exists = false;
+    bool exists = false, other_version = false;
     double start = cli_now();
     int rc;
 
     *counts = (cli_counts){0};
-    if (load_known(&r.known, opts->index_dir, &exists, language, sizeof language))
+    if (load_known(&r.known, opts->index_dir, opts->rebuild, &exists, &other_version, language,
+                   sizeof language))
         goto cleanup;
     if (opts->compact && !exists && !opts->npaths && !opts->files_from) {
         cli_error("no index in %s to compact", opts->index_dir);
@@ -1513,9 +1521,10 @@ int cli_ingest(const cli_options *opts, cli_counts *counts)
     io.max_size = opts->max_size;
     io.threads = opts->threads;
     io.wait_for_lock = opts->wait;
-    if (opts->rebuild && exists) {
+    if (opts->rebuild && exists && !other_version) {
         /* Hold the old index's writer lock for the whole rebuild, so no
-         * other lede-index adds to it only to be swapped away. */
+         * other lede-index adds to it only to be swapped away (one of
+         * another format version, no lede-index of this one can). */
         rc = lede_index_open(&guard, opts->index_dir, &io, &err);
         if (rc) {
             cli_error("cannot lock the index %s: %s", opts->index_dir,

@@ -104,6 +104,26 @@ run -i "$IX" --stats --json
 expect "rebuilt documents" "$(field documents "$(tr -d ' \n\t' <<<"$out")")" 199
 [ ! -e "$IX.old" ] && [ ! -e "$IX.rebuild" ] || fail "rebuild left folders behind"
 
+# An index of another format version is refused, with a message saying to
+# rebuild it, and --rebuild then does (it refused too: it read the old
+# index first).  The version is patched in place, in every copy of the
+# record's leaf node (data size 4, key "format"; LMDB keeps no checksums).
+python3 - "$IX/data.mdb" <<'PY' || fail "could not patch the format version"
+import sys
+node = b"\x04\x00\x00\x00\x00\x00\x06\x00format\x04\x00\x00\x00"
+b = open(sys.argv[1], "rb").read()
+assert node in b
+open(sys.argv[1], "wb").write(b.replace(node, node[:-4] + b"\x01\x00\x00\x00"))
+PY
+run -i "$IX" --json "$T/corpus"
+expect "format 1: refused" "$rc" 2
+grep -q "format version 1.*--rebuild" <<<"$err" || fail "format 1: no rebuild advice: $err"
+run -i "$IX" --json --rebuild "$T/corpus"
+expect "format 1: --rebuild exit" "$rc" 0
+expect "format 1: --rebuild added" "$(field added "$out")" 199
+run -i "$IX" --check
+expect "format 1: rebuilt index checks" "$rc" 0
+
 # Index location: $LEDE_INDEX, else ./.lede.
 (cd "$T" && LEDE_INDEX="$T/env-ix" "$BIN/lede-index" -q corpus/seed) || fail "LEDE_INDEX run"
 [ -d "$T/env-ix" ] || fail "\$LEDE_INDEX not used"
