@@ -1101,7 +1101,6 @@ static int ingest_jsonl(run *r, FILE *f, const cli_input_file *inp, const cli_in
     return rc;
 }
 
-/* Read a whole (small) input: an article file or stdin. */
 /* What is read of an input whose format its name does not tell, to tell it. */
 #define SNIFF_BYTES ((size_t)1 << 16)
 
@@ -1516,8 +1515,7 @@ int cli_ingest(const cli_options *opts, cli_counts *counts)
     lede_index_options io = LEDE_INDEX_OPTIONS_INIT;
     io.language = opts->language ? opts->language : (language[0] ? language : NULL);
     io.memory_budget = opts->memory;
-    if (opts->memory)
-        cli_malloc_budget(opts->memory);
+    cli_malloc_budget(opts->memory);
     io.max_size = opts->max_size;
     io.threads = opts->threads;
     io.wait_for_lock = opts->wait;

@@ -51,8 +51,8 @@ const char *malloc_conf = "thp:always,metadata_thp:auto,narenas:1,muzzy_decay_ms
 void cli_malloc_budget(size_t budget)
 {
 #ifdef LEDE_JEMALLOC
-    if (budget > CLI_SMALL_BUDGET)
-        return;
+    if (budget == 0 || budget > CLI_SMALL_BUDGET)
+        return; /* 0: the default budget, 256 MiB */
     /* Huge pages off for this process (jemalloc's and the batch arrays'). */
     prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
     ssize_t zero = 0;

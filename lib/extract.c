@@ -1001,13 +1001,18 @@ static const char *const html_skip_roles[] = {"navigation", "banner", "contentin
  * whatever limit the parser applies. */
 #define HTML_DEPTH_MAX 512
 
-/* The attribute's value when it is plain text (no allocation), else NULL. */
-static const xmlChar *html_attr(xmlNode *n, const char *name)
+/* An attribute's value when it is plain text (no allocation; "" when it
+ * has none), else NULL. */
+static const xmlChar *attr_text(const xmlAttr *a)
 {
-    xmlAttr *a = xmlHasProp(n, (const xmlChar *)name);
     if (!a || !a->children || a->children->type != XML_TEXT_NODE)
         return a && !a->children ? (const xmlChar *)"" : NULL;
     return a->children->content;
+}
+
+static const xmlChar *html_attr(xmlNode *n, const char *name)
+{
+    return attr_text(xmlHasProp(n, (const xmlChar *)name));
 }
 
 static bool html_is(xmlNode *n, const char *name)
@@ -1024,9 +1029,9 @@ static bool html_skipped(const html_text *t, xmlNode *n)
         return true;
     /* One pass over the attributes (most elements have none or one). */
     for (xmlAttr *a = n->properties; a; a = a->next) {
-        const xmlChar *v = a->children && a->children->type == XML_TEXT_NODE
-                               ? a->children->content
-                               : (const xmlChar *)"";
+        const xmlChar *v = attr_text(a);
+        if (!v)
+            v = (const xmlChar *)"";
         if (xmlStrcasecmp(a->name, (const xmlChar *)"hidden") == 0)
             return true;
         if (xmlStrcasecmp(a->name, (const xmlChar *)"aria-hidden") == 0 &&

@@ -1897,32 +1897,27 @@ static size_t lmdb_cost(size_t v)
  */
 static size_t chunk_cut(const lede_buf *post, const lede_buf *pos, size_t ndocs)
 {
-    uint32_t hdr[CHUNK_BLOCKS], doc[CHUNK_BLOCKS], psz[CHUNK_BLOCKS];
     size_t nb = (ndocs + LEDE_BLOCK - 1) / LEDE_BLOCK;
+    if (nb < 2 || nb > CHUNK_BLOCKS)
+        return nb;
+    /* Bytes of the first b blocks' headers and data, and of their positions. */
+    size_t sums_post[CHUNK_BLOCKS + 1] = {0}, sums_pos[CHUNK_BLOCKS + 1] = {0};
     lede_dec d;
     lede_dec_init(&d, post->data, post->len);
     lede_dec_varint(&d);
-    for (size_t b = 0; b < nb && b < CHUNK_BLOCKS; b++) {
+    for (size_t b = 0; b < nb; b++) {
         const uint8_t *at = d.p;
         for (int k = 0; k < 4; k++)
             lede_dec_varint(&d);
-        doc[b] = lede_dec_u32(&d);
-        psz[b] = pos ? lede_dec_u32(&d) : 0;
-        hdr[b] = (uint32_t)(d.p - at);
+        size_t data = lede_dec_u32(&d);
+        sums_pos[b + 1] = sums_pos[b] + (pos ? lede_dec_u32(&d) : 0);
+        sums_post[b + 1] = sums_post[b] + (size_t)(d.p - at) + data;
     }
-    if (d.rc != LEDE_OK || nb > CHUNK_BLOCKS || nb < 2)
+    if (d.rc != LEDE_OK)
         return nb;
-    size_t post_m = 0, pos_m = 0, best = nb;
+    size_t best = nb;
     double best_eff = 0;
-    size_t sums_post[CHUNK_BLOCKS + 1], sums_pos[CHUNK_BLOCKS + 1];
-    sums_post[0] = sums_pos[0] = 0;
-    for (size_t b = 0; b < nb; b++) {
-        post_m += hdr[b] + doc[b];
-        pos_m += psz[b];
-        sums_post[b + 1] = post_m;
-        sums_pos[b + 1] = pos_m;
-    }
-    for (size_t m = nb; m >= (nb + 1) / 2 && m >= 1; m--) {
+    for (size_t m = nb; m >= (nb + 1) / 2; m--) {
         uint8_t vb[LEDE_VARINT_MAX];
         size_t pv = sums_post[m] + lede_varint_put(vb, LEDE_MIN(ndocs, m * LEDE_BLOCK));
         size_t cost = lmdb_cost(pv) + (pos ? lmdb_cost(sums_pos[m]) : 0);
@@ -1978,10 +1973,6 @@ static int encode_lists(int f, encoder *en, lede_terminfo_rec *ti, uint32_t run,
     size_t done = 0, posdone = 0;
     while (!in_record && done < pl->n) {
         size_t n = LEDE_MIN(pl->n - done, (size_t)CHUNK_BLOCKS * LEDE_BLOCK);
-        size_t npos = 0;
-        if (f != LEDE_FIELD_STEM)
-            for (size_t k = 0; k < n; k++)
-                npos += pl->tfs[done + k];
         lede_posting_arrays a = {pl->docids + done, pl->tfs + done, pl->ttfs + done,
                                  pl->lens + done, f != LEDE_FIELD_STEM ? pl->pos + posdone : NULL,
                                  n};
@@ -1994,10 +1985,6 @@ static int encode_lists(int f, encoder *en, lede_terminfo_rec *ti, uint32_t run,
         if (m < nb) {
             /* Fewer blocks fill the pages better: those, again. */
             n = m * LEDE_BLOCK;
-            npos = 0;
-            if (f != LEDE_FIELD_STEM)
-                for (size_t k = 0; k < n; k++)
-                    npos += pl->tfs[done + k];
             a.n = n;
             lede_buf_reset(&en->post);
             lede_buf_reset(&en->pos);
@@ -2010,6 +1997,10 @@ static int encode_lists(int f, encoder *en, lede_terminfo_rec *ti, uint32_t run,
         lede_buf_append(out, en->post.data, en->post.len);
         if (f != LEDE_FIELD_STEM)
             lede_buf_append(out, en->pos.data, en->pos.len);
+        size_t npos = 0;
+        if (f != LEDE_FIELD_STEM)
+            for (size_t k = 0; k < n; k++)
+                npos += pl->tfs[done + k];
         nchunks++;
         done += n;
         posdone += npos;
@@ -4101,9 +4092,9 @@ void lede_index_close(lede_index *ix)
             /* Leaving the old pid in an unlocked file is harmless. */
         }
         close(ix->lockfd);
+    }
     if (ix->statm_fd >= 0)
         close(ix->statm_fd);
-    }
     free(ix->dir);
     free(ix);
 }
