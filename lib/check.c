@@ -206,6 +206,31 @@ cleanup:
     return w.nchunks;
 }
 
+/* Add the stems without a record of their own that their word's holds
+ * (stem_alias) to the stem space's counts. */
+static void count_aliases(checker *c, uint64_t *terms, uint64_t *postings)
+{
+    lede_cursor *wc = NULL;
+    lede_val k, v, sv;
+    int rc = lede_store_cursor_open(&wc, c->t, LEDE_DB_TERMS(LEDE_FIELD_WORD));
+    for (rc = rc == LEDE_OK ? lede_store_cursor_first(wc, &k, &v) : rc; rc == LEDE_OK;
+         rc = lede_store_cursor_next(wc, &k, &v)) {
+        lede_terminfo_rec ti;
+        if (lede_terminfo_decode(&ti, LEDE_FIELD_WORD, v.data, v.len) != LEDE_OK ||
+            !ti.stem_alias)
+            continue; /* a damaged record is check_field's to report */
+        if (lede_store_get(c->t, LEDE_DB_TERMS(LEDE_FIELD_STEM), k.data, k.len, &sv) !=
+            LEDE_ENOTFOUND)
+            continue;
+        *terms += ti.df > 0;
+        *postings += ti.df;
+    }
+    if (rc != LEDE_ITEROVER)
+        problem(c, lede_store_db_name(LEDE_DB_TERMS(LEDE_FIELD_WORD)), "cannot read: %s",
+                lede_strerror(rc));
+    lede_store_cursor_close(wc);
+}
+
 static void check_field(checker *c, int f, const lede_stats_rec *st)
 {
     lede_cursor *tc = NULL, *pc = NULL;
@@ -242,6 +267,8 @@ static void check_field(checker *c, int f, const lede_stats_rec *st)
         problem(c, where, "cannot read: %s", lede_strerror(rc));
     if (c->stop)
         goto cleanup;
+    if (f == LEDE_FIELD_STEM)
+        count_aliases(c, &live_terms, &postings);
     if (lede_store_db_size(c->t, LEDE_DB_POST(f), &bytes, &entries) == LEDE_OK && entries != chunks)
         problem(c, lede_store_db_name(LEDE_DB_POST(f)),
                 "%llu chunks stored but %llu belong to known terms", (unsigned long long)entries,

@@ -139,10 +139,13 @@ int lede_terminfo_decode(lede_terminfo_rec *out, int field, const void *data, si
     lede_dec_init(&d, data, len);
     out->df = lede_dec_u32(&d);
     out->cf = lede_dec_varint(&d);
-    out->first_run = lede_dec_u32(&d);
+    /* first_run, shifted left once over the stem alias flag (format 5). */
+    uint64_t fr = lede_dec_varint(&d);
+    out->first_run = (uint32_t)(fr >> 1);
+    out->stem_alias = (uint32_t)(fr & 1);
     out->inl_post = out->inl_pos = NULL;
     out->inl_post_len = out->inl_pos_len = 0;
-    if (d.rc != LEDE_OK)
+    if (d.rc != LEDE_OK || fr >> 1 > UINT32_MAX || (out->stem_alias && field != LEDE_FIELD_WORD))
         return LEDE_ECORRUPT;
     out->npostings = 0;
     if (out->first_run > 0) {
@@ -455,20 +458,34 @@ static void fill_info(lede_term_info *out, const lede_terminfo_rec *ti)
     out->min_len = ti->min_len;
 }
 
-/* The record of a live term (its inline list borrowed from the snapshot). */
+/*
+ * The record of a live term (its inline list borrowed from the snapshot).
+ * A stem without a record of its own whose word of the same spelling is
+ * flagged stem_alias has that word's postings: *space (when not NULL) says
+ * which space's record, chunks and positions to read.
+ */
 static int term_record(lede_reader *r, lede_field field, const char *term, size_t len,
-                       lede_terminfo_rec *ti)
+                       lede_terminfo_rec *ti, lede_field *space)
 {
     lede_val v;
+    lede_field in = field;
     if (!valid_field(field) || !term || len == 0 || len > LEDE_KEY_TERM_MAX)
         return len > LEDE_KEY_TERM_MAX ? LEDE_ENOTFOUND : LEDE_EINVAL;
     int rc = lede_store_get(r->t, LEDE_DB_TERMS(field), term, len, &v);
+    if (rc == LEDE_ENOTFOUND && field == LEDE_FIELD_STEM) {
+        in = LEDE_FIELD_WORD;
+        rc = lede_store_get(r->t, LEDE_DB_TERMS(in), term, len, &v);
+    }
     if (rc != LEDE_OK)
         return rc;
-    if (lede_terminfo_decode(ti, field, v.data, v.len) != LEDE_OK) {
+    if (lede_terminfo_decode(ti, in, v.data, v.len) != LEDE_OK) {
         set_msg(r, "damaged term record for \"%.*s\"", (int)len, term);
         return LEDE_ECORRUPT;
     }
+    if (in != field && !ti->stem_alias)
+        return LEDE_ENOTFOUND; /* the word has other stems, or is not this stem's */
+    if (space)
+        *space = in;
     return ti->df == 0 ? LEDE_ENOTFOUND : LEDE_OK;
 }
 
@@ -477,7 +494,7 @@ int lede_reader_term(lede_reader *r, lede_field field, const char *term, size_t 
 {
     lede_terminfo_rec ti;
     memset(out, 0, sizeof *out);
-    int rc = term_record(r, field, term, len, &ti);
+    int rc = term_record(r, field, term, len, &ti, NULL);
     if (rc != LEDE_OK)
         return rc;
     fill_info(out, &ti);
@@ -1002,7 +1019,8 @@ int lede_postings_open(lede_postings **out, lede_reader *r, lede_field field, co
     lede_terminfo_rec ti;
     lede_val k, v;
     *out = NULL;
-    int rc = term_record(r, field, term, len, &ti);
+    /* An aliased stem reads its word's chunks, positions and all. */
+    int rc = term_record(r, field, term, len, &ti, &field);
     if (rc != LEDE_OK)
         return rc;
     lede_postings *p = calloc(1, sizeof *p);

@@ -37,6 +37,8 @@ typedef struct lede_terminfo_rec {
     uint32_t max_title_tf;
     uint32_t min_len;     /**< lower bound */
     uint32_t first_run;   /**< the first run holding its chunks; 0: the list is inline */
+    uint32_t stem_alias;  /**< word space: when the stem space has no record of this
+                           *   same term, the stem's postings are this word's (format 5) */
     uint64_t npostings;   /**< an inline list's postings, live or deleted (0 when chunked) */
     const uint8_t *inl_post; /**< inline chunk (nchunks 0), borrowed; NULL when none */
     size_t inl_post_len;

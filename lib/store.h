@@ -14,7 +14,7 @@
 #include "common.h"
 
 /** Version of the byte format (docs/FORMAT.md); kept in meta under "format". */
-#define LEDE_FORMAT_VERSION 4
+#define LEDE_FORMAT_VERSION 5
 
 /** The named databases (docs/FORMAT.md describes each key and value). */
 typedef enum lede_db {

@@ -366,7 +366,7 @@ Test(writer, short_lists_move_out_of_the_term_record_as_they_grow)
                         rare -= k % 40 == 0;
                     }
             cr_assert_eq(lede_index_commit(ix), LEDE_OK, "%s", lede_index_errmsg(ix));
-            lede_terminfo_rec ti = term_rec(LEDE_FIELD_STEM, "common");
+            lede_terminfo_rec ti = term_rec(LEDE_FIELD_WORD, "common");
             saw_inline |= ti.first_run == 0;
             cr_expect_eq(ti.df, live);
             lede_reader *r = fx_reader(dir);
@@ -379,8 +379,8 @@ Test(writer, short_lists_move_out_of_the_term_record_as_they_grow)
     }
     lede_index_close(ix);
     cr_expect(saw_inline, "\"common\" started inline");
-    cr_expect_gt(term_rec(LEDE_FIELD_STEM, "common").first_run, 0, "and moved to chunks");
-    cr_expect_eq(term_rec(LEDE_FIELD_STEM, "rare").first_run, 0, "\"rare\" stays inline");
+    cr_expect_gt(term_rec(LEDE_FIELD_WORD, "common").first_run, 0, "and moved to chunks");
+    cr_expect_eq(term_rec(LEDE_FIELD_WORD, "rare").first_run, 0, "\"rare\" stays inline");
     /* Phrases still match across the inline and chunked lists. */
     lede_reader *r = fx_reader(dir);
     lede_postings *p = NULL;
@@ -628,8 +628,8 @@ Test(writer, a_run_mostly_deleted_is_purged_in_place)
     }
     lede_index_close(ix);
     cr_expect_eq(count_runs(dir), 1, "run 1 went");
-    cr_expect_eq(term_rec(LEDE_FIELD_STEM, "zeta").first_run, 2, "zeta starts in run 2");
-    cr_expect_eq(term_rec(LEDE_FIELD_STEM, "zeta").df, 150);
+    cr_expect_eq(term_rec(LEDE_FIELD_WORD, "zeta").first_run, 2, "zeta starts in run 2");
+    cr_expect_eq(term_rec(LEDE_FIELD_WORD, "zeta").df, 150);
     lede_terminfo_rec gone = term_rec(LEDE_FIELD_WORD, "words");
     cr_expect(gone.df == 0 && gone.first_run == 0, "\"words\" has no postings left");
 }
