@@ -10,11 +10,13 @@
  *   meta "language" the Snowball language name
  *   meta "stats"    varints: ndocs, total_len, max_docid, nterms[3],
  *                   npostings[3], ndeleted
- *   <f>.terms  term -> varints: df, cf, first_run, then when first_run > 0
- *                   max_tf, max_title_tf, min_len (the chunks are in the
- *                   live runs from first_run on); when first_run = 0 the
- *                   list inline: a chunk of one block (postings.c), then
- *                   its positions
+ *   <f>.terms  term -> varints: df, cf, first_run << 1 | stem_alias, then
+ *                   when first_run > 0 max_tf, max_title_tf, min_len (the
+ *                   chunks are in the live runs from first_run on); when
+ *                   first_run = 0 the list inline: a chunk of one block
+ *                   (postings.c), then its positions.  A stem spelt like
+ *                   its only word has no record: the word's, flagged
+ *                   stem_alias, stands for it (plan_aliases)
  *   <f>.post   run(BE32) term NUL docid(BE32) -> postings chunk
  *                   (postings.c), for lists too long to be inline; a
  *                   batch's chunks are a new run, appended

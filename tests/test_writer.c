@@ -671,3 +671,101 @@ Test(writer, a_batch_replacing_documents_drops_their_postings_from_lists_it_rewr
     lede_reader_close(r);
     cr_expect_eq(rs.ndocs, 100);
 }
+
+/* Whether stem term has a record of its own in the index in d. */
+static int has_stem_record(const char *d, const char *term)
+{
+    lede_store *s = NULL;
+    lede_val v;
+    lede_txn *t = fx_peek(d, &s);
+    int rc = lede_store_get(t, LEDE_DB_STEM_TERMS, term, strlen(term), &v);
+    fx_peek_end(s, t);
+    cr_assert(rc == LEDE_OK || rc == LEDE_ENOTFOUND);
+    return rc == LEDE_OK;
+}
+
+/* df and tf sum of stem term, by walking its cursor. */
+static void stem_walk(const char *d, const char *term, uint32_t *df, uint32_t *tfs)
+{
+    lede_reader *r = fx_reader(d);
+    lede_postings *p = NULL;
+    *df = *tfs = 0;
+    if (lede_postings_open(&p, r, LEDE_FIELD_STEM, term, strlen(term)) == LEDE_OK) {
+        for (; lede_postings_docid(p) != LEDE_DOCID_END; lede_postings_next(p)) {
+            ++*df;
+            *tfs += lede_postings_tf(p);
+        }
+        lede_postings_free(p);
+    }
+    lede_reader_close(r);
+}
+
+Test(writer, a_stem_spelt_like_its_only_word_is_stored_once)
+{
+    /* "oil" is only ever spelt "oil" in the first batch: the stem has no
+     * record, the word's stands for it.  "oiled" in the second gives it a
+     * second spelling: the stem's own record adopts the word's postings.
+     * Deleting documents of either kind keeps counts exact, and every state
+     * matches an index of the live documents written at once. */
+    static const char *const bodies[][2] = {
+        {"a1", "oil prices rose as oil fell"}, {"a2", "crude oil"}, {"a3", "runs and zinc"},
+        {"b1", "the oiled machine"},           {"b2", "oil again"}, {"b3", "more zinc"},
+    };
+    lede_index *ix = NULL;
+    cr_assert_eq(lede_index_open(&ix, dir, NULL, NULL), LEDE_OK);
+    for (int i = 0; i < 3; i++)
+        add_body(ix, bodies[i][0], "t", bodies[i][1]);
+    cr_assert_eq(lede_index_commit(ix), LEDE_OK, "%s", lede_index_errmsg(ix));
+    cr_expect(!has_stem_record(dir, "oil"), "\"oil\" is its word's");
+    cr_expect(!has_stem_record(dir, "zinc"));
+    cr_expect(has_stem_record(dir, "run"), "\"run\" is spelt \"runs\": a record of its own");
+    cr_expect(term_rec(LEDE_FIELD_WORD, "oil").stem_alias);
+    cr_expect(!term_rec(LEDE_FIELD_WORD, "runs").stem_alias);
+    uint32_t df, tfs;
+    stem_walk(dir, "oil", &df, &tfs);
+    cr_expect(df == 2 && tfs == 3, "oil: df %u tfs %u", df, tfs);
+    lede_reader *r = fx_reader(dir);
+    lede_term_info ti;
+    cr_expect_eq(lede_reader_term(r, LEDE_FIELD_STEM, "oil", 3, &ti), LEDE_OK);
+    cr_expect(ti.df == 2 && ti.cf == 3);
+    cr_expect_eq(lede_reader_term(r, LEDE_FIELD_STEM, "runs", 4, &ti), LEDE_ENOTFOUND,
+                 "the word \"runs\" is not a stem");
+    lede_reader_close(r);
+    fx_check(dir);
+
+    for (int i = 3; i < 6; i++)
+        add_body(ix, bodies[i][0], "t", bodies[i][1]);
+    cr_assert_eq(lede_index_commit(ix), LEDE_OK, "%s", lede_index_errmsg(ix));
+    cr_expect(has_stem_record(dir, "oil"), "a second spelling: the stem's own record");
+    cr_expect(!has_stem_record(dir, "zinc"));
+    stem_walk(dir, "oil", &df, &tfs);
+    cr_expect(df == 4 && tfs == 5, "oil: df %u tfs %u", df, tfs);
+    fx_check(dir);
+
+    /* Deletes: one "oil" document, one "zinc" (an alias), then the rest of "zinc". */
+    cr_assert_eq(lede_index_delete(ix, "a1"), LEDE_OK);
+    cr_assert_eq(lede_index_delete(ix, "a3"), LEDE_OK);
+    cr_assert_eq(lede_index_commit(ix), LEDE_OK, "%s", lede_index_errmsg(ix));
+    stem_walk(dir, "oil", &df, &tfs);
+    cr_expect(df == 3 && tfs == 3, "oil: df %u tfs %u", df, tfs);
+    stem_walk(dir, "zinc", &df, &tfs);
+    cr_expect_eq(df, 1);
+    fx_check(dir);
+    char *ref = fx_tmpdir();
+    lede_index *rx = NULL;
+    cr_assert_eq(lede_index_open(&rx, ref, NULL, NULL), LEDE_OK);
+    for (int i = 0; i < 6; i++)
+        if (i != 0 && i != 2)
+            add_body(rx, bodies[i][0], "t", bodies[i][1]);
+    cr_assert_eq(lede_index_commit(rx), LEDE_OK);
+    lede_index_close(rx);
+    const char *words[] = {"oil", "oiled", "zinc", NULL};
+    expect_same_live_index(ref, dir, words);
+    fx_rmdir(ref);
+    cr_assert_eq(lede_index_delete(ix, "b3"), LEDE_OK);
+    cr_assert_eq(lede_index_commit(ix), LEDE_OK, "%s", lede_index_errmsg(ix));
+    stem_walk(dir, "zinc", &df, &tfs);
+    cr_expect_eq(df, 0);
+    fx_check(dir);
+    lede_index_close(ix);
+}
