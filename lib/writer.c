@@ -2077,6 +2077,10 @@ static int adopt_postings(const lede_index *ix, const gterm *e, lede_terminfo_re
     if (!e->adopt)
         return LEDE_OK;
     const adopted *a = &ix->adopted[e->adopt - 1];
+    ti->df += a->df;
+    ti->cf += a->cf;
+    if (a->pl.n == 0)
+        return LEDE_OK; /* every one deleted by this batch */
     if (plist_room(pl, a->pl.n, 0) != LEDE_OK)
         return LEDE_ENOMEM;
     memcpy(pl->docids + pl->n, a->pl.docids, a->pl.n * sizeof *pl->docids);
@@ -2084,8 +2088,6 @@ static int adopt_postings(const lede_index *ix, const gterm *e, lede_terminfo_re
     memcpy(pl->ttfs + pl->n, a->pl.ttfs, a->pl.n * sizeof *pl->ttfs);
     memcpy(pl->lens + pl->n, a->pl.lens, a->pl.n * sizeof *pl->lens);
     pl->n += a->pl.n;
-    ti->df += a->df;
-    ti->cf += a->cf;
     return LEDE_OK;
 }
 
