@@ -769,3 +769,92 @@ Test(writer, a_stem_spelt_like_its_only_word_is_stored_once)
     fx_check(dir);
     lede_index_close(ix);
 }
+
+/* Stem term t[0, len) in a and b: both absent, or the same df and cf. */
+static void expect_same_stem(lede_reader *a, lede_reader *b, const char *t, size_t len)
+{
+    lede_term_info ia, ib;
+    int ra = lede_reader_term(a, LEDE_FIELD_STEM, t, len, &ia);
+    int rb = lede_reader_term(b, LEDE_FIELD_STEM, t, len, &ib);
+    cr_assert_eq(rb, ra, "stem %.*s", (int)len, t);
+    if (ra == LEDE_OK)
+        cr_assert(ia.df == ib.df && ia.cf == ib.cf, "stem %.*s: df %u/%u cf %llu/%llu", (int)len,
+                  t, ia.df, ib.df, (unsigned long long)ia.cf, (unsigned long long)ib.cf);
+}
+
+/* Every word of a, and every word's spelling as a stem, the same in b. */
+static int same_word_and_stem(const char *t, size_t len, const lede_term_info *info, void *payload)
+{
+    lede_reader **rs = payload;
+    same_terms(t, len, info, rs[1]);
+    expect_same_stem(rs[0], rs[1], t, len);
+    return 0;
+}
+
+/* Every stem record of a the same in b (which may hold it as an alias). */
+static int same_stem(const char *t, size_t len, const lede_term_info *info, void *payload)
+{
+    lede_reader **rs = payload;
+    (void)info;
+    expect_same_stem(rs[0], rs[1], t, len);
+    return 0;
+}
+
+Test(writer, random_updates_leave_stems_and_words_as_a_fresh_index_would, .timeout = 120)
+{
+    /* Batches of random adds, replacements (an id given another article's
+     * text) and deletes, some under a tiny budget (many runs, then merges
+     * and purges): after each, --check passes, and every few, every word
+     * and stem (records and aliases alike) has the df and cf of an index
+     * of the live documents written at once. */
+    enum { NIDS = 60, BATCHES = 24 };
+    int live[NIDS]; /* document of each id r<k>, or -1 */
+    uint64_t seed = 0x9E3779B97F4A7C15u;
+    char id[32];
+    for (int k = 0; k < NIDS; k++)
+        live[k] = -1;
+    for (int batch = 0; batch < BATCHES; batch++) {
+        lede_index_options o = LEDE_INDEX_OPTIONS_INIT;
+        lede_index *ix = NULL;
+        o.threads = 1 + batch % 2;
+        o.memory_budget = batch % 3 == 2 ? 64 << 10 : 0;
+        cr_assert_eq(lede_index_open(&ix, dir, &o, NULL), LEDE_OK);
+        int nops = 1 + (int)((seed >> 40) % 12);
+        for (int op = 0; op < nops; op++) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            int k = (int)((seed >> 33) % NIDS);
+            int doc = (int)((seed >> 17) % fx_ndocs);
+            snprintf(id, sizeof id, "r%d", k);
+            if (live[k] >= 0 && (seed >> 60) < 5) {
+                cr_assert_eq(lede_index_delete(ix, id), LEDE_OK);
+                live[k] = -1;
+                continue;
+            }
+            add_body(ix, id, fx_docs[doc].title, fx_docs[doc].body);
+            live[k] = doc;
+        }
+        cr_assert_eq(lede_index_commit(ix), LEDE_OK, "%s", lede_index_errmsg(ix));
+        lede_index_close(ix);
+        fx_check(dir);
+        if (batch % 4 != 3)
+            continue;
+        char *ref = fx_tmpdir();
+        lede_index *rx = NULL;
+        cr_assert_eq(lede_index_open(&rx, ref, NULL, NULL), LEDE_OK);
+        for (int k = 0; k < NIDS; k++)
+            if (live[k] >= 0) {
+                snprintf(id, sizeof id, "r%d", k);
+                add_body(rx, id, fx_docs[live[k]].title, fx_docs[live[k]].body);
+            }
+        cr_assert_eq(lede_index_commit(rx), LEDE_OK);
+        lede_index_close(rx);
+        lede_reader *rs[2] = {fx_reader(ref), fx_reader(dir)};
+        expect_same_stats(rs[0], rs[1]);
+        cr_expect_eq(lede_reader_terms(rs[0], LEDE_FIELD_WORD, NULL, 0, same_word_and_stem, rs),
+                     LEDE_OK);
+        cr_expect_eq(lede_reader_terms(rs[0], LEDE_FIELD_STEM, NULL, 0, same_stem, rs), LEDE_OK);
+        lede_reader_close(rs[0]);
+        lede_reader_close(rs[1]);
+        fx_rmdir(ref);
+    }
+}
