@@ -501,37 +501,73 @@ int lede_reader_term(lede_reader *r, lede_field field, const char *term, size_t 
     return LEDE_OK;
 }
 
+/* One of lede_reader_terms' cursors: over the terms of space f from prefix on. */
+typedef struct termcur {
+    lede_cursor *c;
+    int f;
+    int rc;    /* LEDE_OK while k, v hold a term with the prefix */
+    lede_val k, v;
+} termcur;
+
+static void termcur_step(termcur *tc, const char *prefix, size_t prefix_len, int first)
+{
+    tc->rc = !first            ? lede_store_cursor_next(tc->c, &tc->k, &tc->v)
+             : prefix_len      ? lede_store_cursor_seek(tc->c, prefix, prefix_len, &tc->k, &tc->v)
+                               : lede_store_cursor_first(tc->c, &tc->k, &tc->v);
+    if (tc->rc == LEDE_OK && prefix_len &&
+        (tc->k.len < prefix_len || memcmp(tc->k.data, prefix, prefix_len) != 0))
+        tc->rc = LEDE_ITEROVER;
+}
+
+static int key_order(const lede_val *a, const lede_val *b)
+{
+    int c = memcmp(a->data, b->data, LEDE_MIN(a->len, b->len));
+    return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/*
+ * The stem space's terms are its records and, merged in key order, the
+ * words flagged stem_alias that no stem record of the same bytes overrides
+ * (FORMAT.md): two cursors, the stems' and the words'.
+ */
 int lede_reader_terms(lede_reader *r, lede_field field, const char *prefix, size_t prefix_len,
                       lede_term_fn fn, void *payload)
 {
-    lede_cursor *c = NULL;
-    lede_val k, v;
-    int rc;
+    termcur tc[2] = {{NULL, (int)field, LEDE_ITEROVER, {0}, {0}},
+                     {NULL, LEDE_FIELD_WORD, LEDE_ITEROVER, {0}, {0}}};
+    int rc = LEDE_OK, n = field == LEDE_FIELD_STEM ? 2 : 1;
     if (!valid_field(field) || !fn)
         return LEDE_EINVAL;
-    if ((rc = lede_store_cursor_open(&c, r->t, LEDE_DB_TERMS(field))) != LEDE_OK)
-        return rc;
-    rc = prefix_len ? lede_store_cursor_seek(c, prefix, prefix_len, &k, &v)
-                    : lede_store_cursor_first(c, &k, &v);
-    for (; rc == LEDE_OK; rc = lede_store_cursor_next(c, &k, &v)) {
-        if (prefix_len && (k.len < prefix_len || memcmp(k.data, prefix, prefix_len) != 0))
-            break;
+    for (int i = 0; i < n && rc == LEDE_OK; i++)
+        if ((rc = lede_store_cursor_open(&tc[i].c, r->t, LEDE_DB_TERMS(tc[i].f))) == LEDE_OK)
+            termcur_step(&tc[i], prefix, prefix_len, 1);
+    while (rc == LEDE_OK && (tc[0].rc == LEDE_OK || (n == 2 && tc[1].rc == LEDE_OK))) {
+        /* The cursor with the smaller key; on a tie the stem's record. */
+        int i = tc[0].rc != LEDE_OK ? 1
+                : n == 2 && tc[1].rc == LEDE_OK && key_order(&tc[1].k, &tc[0].k) < 0 ? 1
+                                                                                      : 0;
+        termcur *t = &tc[i];
+        if (i == 0 && n == 2 && tc[1].rc == LEDE_OK && key_order(&tc[1].k, &t->k) == 0)
+            termcur_step(&tc[1], prefix, prefix_len, 0);
         lede_terminfo_rec ti;
-        if (lede_terminfo_decode(&ti, field, v.data, v.len) != LEDE_OK) {
+        if (lede_terminfo_decode(&ti, t->f, t->v.data, t->v.len) != LEDE_OK) {
             rc = LEDE_ECORRUPT;
-            set_msg(r, "damaged term record for \"%.*s\"", (int)k.len, (const char *)k.data);
+            set_msg(r, "damaged term record for \"%.*s\"", (int)t->k.len, (const char *)t->k.data);
             break;
         }
-        if (ti.df == 0)
-            continue;
-        lede_term_info info;
-        fill_info(&info, &ti);
-        if (fn(k.data, k.len, &info, payload) != 0)
-            break;
+        if (ti.df > 0 && (i == 0 || ti.stem_alias)) {
+            lede_term_info info;
+            fill_info(&info, &ti);
+            if (fn(t->k.data, t->k.len, &info, payload) != 0)
+                break;
+        }
+        termcur_step(t, prefix, prefix_len, 0);
     }
-    if (rc == LEDE_ITEROVER)
-        rc = LEDE_OK;
-    lede_store_cursor_close(c);
+    for (int i = 0; i < n; i++) {
+        if (rc == LEDE_OK && tc[i].rc != LEDE_OK && tc[i].rc != LEDE_ITEROVER && tc[i].c)
+            rc = tc[i].rc;
+        lede_store_cursor_close(tc[i].c);
+    }
     return rc;
 }
 

@@ -700,6 +700,19 @@ static void stem_walk(const char *d, const char *term, uint32_t *df, uint32_t *t
     lede_reader_close(r);
 }
 
+/* Append term and a space to the string payload. */
+static int list_term(const char *t, size_t len, const lede_term_info *info, void *payload)
+{
+    char *out = payload;
+    (void)info;
+    size_t n = strlen(out);
+    cr_assert(n + len + 2 < 256);
+    memcpy(out + n, t, len);
+    out[n + len] = ' ';
+    out[n + len + 1] = 0;
+    return 0;
+}
+
 Test(writer, a_stem_spelt_like_its_only_word_is_stored_once)
 {
     /* "oil" is only ever spelt "oil" in the first batch: the stem has no
@@ -730,6 +743,13 @@ Test(writer, a_stem_spelt_like_its_only_word_is_stored_once)
     cr_expect(ti.df == 2 && ti.cf == 3);
     cr_expect_eq(lede_reader_term(r, LEDE_FIELD_STEM, "runs", 4, &ti), LEDE_ENOTFOUND,
                  "the word \"runs\" is not a stem");
+    /* Listed among the stems in key order, records and aliases alike. */
+    char listed[256] = "";
+    cr_expect_eq(lede_reader_terms(r, LEDE_FIELD_STEM, NULL, 0, list_term, listed), LEDE_OK);
+    cr_expect_str_eq(listed, "and as crude fell oil price rose run t zinc ");
+    listed[0] = 0;
+    cr_expect_eq(lede_reader_terms(r, LEDE_FIELD_STEM, "r", 1, list_term, listed), LEDE_OK);
+    cr_expect_str_eq(listed, "rose run ");
     lede_reader_close(r);
     fx_check(dir);
 
