@@ -124,6 +124,7 @@ static int unpack(const uint8_t **in, const uint8_t *end, uint32_t *v, uint32_t 
  * values are bit-packed in w bits instead (pack_w), when that is shorter.
  */
 #define RICE_QMAX 24u
+#define RICE_FEW 16u   /* up to this many values, k from their mean */
 #define RICE_PACKED 32u /* header RICE_PACKED + w: w-bit packing instead, 1 <= w <= 32 */
 
 static uint64_t rice_cost(const uint32_t *v, uint32_t n, unsigned k)
@@ -157,17 +158,36 @@ static inline void bitw_put(bitw *w, uint64_t bits, unsigned nbits)
 
 static void rice_put(lede_buf *out, const uint32_t *v, uint32_t n)
 {
-    uint64_t sum = 0;
-    for (uint32_t i = 0; i < n; i++)
-        sum += v[i];
-    /* The best k for a geometric spread is about log2 of the mean: among it
-     * and its neighbours, the one whose cost n (k + 1) + sum >> k (the
-     * floors and the cap left out) is least, then its exact cost. */
-    unsigned guess = n ? bits_of((uint32_t)LEDE_MIN(sum / n, (uint64_t)UINT32_MAX)) : 0;
+    /* k from a histogram of the values' bit lengths: a value of b bits
+     * costs k + 1 bits when b <= k, else about k + 1 + 1.5 * 2^(b-1-k), or
+     * the escape's RICE_QMAX + 33 (a mean would let a few long jumps
+     * choose a k too large for all the short gaps). */
+    uint32_t hist[33] = {0};
+    unsigned top = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned b = bits_of(v[i]);
+        hist[b]++;
+        top = LEDE_MAX(top, b);
+    }
     unsigned k = 0;
     uint64_t est = UINT64_MAX;
-    for (unsigned t = guess > 1 ? guess - 2 : 0; t <= guess + 1 && t < 32; t++) {
-        uint64_t c = (uint64_t)n * (t + 1) + (sum >> t);
+    /* A few values (most lists): k from their mean, a histogram's loops
+     * would cost more than they save. */
+    if (n <= RICE_FEW) {
+        uint64_t sum = 0;
+        for (uint32_t i = 0; i < n; i++)
+            sum += v[i];
+        k = n ? bits_of((uint32_t)(sum / n)) : 0;
+        k = k > 1 ? k - 1 : 0;
+    }
+    for (unsigned t = 0; t <= top && t < 32 && n > RICE_FEW; t++) {
+        uint64_t c = 0;
+        for (unsigned b = 0; b <= top; b++) {
+            if (!hist[b])
+                continue;
+            uint64_t q = b <= t ? 0 : (uint64_t)3 << (b - 1 - t) >> 1;
+            c += (uint64_t)hist[b] * (q < RICE_QMAX ? t + 1 + q : RICE_QMAX + 33);
+        }
         if (c < est) {
             est = c;
             k = t;
@@ -176,10 +196,7 @@ static void rice_put(lede_buf *out, const uint32_t *v, uint32_t n)
     uint64_t best = rice_cost(v, n, k);
     /* Plain bit-packing when it takes fewer bytes (a lone position: no
      * unary bit), in a width of at least 1 so every value takes a bit. */
-    uint32_t all = 0;
-    for (uint32_t i = 0; i < n; i++)
-        all |= v[i];
-    unsigned pw = LEDE_MAX(bits_of(all), 1u);
+    unsigned pw = LEDE_MAX(top, 1u);
     if (((uint64_t)n * pw + 7) / 8 < (best + 7) / 8) {
         lede_buf_putc(out, (uint8_t)(RICE_PACKED + pw));
         pack_w(out, v, n, pw);

@@ -269,3 +269,46 @@ Test(postings, an_inline_chunk_knows_its_length_and_bounds)
     lede_buf_free(&pos);
     release(&g);
 }
+
+Test(postings, positions_far_apart_round_trip_and_spread_ones_take_few_bits)
+{
+    /* One posting whose positions are mostly a few apart with now and then
+     * a jump of millions (Rice codes escape those), then one with every
+     * gap zero. */
+    enum { TF = 3000 };
+    static uint32_t p[TF + 40];
+    uint32_t docids[2] = {5, 6}, tfs[2] = {TF, 40}, ttfs[2] = {0, 0}, lens[2] = {UINT32_MAX, 50};
+    uint64_t seed = 42, at = 0;
+    for (int i = 0; i < TF; i++) {
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        at += i % 500 == 499 ? (uint32_t)(seed >> 40) % 4000000 : (seed >> 59);
+        p[i] = (uint32_t)at;
+    }
+    for (int i = 0; i < 40; i++)
+        p[TF + i] = 9;
+    lede_buf post = LEDE_BUF_INIT, pos = LEDE_BUF_INIT, scratch = LEDE_BUF_INIT;
+    lede_posting_arrays in = {docids, tfs, ttfs, lens, p, 2};
+    cr_assert_eq(lede_chunk_encode(&post, &pos, &in), LEDE_OK);
+    /* Gaps below 32 take about 5 bits with Rice codes; bit-packed in the
+     * width of the largest jump they took 22. */
+    cr_expect_lt(pos.len, (size_t)TF * 7 / 8, "%zu bytes for %d positions", pos.len, TF + 40);
+    lede_chunk c = {0};
+    cr_assert_eq(lede_chunk_parse(&c, post.data, post.len, pos.data, pos.len), LEDE_OK);
+    uint32_t d[LEDE_BLOCK], tf[LEDE_BLOCK], tt[LEDE_BLOCK];
+    static uint32_t out[TF + 40];
+    cr_assert_eq(lede_block_decode(&c, 0, d, tf, tt), LEDE_OK);
+    cr_assert_eq(lede_block_decode_positions(&c, 0, tf, out, &scratch), LEDE_OK);
+    cr_expect_eq(memcmp(out, p, sizeof p), 0);
+    lede_chunk_release(&c);
+    /* Every truncation of the positions fails cleanly. */
+    for (size_t cut = 0; cut < pos.len; cut++) {
+        lede_chunk t = {0};
+        if (lede_chunk_parse(&t, post.data, post.len, pos.data, cut) == LEDE_OK)
+            cr_expect_neq(lede_block_decode_positions(&t, 0, tf, out, &scratch), LEDE_OK, "cut %zu",
+                          cut);
+        lede_chunk_release(&t);
+    }
+    lede_buf_free(&post);
+    lede_buf_free(&pos);
+    lede_buf_free(&scratch);
+}
