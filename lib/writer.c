@@ -3572,28 +3572,10 @@ static int cmp_idkeys(const void *a, const void *b, void *arg)
     return c;
 }
 
-
 /* ------------------------------------------------------------------ */
 /* Stems spelt like their only word                                     */
 /* ------------------------------------------------------------------ */
 
-/*
- * Most stems have one spelling in the collection, and most of those are
- * spelt like it ("oil", "1987", "said"): their postings would be the
- * word's, doc ids and tfs alike (the stem space has no positions).  Such a
- * stem gets no record: the word's record is flagged stem_alias, and a
- * reader that finds no stem record reads the flagged word's (on
- * Reuters-21578, 45,000 of 58,000 stems and 36% of their postings).
- *
- * Before the batch's stems are written, each one the batch holds is looked
- * at.  It stays or becomes an alias when every token of it in the batch was
- * spelt like it, every token of that word had it for stem (gterm.mixed),
- * and it has no record: the word's record is then flagged (or already was)
- * and nothing is written for the stem.  A stem that has no record, whose
- * word is flagged, and which the batch gives another spelling adopts the
- * word's postings: its first record holds them, then the batch's.  A stem
- * with a record keeps it; the word's stale flag is then ignored.
- */
 /* The batch's word spelt s[0, len), or NULL. */
 static gterm *fieldbuf_find(fieldbuf *b, const uint8_t *s, size_t len)
 {
@@ -3645,6 +3627,23 @@ static int load_word_list(lede_index *ix, lede_txn *t, const runtab *rt, const u
     return rc == LEDE_ENOTFOUND ? LEDE_ECORRUPT : rc;
 }
 
+/*
+ * Most stems have one spelling in the collection, and most of those are
+ * spelt like it ("oil", "1987", "said"): their postings would be the
+ * word's, doc ids and tfs alike (the stem space has no positions).  Such a
+ * stem gets no record: the word's record is flagged stem_alias, and a
+ * reader that finds no stem record reads the flagged word's (on
+ * Reuters-21578, 45,368 of 58,408 stems).
+ *
+ * Before the batch's stems are written, each one the batch holds is looked
+ * at.  It stays or becomes an alias when every token of it in the batch was
+ * spelt like it, every token of that word had it for stem (gterm.mixed),
+ * and it has no record: the word's record is then flagged (or already was)
+ * and nothing is written for the stem.  A stem that has no record, whose
+ * word is flagged, and which the batch gives another spelling adopts the
+ * word's postings: its first record holds them, then the batch's.  A stem
+ * with a record keeps it; the word's stale flag is then ignored.
+ */
 static int plan_aliases(lede_index *ix, lede_txn *t, const runtab *rt, lede_stats_rec *st)
 {
     fieldbuf *sb = &ix->fb[LEDE_FIELD_STEM], *wb = &ix->fb[LEDE_FIELD_WORD];
