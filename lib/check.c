@@ -31,6 +31,9 @@ typedef struct checker {
     ZSTD_DCtx *dctx;
     const uint32_t *runs; /* the live runs (the reader's), in order */
     size_t nruns;
+    /* Counted by the word space's check: stems without a record that a
+     * flagged word (stem_alias) holds, for the stem space's statistics. */
+    uint64_t alias_terms, alias_postings;
 } checker;
 
 static void problem(checker *c, const char *where, const char *fmt, ...)
@@ -206,31 +209,6 @@ cleanup:
     return w.nchunks;
 }
 
-/* Add the stems without a record of their own that their word's holds
- * (stem_alias) to the stem space's counts. */
-static void count_aliases(checker *c, uint64_t *terms, uint64_t *postings)
-{
-    lede_cursor *wc = NULL;
-    lede_val k, v, sv;
-    int rc = lede_store_cursor_open(&wc, c->t, LEDE_DB_TERMS(LEDE_FIELD_WORD));
-    for (rc = rc == LEDE_OK ? lede_store_cursor_first(wc, &k, &v) : rc; rc == LEDE_OK;
-         rc = lede_store_cursor_next(wc, &k, &v)) {
-        lede_terminfo_rec ti;
-        if (lede_terminfo_decode(&ti, LEDE_FIELD_WORD, v.data, v.len) != LEDE_OK ||
-            !ti.stem_alias)
-            continue; /* a damaged record is check_field's to report */
-        if (lede_store_get(c->t, LEDE_DB_TERMS(LEDE_FIELD_STEM), k.data, k.len, &sv) !=
-            LEDE_ENOTFOUND)
-            continue;
-        *terms += ti.df > 0;
-        *postings += ti.df;
-    }
-    if (rc != LEDE_ITEROVER)
-        problem(c, lede_store_db_name(LEDE_DB_TERMS(LEDE_FIELD_WORD)), "cannot read: %s",
-                lede_strerror(rc));
-    lede_store_cursor_close(wc);
-}
-
 static void check_field(checker *c, int f, const lede_stats_rec *st)
 {
     lede_cursor *tc = NULL, *pc = NULL;
@@ -257,6 +235,13 @@ static void check_field(checker *c, int f, const lede_stats_rec *st)
                     (int)LEDE_MIN(k.len, 200), (const char *)k.data);
             continue;
         }
+        lede_val sv;
+        if (ti.stem_alias &&
+            lede_store_get(c->t, LEDE_DB_TERMS(LEDE_FIELD_STEM), k.data, k.len, &sv) ==
+                LEDE_ENOTFOUND) {
+            c->alias_terms += ti.df > 0;
+            c->alias_postings += ti.df;
+        }
         uint64_t df;
         chunks += check_term(c, f, k.data, k.len, &ti, pc, &scratch, &df);
         if (ti.df > 0)
@@ -267,8 +252,10 @@ static void check_field(checker *c, int f, const lede_stats_rec *st)
         problem(c, where, "cannot read: %s", lede_strerror(rc));
     if (c->stop)
         goto cleanup;
-    if (f == LEDE_FIELD_STEM)
-        count_aliases(c, &live_terms, &postings);
+    if (f == LEDE_FIELD_STEM) {
+        live_terms += c->alias_terms;
+        postings += c->alias_postings;
+    }
     if (lede_store_db_size(c->t, LEDE_DB_POST(f), &bytes, &entries) == LEDE_OK && entries != chunks)
         problem(c, lede_store_db_name(LEDE_DB_POST(f)),
                 "%llu chunks stored but %llu belong to known terms", (unsigned long long)entries,
@@ -433,8 +420,10 @@ int lede_index_check(const char *dir, lede_check_fn fn, void *payload, uint64_t 
     /* The reader refused to open on a damaged list of runs. */
     c.runs = lede_reader_runs(c.r, &c.nruns);
     check_docs(&c, &st);
-    for (int f = 0; f < 3 && !c.stop; f++)
-        check_field(&c, f, &st);
+    /* Words before stems: their records count the stems they hold. */
+    static const int fields[3] = {LEDE_FIELD_WORD, LEDE_FIELD_STEM, LEDE_FIELD_NAME};
+    for (int i = 0; i < 3 && !c.stop; i++)
+        check_field(&c, fields[i], &st);
     free(c.live);
     free(c.lens);
     ZSTD_freeDCtx(c.dctx);

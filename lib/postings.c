@@ -62,13 +62,13 @@ static void pack_w(lede_buf *out, const uint32_t *v, uint32_t n, unsigned w)
         *p = (uint8_t)acc;
 }
 
-/* Append a width byte (at least min_w) and n values packed in that many bits. */
-static void pack(lede_buf *out, const uint32_t *v, uint32_t n, unsigned min_w)
+/* Append a width byte and n values packed in that many bits. */
+static void pack(lede_buf *out, const uint32_t *v, uint32_t n)
 {
     uint32_t all = 0;
     for (uint32_t i = 0; i < n; i++)
         all |= v[i];
-    unsigned w = LEDE_MAX(bits_of(all), min_w);
+    unsigned w = bits_of(all);
     lede_buf_putc(out, (uint8_t)w);
     pack_w(out, v, n, w);
 }
@@ -100,14 +100,12 @@ static int unpack_w(const uint8_t **in, const uint8_t *end, uint32_t *v, uint32_
     return LEDE_OK;
 }
 
-/* Unpack a width byte and n values; the width must be at least min_w. */
-static int unpack(const uint8_t **in, const uint8_t *end, uint32_t *v, uint32_t n, unsigned min_w)
+/* Unpack a width byte and n values. */
+static int unpack(const uint8_t **in, const uint8_t *end, uint32_t *v, uint32_t n)
 {
     if (*in >= end)
         return LEDE_ECORRUPT;
     unsigned w = **in;
-    if (w < min_w)
-        return LEDE_ECORRUPT;
     const uint8_t *p = *in + 1;
     if (unpack_w(&p, end, v, n, w) != LEDE_OK)
         return LEDE_ECORRUPT;
@@ -156,31 +154,26 @@ static inline void bitw_put(bitw *w, uint64_t bits, unsigned nbits)
     }
 }
 
-static void rice_put(lede_buf *out, const uint32_t *v, uint32_t n)
+/*
+ * The Rice parameter for v[0, n), whose largest bit length is top (hist[b]:
+ * how many values have b bits).  Up to RICE_FEW values (most lists), from
+ * their mean.  Past that from the histogram: a value of b bits costs k + 1
+ * bits when b <= k, else about k + 1 + 1.5 * 2^(b-1-k), or the escape's
+ * RICE_QMAX + 33 (a mean would let a few long jumps choose a k too large
+ * for all the short gaps).
+ */
+static unsigned rice_param(const uint32_t *v, uint32_t n, const uint32_t hist[33], unsigned top)
 {
-    /* k from a histogram of the values' bit lengths: a value of b bits
-     * costs k + 1 bits when b <= k, else about k + 1 + 1.5 * 2^(b-1-k), or
-     * the escape's RICE_QMAX + 33 (a mean would let a few long jumps
-     * choose a k too large for all the short gaps). */
-    uint32_t hist[33] = {0};
-    unsigned top = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        unsigned b = bits_of(v[i]);
-        hist[b]++;
-        top = LEDE_MAX(top, b);
-    }
-    unsigned k = 0;
-    uint64_t est = UINT64_MAX;
-    /* A few values (most lists): k from their mean, a histogram's loops
-     * would cost more than they save. */
     if (n <= RICE_FEW) {
         uint64_t sum = 0;
         for (uint32_t i = 0; i < n; i++)
             sum += v[i];
-        k = n ? bits_of((uint32_t)(sum / n)) : 0;
-        k = k > 1 ? k - 1 : 0;
+        unsigned k = n ? bits_of((uint32_t)(sum / n)) : 0;
+        return k > 1 ? k - 1 : 0;
     }
-    for (unsigned t = 0; t <= top && t < 32 && n > RICE_FEW; t++) {
+    unsigned k = 0;
+    uint64_t est = UINT64_MAX;
+    for (unsigned t = 0; t <= top && t < 32; t++) {
         uint64_t c = 0;
         for (unsigned b = 0; b <= top; b++) {
             if (!hist[b])
@@ -193,6 +186,19 @@ static void rice_put(lede_buf *out, const uint32_t *v, uint32_t n)
             k = t;
         }
     }
+    return k;
+}
+
+static void rice_put(lede_buf *out, const uint32_t *v, uint32_t n)
+{
+    uint32_t hist[33] = {0};
+    unsigned top = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        unsigned b = bits_of(v[i]);
+        hist[b]++;
+        top = LEDE_MAX(top, b);
+    }
+    unsigned k = rice_param(v, n, hist, top);
     uint64_t best = rice_cost(v, n, k);
     /* Plain bit-packing when it takes fewer bytes (a lone position: no
      * unary bit), in a width of at least 1 so every value takes a bit. */
@@ -311,7 +317,7 @@ int lede_chunk_encode(lede_buf *post, lede_buf *pos, const lede_posting_arrays *
             base = in->docids[lo + i];
         }
         if (n > 1)
-            pack(&data, tmp, n - 1, 0);
+            pack(&data, tmp, n - 1);
         if (max_tf > 1) {
             for (uint32_t i = 0; i < n; i++)
                 tmp[i] = in->tfs[lo + i] - 1;
@@ -466,7 +472,7 @@ int lede_block_decode(const lede_chunk *c, uint32_t b, uint32_t *docids, uint32_
     if (m->doc_off + m->doc_bytes > c->data_len)
         return LEDE_ECORRUPT;
     const uint8_t *p = c->data + m->doc_off, *end = p + m->doc_bytes;
-    if (m->n > 1 && unpack(&p, end, docids, m->n - 1, 0) != LEDE_OK)
+    if (m->n > 1 && unpack(&p, end, docids, m->n - 1) != LEDE_OK)
         return LEDE_ECORRUPT;
     if (m->max_tf > 1) {
         if (unpack_w(&p, end, tfs, m->n, bits_of(m->max_tf - 1)) != LEDE_OK)

@@ -519,12 +519,6 @@ static void termcur_step(termcur *tc, const char *prefix, size_t prefix_len, int
         tc->rc = LEDE_ITEROVER;
 }
 
-static int key_order(const lede_val *a, const lede_val *b)
-{
-    int c = memcmp(a->data, b->data, LEDE_MIN(a->len, b->len));
-    return c ? c : (a->len > b->len) - (a->len < b->len);
-}
-
 /*
  * The stem space's terms are its records and, merged in key order, the
  * words flagged stem_alias that no stem record of the same bytes overrides
@@ -542,13 +536,17 @@ int lede_reader_terms(lede_reader *r, lede_field field, const char *prefix, size
         if ((rc = lede_store_cursor_open(&tc[i].c, r->t, LEDE_DB_TERMS(tc[i].f))) == LEDE_OK)
             termcur_step(&tc[i], prefix, prefix_len, 1);
     while (rc == LEDE_OK && (tc[0].rc == LEDE_OK || (n == 2 && tc[1].rc == LEDE_OK))) {
-        /* The cursor with the smaller key; on a tie the stem's record. */
-        int i = tc[0].rc != LEDE_OK ? 1
-                : n == 2 && tc[1].rc == LEDE_OK && key_order(&tc[1].k, &tc[0].k) < 0 ? 1
-                                                                                      : 0;
-        termcur *t = &tc[i];
-        if (i == 0 && n == 2 && tc[1].rc == LEDE_OK && key_order(&tc[1].k, &t->k) == 0)
+        /* The word cursor's key against the stem cursor's (one that is
+         * done comes after); the smaller goes first, and on a tie the
+         * stem's record wins over the word's flag. */
+        int c = n < 2 || tc[1].rc != LEDE_OK ? 1
+                : tc[0].rc != LEDE_OK        ? -1
+                                             : lede_key_cmp(tc[1].k.data, tc[1].k.len,
+                                                            tc[0].k.data, tc[0].k.len);
+        if (c == 0)
             termcur_step(&tc[1], prefix, prefix_len, 0);
+        int i = c < 0;
+        termcur *t = &tc[i];
         lede_terminfo_rec ti;
         if (lede_terminfo_decode(&ti, t->f, t->v.data, t->v.len) != LEDE_OK) {
             rc = LEDE_ECORRUPT;

@@ -13,6 +13,8 @@
 
 #include "common.h"
 
+#include <string.h>
+
 /** Version of the byte format (docs/FORMAT.md); kept in meta under "format". */
 #define LEDE_FORMAT_VERSION 5
 
@@ -54,6 +56,13 @@ typedef struct lede_val {
     const void *data;
     size_t len;
 } lede_val;
+
+/* LMDB's default key order: bytes, then the shorter key first. */
+static inline int lede_key_cmp(const void *a, size_t al, const void *b, size_t bl)
+{
+    int c = memcmp(a, b, al < bl ? al : bl);
+    return c ? c : (al > bl) - (al < bl);
+}
 
 /**
  * Open the environment in dir.  create: make the directory and databases if

@@ -1667,7 +1667,6 @@ static void adopted_free(lede_index *ix)
     ix->nadopted = 0;
 }
 
-
 static int cmp_terms(const void *a, const void *b, void *arg)
 {
     const fieldbuf *fb = arg;
@@ -2139,13 +2138,6 @@ typedef struct termscan {
     size_t look, emit;
 } termscan;
 
-/* LMDB's default order: bytes, then the shorter key first. */
-static int key_cmp(const uint8_t *a, size_t al, const uint8_t *b, size_t bl)
-{
-    int c = memcmp(a, b, LEDE_MIN(al, bl));
-    return c ? c : (al > bl) - (al < bl);
-}
-
 /* The record at *at of the scan (key, value), or 0 at its end. */
 static int scan_rec(const termscan *sc, size_t at, const uint8_t **k, uint32_t *kl,
                     const uint8_t **v, uint32_t *vl)
@@ -2172,7 +2164,7 @@ static int scan_past(termscan *sc, size_t *at, const uint8_t *term, size_t len, 
     const uint8_t *k, *v;
     uint32_t kl, vl;
     while (scan_rec(sc, *at, &k, &kl, &v, &vl)) {
-        int c = term ? key_cmp(k, kl, term, len) : -1;
+        int c = term ? lede_key_cmp(k, kl, term, len) : -1;
         if (c > 0)
             break;
         *at += 8 + (size_t)kl + vl;
