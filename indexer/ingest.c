@@ -494,8 +494,60 @@ typedef struct run {
     uint8_t *gone;     /* per known path: 0 not asked, 1 exists, 2 gone */
     cli_progress *bar;
     uint64_t bytes_done;
+    uint64_t json_seed; /* of the line hashes: extract_seed of the field names */
     bool fatal;
 } run;
+
+/*
+ * The seed of a document's content hash: 0 when it is read the default way,
+ * else a hash of how (the JSON field names, or a --format other than the
+ * file's extension's).  A record or file whose bytes are unchanged but which
+ * is now read another way then no longer matches its document, and is
+ * indexed again: a re-run with --body-field fixed must not report the
+ * records "unchanged".  Indexes made before keep matching: their hashes
+ * had seed 0, which the default way still uses.
+ */
+static uint64_t extract_seed(const char *const *names, size_t n)
+{
+    XXH64_state_t *st = XXH64_createState();
+    bool any = false;
+    uint64_t seed = 0;
+    if (!st)
+        return 0;
+    XXH64_reset(st, 0);
+    for (size_t i = 0; i < n; i++) {
+        const char *s = names[i] ? names[i] : "";
+        any |= names[i] != NULL;
+        XXH64_update(st, s, strlen(s) + 1); /* with its NUL: "ab","" is not "a","b" */
+    }
+    if (any)
+        seed = XXH64_digest(st) | 1; /* never 0, the default's */
+    XXH64_freeState(st);
+    return seed;
+}
+
+/* A name that is the default's reads the same records (an explicit "body"
+ * does not: the default falls back to "text" and "content"). */
+static const char *unless_default(const char *name, const char *dflt)
+{
+    return name && strcmp(name, dflt) == 0 ? NULL : name;
+}
+
+static uint64_t json_seed(const lede_extract_fields *f)
+{
+    const char *names[] = {unless_default(f->id, "id"), unless_default(f->title, "title"),
+                           f->body, unless_default(f->date, "date")};
+    return extract_seed(names, 4);
+}
+
+/* A file's: 0 unless --format overrides the format its name gives. */
+static uint64_t file_seed(const cli_options *opts, const char *name, lede_format fmt)
+{
+    if (opts->format == LEDE_FORMAT_AUTO || fmt == lede_extract_format_of_path(name))
+        return 0;
+    const char *names[] = {lede_extract_format_name(fmt)};
+    return extract_seed(names, 1);
+}
 
 static uint64_t docs_done(const run *r)
 {
@@ -888,7 +940,7 @@ static void jl_read(jl_reader *jr, jl_line *l)
     }
     char *line = l->buf;
     ssize_t len = l->len;
-    l->hash = XXH64(line, (size_t)len, 0);
+    l->hash = XXH64(line, (size_t)len, jr->r->json_seed);
     if (jr->ahead && !km_find_line(&jr->r->known, l->hash, NO_PATH))
         jl_parse(jr, l);
 }
@@ -1276,7 +1328,7 @@ static int ingest_one(run *r, const cli_input *in)
         r->c->failed++;
         goto cleanup;
     }
-    uint64_t hash = XXH64(buf, len, 0);
+    uint64_t hash = XXH64(buf, len, file_seed(r->opts, in->path, fmt));
     if (k && !k->seen && k->hash == hash && k->size == len) {
         /* Touched but not changed: the bytes are the same.  The new mtime
          * is stored, or every later run would read the file again. */
@@ -1474,7 +1526,7 @@ cleanup:
 int cli_ingest(const cli_options *opts, cli_counts *counts)
 {
     int status = EXIT_FATAL;
-    run r = {.opts = opts, .c = counts};
+    run r = {.opts = opts, .c = counts, .json_seed = json_seed(&opts->fields)};
     lede_index *guard = NULL; /* the old index's lock during --rebuild */
     cli_inputs inputs = {0};
     char *err = NULL;

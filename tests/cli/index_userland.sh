@@ -129,6 +129,33 @@ has "field typo: named" "$err" 'typo.jsonl:1: no field "bodytext" (--body-field)
 run -i "$IX" --json --id-field docid typo.jsonl
 expect "id field typo: failed" "$(field failed "$out")" 1
 
+# ---- A field option changed between runs ----------------------------------
+# Re-running with --body-field fixed reported every record "unchanged" (its
+# line's bytes were): the old body stayed indexed and the new one unfound.
+IX="$T/ix11"
+echo '{"id": "m1", "title": "Mapped", "body": "zqmapbody", "story": "zqmapstory"}' >map.jsonl
+run -i "$IX" --json map.jsonl
+expect "field change: first run added" "$(field added "$out")" 1
+run -i "$IX" --json --body-field story map.jsonl
+expect "field change: updated" "$(field updated "$out")" 1
+expect "field change: new body found" "$(q -c zqmapstory)" 1
+expect "field change: old body gone" "$(q -c zqmapbody)" 0
+run -i "$IX" --json --body-field story map.jsonl
+expect "field change: same option again unchanged" "$(field unchanged "$out")" 1
+run -i "$IX" --json map.jsonl
+expect "field change: back to the default updated" "$(field updated "$out")" 1
+expect "field change: default body found again" "$(q -c zqmapbody)" 1
+run -i "$IX" --json --title-field title --id-field id --date-field date map.jsonl
+expect "field change: the default names spelt out unchanged" "$(field unchanged "$out")" 1
+# A file read with another --format: re-read when its bytes are read again
+# (touched), not skipped as the same bytes.
+printf '# Heading\n\nsome *zqmdtext*\n' >notes.txt
+run -i "$IX" --json notes.txt
+touch -d '2001-01-01' notes.txt
+run -i "$IX" --json --format md notes.txt
+expect "format change: updated" "$(field updated "$out")" 1
+has "format change: read as Markdown" "$(q --json zqmdtext)" '"title":"Heading"'
+
 # ---- Files of other types --------------------------------------------------
 # A folder of .pdf and .docx files ended in "0 added, 0 failed" and exit 0,
 # with nothing to say why: one note now names what was left out.
