@@ -65,9 +65,14 @@ static int check_chunk(checker *c, int f, const char *term, int tl, const lede_t
 {
     const char *where = lede_store_db_name(ti->first_run ? LEDE_DB_POST(f) : LEDE_DB_TERMS(f));
     uint32_t docids[LEDE_BLOCK], tfs[LEDE_BLOCK], ttfs[LEDE_BLOCK];
-    if (lede_chunk_parse(ch, post, post_len, f != LEDE_FIELD_STEM ? posv : NULL, pos_len) !=
-            LEDE_OK ||
-        (f == LEDE_FIELD_STEM && pos_len != 0)) {
+    /* An inline list was checked against its record's length when decoded. */
+    int prc = ti->first_run == 0
+                  ? lede_chunk_single(ch, &ti->inl, post, f != LEDE_FIELD_STEM ? posv : NULL)
+                  : lede_chunk_parse(ch, post, post_len, f != LEDE_FIELD_STEM ? posv : NULL,
+                                     pos_len);
+    if (prc == LEDE_ENOMEM)
+        return -1;
+    if (prc != LEDE_OK || (f == LEDE_FIELD_STEM && pos_len != 0)) {
         problem(c, where, "%s term \"%.*s\": chunk %u does not decode", space_names[f], tl, term,
                 ck);
         return 0;
@@ -185,7 +190,7 @@ static uint64_t check_term(checker *c, int f, const char *term, size_t tlen,
             problem(c, where, "%s term \"%.*s\": its first run %u holds none of its chunks",
                     space_names[f], tl, term, c->runs[r]);
     }
-    if (ti->first_run == 0 && ti->inl_post &&
+    if (ti->first_run == 0 && ti->inl.n > 0 &&
         check_chunk(c, f, term, tl, ti, 0, ti->inl_post, ti->inl_post_len, ti->inl_pos,
                     ti->inl_pos_len, &ch, scratch, &w) != 0)
         goto cleanup;

@@ -430,11 +430,11 @@ int lede_chunk_parse(lede_chunk *c, const void *post, size_t len, const void *po
     return LEDE_OK;
 }
 
-int lede_chunk_inline_info(const void *data, size_t len, int with_pos, lede_block_meta *m,
-                           size_t *post_len)
+int lede_chunk_inline_info(const void *post, size_t len, int with_pos, size_t pos_len,
+                           lede_block_meta *m, size_t *hdr_len)
 {
     lede_dec d;
-    lede_dec_init(&d, data, len);
+    lede_dec_init(&d, post, len);
     uint32_t ndocs = lede_dec_u32(&d);
     uint32_t gap = lede_dec_u32(&d);
     m->max_tf = lede_dec_u32(&d);
@@ -444,14 +444,71 @@ int lede_chunk_inline_info(const void *data, size_t len, int with_pos, lede_bloc
     m->pos_bytes = with_pos ? lede_dec_u32(&d) : 0;
     if (d.rc != LEDE_OK || ndocs == 0 || ndocs > LEDE_BLOCK || gap < ndocs || m->max_tf == 0 ||
         m->max_title_tf > m->max_tf || (with_pos && m->pos_bytes == 0) ||
-        m->doc_bytes > (size_t)(d.end - d.p) ||
-        m->pos_bytes != (size_t)(d.end - d.p) - m->doc_bytes)
+        m->doc_bytes != (size_t)(d.end - d.p) || m->pos_bytes != pos_len)
         return LEDE_ECORRUPT;
     m->n = ndocs;
     m->first_base = 0;
     m->last_docid = gap;
     m->doc_off = m->pos_off = 0;
-    *post_len = (size_t)(d.p - (const uint8_t *)data) + m->doc_bytes;
+    *hdr_len = (size_t)(d.p - (const uint8_t *)post);
+    return LEDE_OK;
+}
+
+int lede_inline_data_len(const lede_block_meta *m, const void *data, size_t avail,
+                         uint32_t *doc_bytes, uint64_t *sum_tf)
+{
+    const uint8_t *p = data, *end = p + avail;
+    size_t need = 0;
+    if (m->n == 0 || m->n > LEDE_BLOCK || m->max_tf == 0)
+        return LEDE_ECORRUPT;
+    if (m->n > 1) {
+        if (avail == 0 || p[0] > 32)
+            return LEDE_ECORRUPT;
+        need = 1 + ((size_t)(m->n - 1) * p[0] + 7) / 8;
+    }
+    size_t tf_at = need;
+    if (m->max_tf > 1)
+        need += ((size_t)m->n * bits_of(m->max_tf - 1) + 7) / 8;
+    if (m->max_title_tf > 0)
+        need += ((size_t)m->n * bits_of(m->max_title_tf) + 7) / 8;
+    if (need > avail)
+        return LEDE_ECORRUPT;
+    *doc_bytes = (uint32_t)need;
+    if (sum_tf) {
+        uint64_t sum = m->n;
+        if (m->max_tf > 1) {
+            uint32_t tfs[LEDE_BLOCK];
+            const uint8_t *q = p + tf_at;
+            if (unpack_w(&q, end, tfs, m->n, bits_of(m->max_tf - 1)) != LEDE_OK)
+                return LEDE_ECORRUPT;
+            for (uint32_t i = 0; i < m->n; i++)
+                sum += tfs[i];
+        }
+        *sum_tf = sum;
+    }
+    return LEDE_OK;
+}
+
+int lede_chunk_single(lede_chunk *c, const lede_block_meta *m, const void *data, const void *pos)
+{
+    if (c->cap < 1) {
+        lede_block_meta *nb = realloc(c->blocks, sizeof *nb);
+        if (!nb)
+            return LEDE_ENOMEM;
+        c->blocks = nb;
+        c->cap = 1;
+    }
+    c->blocks[0] = *m;
+    c->blocks[0].first_base = 0;
+    c->blocks[0].doc_off = c->blocks[0].pos_off = 0;
+    if (!pos)
+        c->blocks[0].pos_bytes = 0;
+    c->data = data;
+    c->data_len = m->doc_bytes;
+    c->pos = pos;
+    c->pos_len = pos ? m->pos_bytes : 0;
+    c->ndocs = m->n;
+    c->nblocks = 1;
     return LEDE_OK;
 }
 

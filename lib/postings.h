@@ -69,13 +69,27 @@ int lede_chunk_encode(lede_buf *post, lede_buf *pos, const lede_posting_arrays *
 int lede_chunk_parse(lede_chunk *c, const void *post, size_t len, const void *pos,
                      size_t pos_len);
 /**
- * The metadata of a chunk of one block (an inline list) at the start of
- * [data, data + len), followed by its positions (with_pos) to the end:
- * *post_len gets the chunk's length.  Parses only the header, allocating
- * nothing.  LEDE_ECORRUPT when it is not one block or the lengths disagree.
+ * The metadata of a chunk of one block [post, post + len) as
+ * lede_chunk_encode writes it, whose positions (with_pos) take pos_len
+ * bytes: *hdr_len gets the length of its header, the block's data being
+ * the rest.  Parses only the header, allocating nothing.  LEDE_ECORRUPT when
+ * it is not one block or the lengths disagree.
  */
-int lede_chunk_inline_info(const void *data, size_t len, int with_pos, lede_block_meta *m,
-                           size_t *post_len);
+int lede_chunk_inline_info(const void *post, size_t len, int with_pos, size_t pos_len,
+                           lede_block_meta *m, size_t *hdr_len);
+/**
+ * The length of the data of one block with metadata m (n, max_tf,
+ * max_title_tf) at the start of [data, data + avail): a term record stores
+ * an inline list without it (FORMAT.md), since the widths say it.  With
+ * sum_tf, the sum of the block's tfs too.  LEDE_ECORRUPT when it does not fit.
+ */
+int lede_inline_data_len(const lede_block_meta *m, const void *data, size_t avail,
+                         uint32_t *doc_bytes, uint64_t *sum_tf);
+/**
+ * Set c up as the chunk of the one block m (an inline list) whose data and
+ * positions (NULL: none) are borrowed.  LEDE_ENOMEM.
+ */
+int lede_chunk_single(lede_chunk *c, const lede_block_meta *m, const void *data, const void *pos);
 /** Free c->blocks. */
 void lede_chunk_release(lede_chunk *c);
 

@@ -137,41 +137,80 @@ int lede_terminfo_decode(lede_terminfo_rec *out, int field, const void *data, si
 {
     lede_dec d;
     lede_dec_init(&d, data, len);
-    out->df = lede_dec_u32(&d);
-    out->cf = lede_dec_varint(&d);
-    /* first_run, shifted left once over the stem alias flag (format 5). */
-    uint64_t fr = lede_dec_varint(&d);
-    out->first_run = (uint32_t)(fr >> 1);
-    out->stem_alias = (uint32_t)(fr & 1);
+    /* The head: bit 0 says the list is inline, bit 1 is the stem alias flag
+     * (format 5); then first_run (chunked), or exact and ndocs (inline). */
+    uint64_t h = lede_dec_varint(&d);
+    memset(&out->inl, 0, sizeof out->inl);
     out->inl_post = out->inl_pos = NULL;
     out->inl_post_len = out->inl_pos_len = 0;
-    if (d.rc != LEDE_OK || fr >> 1 > UINT32_MAX || (out->stem_alias && field != LEDE_FIELD_WORD))
-        return LEDE_ECORRUPT;
     out->npostings = 0;
-    if (out->first_run > 0) {
-        out->max_tf = lede_dec_u32(&d);
-        out->max_title_tf = lede_dec_u32(&d);
-        out->min_len = lede_dec_u32(&d);
-        return d.rc == LEDE_OK && d.p == d.end ? LEDE_OK : LEDE_ECORRUPT;
-    }
-    out->max_tf = out->max_title_tf = 0;
-    out->min_len = UINT32_MAX;
-    if (d.p == d.end)
-        return out->df == 0 && out->cf == 0 ? LEDE_OK : LEDE_ECORRUPT; /* no postings at all */
-    /* Inline: one chunk of one block, whose header gives the bounds, then its positions. */
-    lede_block_meta m;
-    size_t post_len;
-    if (lede_chunk_inline_info(d.p, (size_t)(d.end - d.p), field != LEDE_FIELD_STEM, &m,
-                               &post_len) != LEDE_OK)
+    out->first_run = 0;
+    out->df = 0;
+    out->cf = 0;
+    out->stem_alias = (uint32_t)(h >> 1 & 1);
+    if (d.rc != LEDE_OK || (out->stem_alias && field != LEDE_FIELD_WORD))
         return LEDE_ECORRUPT;
-    out->max_tf = m.max_tf;
-    out->max_title_tf = m.max_title_tf;
-    out->min_len = m.min_len;
-    out->npostings = m.n;
+    if (!(h & 1)) {
+        if (h >> 2 > UINT32_MAX)
+            return LEDE_ECORRUPT;
+        out->first_run = (uint32_t)(h >> 2);
+        out->df = lede_dec_u32(&d);
+        out->cf = lede_dec_varint(&d);
+        if (out->first_run > 0) {
+            out->max_tf = lede_dec_u32(&d);
+            out->max_title_tf = lede_dec_u32(&d);
+            out->min_len = lede_dec_u32(&d);
+            return d.rc == LEDE_OK && d.p == d.end ? LEDE_OK : LEDE_ECORRUPT;
+        }
+        /* No postings at all. */
+        out->max_tf = out->max_title_tf = 0;
+        out->min_len = UINT32_MAX;
+        return d.rc == LEDE_OK && d.p == d.end && out->df == 0 && out->cf == 0 ? LEDE_OK
+                                                                               : LEDE_ECORRUPT;
+    }
+    /* Inline: one block whose header gives the bounds, its data, then its
+     * positions to the end.  "exact": df is ndocs and cf the sum of the
+     * tfs (every posting live); else both follow the head (a writer's
+     * record may count, until the batch's deletes apply, postings its list
+     * no longer holds). */
+    uint64_t n = h >> 3;
+    int exact = (int)(h >> 2 & 1);
+    if (n == 0 || n > LEDE_INLINE_MAX_POSTINGS)
+        return LEDE_ECORRUPT;
+    if (!exact) {
+        out->df = lede_dec_u32(&d);
+        out->cf = lede_dec_varint(&d);
+    }
+    lede_block_meta *m = &out->inl;
+    m->n = (uint32_t)n;
+    m->last_docid = lede_dec_u32(&d);
+    m->max_tf = lede_dec_u32(&d);
+    m->max_title_tf = lede_dec_u32(&d);
+    m->min_len = lede_dec_u32(&d);
+    uint64_t sum_tf;
+    uint32_t doc_bytes;
+    if (d.rc != LEDE_OK || m->last_docid < n || m->max_tf == 0 ||
+        m->max_title_tf > m->max_tf || (!exact && out->cf < out->df) ||
+        lede_inline_data_len(m, d.p, (size_t)(d.end - d.p), &doc_bytes,
+                             exact ? &sum_tf : NULL) != LEDE_OK)
+        return LEDE_ECORRUPT;
+    size_t pos_bytes = (size_t)(d.end - d.p) - doc_bytes;
+    if (field != LEDE_FIELD_STEM ? pos_bytes == 0 : pos_bytes != 0)
+        return LEDE_ECORRUPT;
+    if (exact) {
+        out->df = (uint32_t)n;
+        out->cf = sum_tf;
+    }
+    m->doc_bytes = doc_bytes;
+    m->pos_bytes = (uint32_t)pos_bytes;
+    out->max_tf = m->max_tf;
+    out->max_title_tf = m->max_title_tf;
+    out->min_len = m->min_len;
+    out->npostings = n;
     out->inl_post = d.p;
-    out->inl_post_len = post_len;
-    out->inl_pos = d.p + post_len;
-    out->inl_pos_len = (size_t)(d.end - d.p) - post_len;
+    out->inl_post_len = doc_bytes;
+    out->inl_pos = d.p + doc_bytes;
+    out->inl_pos_len = pos_bytes;
     return LEDE_OK;
 }
 
@@ -1065,15 +1104,13 @@ int lede_postings_open(lede_postings **out, lede_reader *r, lede_field field, co
     p->plen = lede_chunk_key(p->key, 0, term, len, 0) - 4;
     if (ti.first_run == 0) {
         /* The list is inline in the term record: no cursor. */
-        if (!ti.inl_post) {
+        if (ti.inl.n == 0) {
             rc = corrupt(p);
             goto fail;
         }
-        if (lede_chunk_parse(&p->chunk, ti.inl_post, ti.inl_post_len,
-                             field != LEDE_FIELD_STEM ? ti.inl_pos : NULL, ti.inl_pos_len) != LEDE_OK) {
-            rc = corrupt(p);
+        if ((rc = lede_chunk_single(&p->chunk, &ti.inl, ti.inl_post,
+                                    field != LEDE_FIELD_STEM ? ti.inl_pos : NULL)) != LEDE_OK)
             goto fail;
-        }
         p->b = 0;
         p->decoded = 0;
         rc = LEDE_OK;

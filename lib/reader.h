@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "common.h"
+#include "postings.h"
 #include "store.h"
 
 /** meta "stats": collection statistics, exact after updates and deletes. */
@@ -40,7 +41,8 @@ typedef struct lede_terminfo_rec {
     uint32_t stem_alias;  /**< word space: when the stem space has no record of this
                            *   same term, the stem's postings are this word's (format 5) */
     uint64_t npostings;   /**< an inline list's postings, live or deleted (0 when chunked) */
-    const uint8_t *inl_post; /**< inline chunk (nchunks 0), borrowed; NULL when none */
+    lede_block_meta inl;  /**< an inline list's one block (inl.n 0: none) */
+    const uint8_t *inl_post; /**< its data (inl.doc_bytes, possibly 0), borrowed */
     size_t inl_post_len;
     const uint8_t *inl_pos;  /**< its positions (the rest of the record), borrowed */
     size_t inl_pos_len;

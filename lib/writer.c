@@ -1426,20 +1426,40 @@ void lede_stats_encode(lede_buf *out, const lede_stats_rec *st)
 
 void lede_terminfo_encode(lede_buf *out, const lede_terminfo_rec *ti)
 {
+    uint64_t alias = ti->stem_alias ? 2 : 0;
+    if (ti->first_run == 0 && ti->inl.n > 0) {
+        /* Inline: the head says how many postings; their block's header
+         * without the lengths, which the widths and the value's end give. */
+        const lede_block_meta *m = &ti->inl;
+        uint32_t db;
+        uint64_t sum = 0;
+        /* Every posting live: df and cf follow from the list. */
+        int exact = ti->df == m->n &&
+                    lede_inline_data_len(m, ti->inl_post, ti->inl_post_len, &db, &sum) == LEDE_OK &&
+                    ti->cf == sum;
+        lede_buf_put_varint(out, (uint64_t)m->n << 3 | (exact ? 4u : 0u) | alias | 1);
+        if (!exact) {
+            lede_buf_put_varint(out, ti->df);
+            lede_buf_put_varint(out, ti->cf);
+        }
+        lede_buf_put_varint(out, m->last_docid);
+        lede_buf_put_varint(out, m->max_tf);
+        lede_buf_put_varint(out, m->max_title_tf);
+        lede_buf_put_varint(out, m->min_len);
+        if (ti->inl_post_len)
+            lede_buf_append(out, ti->inl_post, ti->inl_post_len);
+        if (ti->inl_pos_len)
+            lede_buf_append(out, ti->inl_pos, ti->inl_pos_len);
+        return;
+    }
+    lede_buf_put_varint(out, (uint64_t)ti->first_run << 2 | alias);
     lede_buf_put_varint(out, ti->df);
     lede_buf_put_varint(out, ti->cf);
-    lede_buf_put_varint(out, (uint64_t)ti->first_run << 1 | (ti->stem_alias ? 1 : 0));
     if (ti->first_run > 0) {
         lede_buf_put_varint(out, ti->max_tf);
         lede_buf_put_varint(out, ti->max_title_tf);
         lede_buf_put_varint(out, ti->min_len);
-        return;
     }
-    /* An inline list's chunk says how long it is and holds the bounds. */
-    if (ti->inl_post_len)
-        lede_buf_append(out, ti->inl_post, ti->inl_post_len);
-    if (ti->inl_pos_len)
-        lede_buf_append(out, ti->inl_pos, ti->inl_pos_len);
 }
 
 static int load_stats(lede_txn *t, lede_stats_rec *st)
@@ -1750,39 +1770,35 @@ static int sort_terms(fieldbuf *b, gterm **order)
     return LEDE_OK;
 }
 
-/* Decode a chunk (post, and pos for word and name) into pl, dropping deleted
- * documents.  The values may point into the map: they are copied here,
- * before the caller writes anything. */
-static int load_chunk_values(const lede_index *ix, int f, const void *post, size_t post_len,
-                             const void *posv_in, size_t pos_len, plist *pl, lede_buf *scratch)
+/* Decode chunk c into pl, dropping deleted documents.  The values may
+ * point into the map: they are copied here, before the caller writes
+ * anything.  Releases c. */
+static int load_parsed_values(const lede_index *ix, int f, lede_chunk *c, plist *pl,
+                              lede_buf *scratch)
 {
-    lede_chunk c = {0};
     uint32_t docids[LEDE_BLOCK], tfs[LEDE_BLOCK], ttfs[LEDE_BLOCK];
-    int rc;
-    if ((rc = lede_chunk_parse(&c, post, post_len, f != LEDE_FIELD_STEM ? posv_in : NULL,
-                               pos_len)) != LEDE_OK)
-        goto cleanup;
-    for (uint32_t b = 0; b < c.nblocks; b++) {
-        if ((rc = lede_block_decode(&c, b, docids, tfs, ttfs)) != LEDE_OK)
+    int rc = LEDE_OK;
+    for (uint32_t b = 0; b < c->nblocks; b++) {
+        if ((rc = lede_block_decode(c, b, docids, tfs, ttfs)) != LEDE_OK)
             goto cleanup;
         size_t npos = 0;
-        for (uint32_t i = 0; i < c.blocks[b].n; i++)
+        for (uint32_t i = 0; i < c->blocks[b].n; i++)
             npos += tfs[i];
         uint32_t *posv = NULL;
         if (f != LEDE_FIELD_STEM) {
-            if (npos > lede_block_max_positions(&c, b)) {
+            if (npos > lede_block_max_positions(c, b)) {
                 rc = LEDE_ECORRUPT;
                 goto cleanup;
             }
             posv = malloc((npos + 1) * sizeof *posv);
-            if (!posv || (rc = lede_block_decode_positions(&c, b, tfs, posv, scratch)) != LEDE_OK) {
+            if (!posv || (rc = lede_block_decode_positions(c, b, tfs, posv, scratch)) != LEDE_OK) {
                 free(posv);
                 rc = posv ? rc : LEDE_ENOMEM;
                 goto cleanup;
             }
         }
         size_t k = 0;
-        for (uint32_t i = 0; i < c.blocks[b].n; i++) {
+        for (uint32_t i = 0; i < c->blocks[b].n; i++) {
             if (old_deleted(ix, docids[i])) {
                 k += tfs[i];
                 continue;
@@ -1805,8 +1821,35 @@ static int load_chunk_values(const lede_index *ix, int f, const void *post, size
         free(posv);
     }
 cleanup:
-    lede_chunk_release(&c);
+    lede_chunk_release(c);
     return rc;
+}
+
+/* Decode a chunk (post, and pos for word and name) into pl, as above. */
+static int load_chunk_values(const lede_index *ix, int f, const void *post, size_t post_len,
+                             const void *posv_in, size_t pos_len, plist *pl, lede_buf *scratch)
+{
+    lede_chunk c = {0};
+    int rc = lede_chunk_parse(&c, post, post_len, f != LEDE_FIELD_STEM ? posv_in : NULL, pos_len);
+    if (rc != LEDE_OK) {
+        lede_chunk_release(&c);
+        return rc;
+    }
+    return load_parsed_values(ix, f, &c, pl, scratch);
+}
+
+/* Decode the inline list of record ti into pl, as above. */
+static int load_inline_values(const lede_index *ix, int f, const lede_terminfo_rec *ti,
+                              plist *pl, lede_buf *scratch)
+{
+    lede_chunk c = {0};
+    int rc = lede_chunk_single(&c, &ti->inl, ti->inl_post,
+                               f != LEDE_FIELD_STEM ? ti->inl_pos : NULL);
+    if (rc != LEDE_OK) {
+        lede_chunk_release(&c);
+        return rc;
+    }
+    return load_parsed_values(ix, f, &c, pl, scratch);
 }
 
 /* ------------------------------------------------------------------ */
@@ -2005,8 +2048,12 @@ static int encode_lists(int f, encoder *en, lede_terminfo_rec *ti, uint32_t run,
         in_record = en->post.len + en->pos.len <= LEDE_INLINE_MAX_BYTES;
     }
     if (in_record) {
-        ti->inl_post = en->post.data;
-        ti->inl_post_len = en->post.len;
+        size_t hl;
+        if ((rc = lede_chunk_inline_info(en->post.data, en->post.len, f != LEDE_FIELD_STEM,
+                                         en->pos.len, &ti->inl, &hl)) != LEDE_OK)
+            return rc;
+        ti->inl_post = en->post.data + hl;
+        ti->inl_post_len = en->post.len - hl;
         ti->inl_pos = en->pos.data;
         ti->inl_pos_len = en->pos.len;
     }
@@ -2272,12 +2319,12 @@ static int encode_old_term(const lede_index *ix, const ejob *j, const gterm *e, 
     uint32_t old_df = ti.df;
 
     pl->n = pl->npos = 0;
-    if (ti.first_run == 0 && ti.inl_post_len > 0) {
+    if (ti.first_run == 0 && ti.inl.n > 0) {
         /* An inline list is rewritten with the new postings. */
-        if ((rc = load_chunk_values(ix, f, ti.inl_post, ti.inl_post_len, ti.inl_pos,
-                                    ti.inl_pos_len, pl, &en->scratch)) != LEDE_OK)
+        if ((rc = load_inline_values(ix, f, &ti, pl, &en->scratch)) != LEDE_OK)
             return rc;
     }
+    memset(&ti.inl, 0, sizeof ti.inl);
     ti.inl_post = ti.inl_pos = NULL;
     ti.inl_post_len = ti.inl_pos_len = 0;
     if ((rc = adopt_postings(ix, e, &ti, pl)) != LEDE_OK ||
@@ -3591,10 +3638,7 @@ static int load_word_list(lede_index *ix, lede_txn *t, const runtab *rt, const u
 {
     const int f = LEDE_FIELD_WORD;
     if (wti->first_run == 0)
-        return wti->inl_post_len ? load_chunk_values(ix, f, wti->inl_post, wti->inl_post_len,
-                                                     wti->inl_pos, wti->inl_pos_len, pl,
-                                                     &ix->scratch)
-                                 : LEDE_OK;
+        return wti->inl.n ? load_inline_values(ix, f, wti, pl, &ix->scratch) : LEDE_OK;
     lede_cursor *c = NULL;
     uint8_t key[LEDE_CHUNK_KEY_MAX];
     int rc = lede_store_cursor_open(&c, t, LEDE_DB_POST(f));

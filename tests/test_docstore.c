@@ -181,7 +181,7 @@ Test(docstore, paths_shared_by_neighbours_are_stored_once)
     lede_reader *r = fx_reader(dir);
     lede_stats st;
     cr_assert_eq(lede_reader_stats(r, &st), LEDE_OK);
-    cr_expect_eq(st.format_version, 5);
+    cr_expect_eq(st.format_version, LEDE_FORMAT_VERSION);
     lede_store *s = NULL;
     lede_txn *t = NULL;
     uint64_t bytes, n;

@@ -234,39 +234,68 @@ Test(postings, repeated_positions_round_trip_and_bound_the_count)
     lede_buf_free(&scratch);
 }
 
-Test(postings, an_inline_chunk_knows_its_length_and_bounds)
+Test(postings, an_inline_list_is_one_block_whose_widths_give_its_length)
 {
     gen g;
     make(&g, 100, 30, 4, 1);
-    lede_buf post = LEDE_BUF_INIT, pos = LEDE_BUF_INIT;
+    lede_buf post = LEDE_BUF_INIT, pos = LEDE_BUF_INIT, scratch = LEDE_BUF_INIT;
     lede_posting_arrays in = {g.docids, g.tfs, g.ttfs, g.lens, g.pos, g.n};
     cr_assert_eq(lede_chunk_encode(&post, &pos, &in), LEDE_OK);
-    /* The chunk, then its positions, in one value. */
-    lede_buf_append(&post, pos.data, pos.len);
-    lede_buf_reset(&pos);
     lede_block_meta m;
-    size_t post_len = 0;
-    cr_assert_eq(lede_chunk_inline_info(post.data, post.len, 1, &m, &post_len), LEDE_OK);
-    lede_chunk c = {0};
-    cr_assert_eq(lede_chunk_parse(&c, post.data, post_len, post.data + post_len,
-                                  post.len - post_len), LEDE_OK);
+    size_t hl = 0;
+    cr_assert_eq(lede_chunk_inline_info(post.data, post.len, 1, pos.len, &m, &hl), LEDE_OK);
     cr_expect_eq(m.n, 100);
     cr_expect_eq(m.last_docid, g.docids[99]);
-    cr_expect_eq(m.max_tf, c.blocks[0].max_tf);
-    cr_expect_eq(m.min_len, c.blocks[0].min_len);
-    /* A byte more or less after it, or a second block, is refused. */
-    cr_expect_eq(lede_chunk_inline_info(post.data, post.len - 1, 1, &m, &post_len), LEDE_ECORRUPT);
-    lede_buf_putc(&post, 0);
-    cr_expect_eq(lede_chunk_inline_info(post.data, post.len, 1, &m, &post_len), LEDE_ECORRUPT);
+    cr_expect_eq(m.doc_bytes, post.len - hl);
+    /* A term record keeps the block without its lengths: the widths give
+     * the data's, and the tfs' sum is cf.  The positions follow the data. */
+    lede_buf rec = LEDE_BUF_INIT;
+    lede_buf_append(&rec, post.data + hl, post.len - hl);
+    lede_buf_append(&rec, pos.data, pos.len);
+    uint32_t db = 0;
+    uint64_t sum = 0, want = 0;
+    for (size_t i = 0; i < g.n; i++)
+        want += g.tfs[i];
+    cr_assert_eq(lede_inline_data_len(&m, rec.data, rec.len, &db, &sum), LEDE_OK);
+    cr_expect_eq(db, post.len - hl);
+    cr_expect_eq(sum, want);
+    cr_expect_eq(lede_inline_data_len(&m, rec.data, db - 1, &db, NULL), LEDE_ECORRUPT);
+    /* Read as a chunk of one block, it decodes as the chunk does. */
+    lede_chunk c = {0}, one = {0};
+    cr_assert_eq(lede_chunk_parse(&c, post.data, post.len, pos.data, pos.len), LEDE_OK);
+    cr_assert_eq(lede_chunk_single(&one, &m, rec.data, rec.data + m.doc_bytes), LEDE_OK);
+    uint32_t d1[LEDE_BLOCK], t1[LEDE_BLOCK], tt1[LEDE_BLOCK], d2[LEDE_BLOCK], t2[LEDE_BLOCK],
+        tt2[LEDE_BLOCK];
+    cr_assert_eq(lede_block_decode(&c, 0, d1, t1, tt1), LEDE_OK);
+    cr_assert_eq(lede_block_decode(&one, 0, d2, t2, tt2), LEDE_OK);
+    cr_expect_eq(memcmp(d1, d2, 100 * 4), 0);
+    cr_expect_eq(memcmp(t1, t2, 100 * 4), 0);
+    cr_expect_eq(memcmp(tt1, tt2, 100 * 4), 0);
+    uint32_t *p1 = malloc(want * 4), *p2 = malloc(want * 4);
+    cr_assert_eq(lede_block_decode_positions(&c, 0, t1, p1, &scratch), LEDE_OK);
+    cr_assert_eq(lede_block_decode_positions(&one, 0, t2, p2, &scratch), LEDE_OK);
+    cr_expect_eq(memcmp(p1, p2, want * 4), 0);
+    free(p1);
+    free(p2);
+    /* A byte more or less, positions of another length, or a second block
+     * are refused. */
+    cr_expect_eq(lede_chunk_inline_info(post.data, post.len - 1, 1, pos.len, &m, &hl),
+                 LEDE_ECORRUPT);
+    cr_expect_eq(lede_chunk_inline_info(post.data, post.len, 1, pos.len + 1, &m, &hl),
+                 LEDE_ECORRUPT);
     lede_chunk_release(&c);
-    lede_buf_free(&post);
+    lede_chunk_release(&one);
+    lede_buf_free(&rec);
+    lede_buf_reset(&post);
+    lede_buf_reset(&pos);
     release(&g);
     make(&g, 200, 30, 4, 0);
     lede_posting_arrays in2 = {g.docids, g.tfs, g.ttfs, g.lens, NULL, g.n};
     cr_assert_eq(lede_chunk_encode(&post, &pos, &in2), LEDE_OK);
-    cr_expect_eq(lede_chunk_inline_info(post.data, post.len, 0, &m, &post_len), LEDE_ECORRUPT);
+    cr_expect_eq(lede_chunk_inline_info(post.data, post.len, 0, 0, &m, &hl), LEDE_ECORRUPT);
     lede_buf_free(&post);
     lede_buf_free(&pos);
+    lede_buf_free(&scratch);
     release(&g);
 }
 

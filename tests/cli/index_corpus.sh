@@ -110,7 +110,7 @@ expect "rebuilt documents" "$(field documents "$(tr -d ' \n\t' <<<"$out")")" 199
 # record's leaf node (data size 4, key "format"; LMDB keeps no checksums).
 python3 - "$IX/data.mdb" <<'PY' || fail "could not patch the format version"
 import sys
-node = b"\x04\x00\x00\x00\x00\x00\x06\x00format\x05\x00\x00\x00"
+node = b"\x04\x00\x00\x00\x00\x00\x06\x00format\x06\x00\x00\x00"
 b = open(sys.argv[1], "rb").read()
 assert node in b
 open(sys.argv[1], "wb").write(b.replace(node, node[:-4] + b"\x01\x00\x00\x00"))
