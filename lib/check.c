@@ -65,9 +65,9 @@ static int check_chunk(checker *c, int f, const char *term, int tl, const lede_t
 {
     const char *where = lede_store_db_name(ti->first_run ? LEDE_DB_POST(f) : LEDE_DB_TERMS(f));
     uint32_t docids[LEDE_BLOCK], tfs[LEDE_BLOCK], ttfs[LEDE_BLOCK];
-    /* An inline list was checked against its record's length when decoded. */
+    /* An inline list: its record's rest, split where its data's codes end. */
     int prc = ti->first_run == 0
-                  ? lede_chunk_single(ch, &ti->inl, post, f != LEDE_FIELD_STEM ? posv : NULL)
+                  ? lede_terminfo_chunk(ti, f, ch)
                   : lede_chunk_parse(ch, post, post_len, f != LEDE_FIELD_STEM ? posv : NULL,
                                      pos_len);
     if (prc == LEDE_ENOMEM)

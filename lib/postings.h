@@ -80,11 +80,11 @@ int lede_chunk_inline_info(const void *post, size_t len, int with_pos, size_t po
 /**
  * The length of the data of one block with metadata m (n, max_tf,
  * max_title_tf) at the start of [data, data + avail): a term record stores
- * an inline list without it (FORMAT.md), since the widths say it.  With
- * sum_tf, the sum of the block's tfs too.  LEDE_ECORRUPT when it does not fit.
+ * an inline list without it (FORMAT.md), since the arrays' codes say it.
+ * LEDE_ECORRUPT when it does not fit.
  */
 int lede_inline_data_len(const lede_block_meta *m, const void *data, size_t avail,
-                         uint32_t *doc_bytes, uint64_t *sum_tf);
+                         uint32_t *doc_bytes);
 /**
  * Set c up as the chunk of the one block m (an inline list) whose data and
  * positions (NULL: none) are borrowed.  LEDE_ENOMEM.

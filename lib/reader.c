@@ -168,50 +168,61 @@ int lede_terminfo_decode(lede_terminfo_rec *out, int field, const void *data, si
         return d.rc == LEDE_OK && d.p == d.end && out->df == 0 && out->cf == 0 ? LEDE_OK
                                                                                : LEDE_ECORRUPT;
     }
-    /* Inline: one block whose header gives the bounds, its data, then its
-     * positions to the end.  "exact": df is ndocs and cf the sum of the
-     * tfs (every posting live); else both follow the head (a writer's
-     * record may count, until the batch's deletes apply, postings its list
-     * no longer holds). */
+    /* Inline: the head gives ndocs; then the block's header without its
+     * lengths, df unless "exact" (every posting live: df = ndocs), cf
+     * unless exact with every tf 1 (cf = ndocs), and the block's data and
+     * positions to the end, split by lede_terminfo_chunk (only a reader of
+     * the postings needs to know where the data ends). */
     uint64_t n = h >> 3;
     int exact = (int)(h >> 2 & 1);
     if (n == 0 || n > LEDE_INLINE_MAX_POSTINGS)
         return LEDE_ECORRUPT;
-    if (!exact) {
-        out->df = lede_dec_u32(&d);
-        out->cf = lede_dec_varint(&d);
-    }
     lede_block_meta *m = &out->inl;
     m->n = (uint32_t)n;
     m->last_docid = lede_dec_u32(&d);
     m->max_tf = lede_dec_u32(&d);
     m->max_title_tf = lede_dec_u32(&d);
     m->min_len = lede_dec_u32(&d);
-    uint64_t sum_tf;
-    uint32_t doc_bytes;
+    out->df = exact ? (uint32_t)n : lede_dec_u32(&d);
+    out->cf = exact && m->max_tf == 1 ? n : lede_dec_varint(&d);
     if (d.rc != LEDE_OK || m->last_docid < n || m->max_tf == 0 ||
-        m->max_title_tf > m->max_tf || (!exact && out->cf < out->df) ||
-        lede_inline_data_len(m, d.p, (size_t)(d.end - d.p), &doc_bytes,
-                             exact ? &sum_tf : NULL) != LEDE_OK)
+        m->max_title_tf > m->max_tf || out->cf < out->df ||
+        (exact && out->cf > (uint64_t)n * m->max_tf) ||
+        (field != LEDE_FIELD_STEM && d.p == d.end))
         return LEDE_ECORRUPT;
-    size_t pos_bytes = (size_t)(d.end - d.p) - doc_bytes;
-    if (field != LEDE_FIELD_STEM ? pos_bytes == 0 : pos_bytes != 0)
-        return LEDE_ECORRUPT;
-    if (exact) {
-        out->df = (uint32_t)n;
-        out->cf = sum_tf;
-    }
-    m->doc_bytes = doc_bytes;
-    m->pos_bytes = (uint32_t)pos_bytes;
     out->max_tf = m->max_tf;
     out->max_title_tf = m->max_title_tf;
     out->min_len = m->min_len;
     out->npostings = n;
     out->inl_post = d.p;
-    out->inl_post_len = doc_bytes;
-    out->inl_pos = d.p + doc_bytes;
-    out->inl_pos_len = pos_bytes;
+    out->inl_post_len = (size_t)(d.end - d.p);
+    out->inl_pos = d.end;
+    out->inl_pos_len = 0;
     return LEDE_OK;
+}
+
+int lede_terminfo_chunk(const lede_terminfo_rec *ti, int field, lede_chunk *c)
+{
+    lede_block_meta m = ti->inl;
+    const uint8_t *data = ti->inl_post, *pos = ti->inl_pos;
+    if (m.n == 0)
+        return LEDE_ECORRUPT;
+    if (ti->inl_pos_len == 0) {
+        /* Data and positions in one piece, as decoded: the widths and the
+         * Rice codes say where the data ends. */
+        uint32_t db;
+        if (lede_inline_data_len(&m, data, ti->inl_post_len, &db) != LEDE_OK)
+            return LEDE_ECORRUPT;
+        m.doc_bytes = db;
+        m.pos_bytes = (uint32_t)(ti->inl_post_len - db);
+        pos = data + db;
+    } else {
+        m.doc_bytes = (uint32_t)ti->inl_post_len;
+        m.pos_bytes = (uint32_t)ti->inl_pos_len;
+    }
+    if (field != LEDE_FIELD_STEM ? m.pos_bytes == 0 : m.pos_bytes != 0)
+        return LEDE_ECORRUPT;
+    return lede_chunk_single(c, &m, data, field != LEDE_FIELD_STEM ? pos : NULL);
 }
 
 int lede_docrec_decode(lede_docrec *out, const void *data, size_t len)
@@ -1104,13 +1115,11 @@ int lede_postings_open(lede_postings **out, lede_reader *r, lede_field field, co
     p->plen = lede_chunk_key(p->key, 0, term, len, 0) - 4;
     if (ti.first_run == 0) {
         /* The list is inline in the term record: no cursor. */
-        if (ti.inl.n == 0) {
-            rc = corrupt(p);
+        if ((rc = lede_terminfo_chunk(&ti, field, &p->chunk)) != LEDE_OK) {
+            if (rc == LEDE_ECORRUPT)
+                rc = corrupt(p);
             goto fail;
         }
-        if ((rc = lede_chunk_single(&p->chunk, &ti.inl, ti.inl_post,
-                                    field != LEDE_FIELD_STEM ? ti.inl_pos : NULL)) != LEDE_OK)
-            goto fail;
         p->b = 0;
         p->decoded = 0;
         rc = LEDE_OK;

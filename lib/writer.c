@@ -1429,23 +1429,19 @@ void lede_terminfo_encode(lede_buf *out, const lede_terminfo_rec *ti)
     uint64_t alias = ti->stem_alias ? 2 : 0;
     if (ti->first_run == 0 && ti->inl.n > 0) {
         /* Inline: the head says how many postings; their block's header
-         * without the lengths, which the widths and the value's end give. */
+         * without the lengths (the codes and the value's end give them);
+         * df and cf only when the list does not say them. */
         const lede_block_meta *m = &ti->inl;
-        uint32_t db;
-        uint64_t sum = 0;
-        /* Every posting live: df and cf follow from the list. */
-        int exact = ti->df == m->n &&
-                    lede_inline_data_len(m, ti->inl_post, ti->inl_post_len, &db, &sum) == LEDE_OK &&
-                    ti->cf == sum;
+        int exact = ti->df == m->n;
         lede_buf_put_varint(out, (uint64_t)m->n << 3 | (exact ? 4u : 0u) | alias | 1);
-        if (!exact) {
-            lede_buf_put_varint(out, ti->df);
-            lede_buf_put_varint(out, ti->cf);
-        }
         lede_buf_put_varint(out, m->last_docid);
         lede_buf_put_varint(out, m->max_tf);
         lede_buf_put_varint(out, m->max_title_tf);
         lede_buf_put_varint(out, m->min_len);
+        if (!exact)
+            lede_buf_put_varint(out, ti->df);
+        if (!exact || m->max_tf > 1)
+            lede_buf_put_varint(out, ti->cf);
         if (ti->inl_post_len)
             lede_buf_append(out, ti->inl_post, ti->inl_post_len);
         if (ti->inl_pos_len)
@@ -1843,8 +1839,7 @@ static int load_inline_values(const lede_index *ix, int f, const lede_terminfo_r
                               plist *pl, lede_buf *scratch)
 {
     lede_chunk c = {0};
-    int rc = lede_chunk_single(&c, &ti->inl, ti->inl_post,
-                               f != LEDE_FIELD_STEM ? ti->inl_pos : NULL);
+    int rc = lede_terminfo_chunk(ti, f, &c);
     if (rc != LEDE_OK) {
         lede_chunk_release(&c);
         return rc;
