@@ -3,7 +3,7 @@
  * docs/FORMAT.md).  Owns the bytes of one chunk; it does not know about
  * LMDB keys, terms or deleted documents (store.c, writer.c, reader.c).
  *
- * Chunk value ("post"), format 2:
+ * Chunk value ("post"), format 6:
  *   varint ndocs                  (nblocks = ceil(ndocs / 128); every block
  *                                  holds 128 postings but the last)
  *   per block: varint last_docid - previous block's last_docid,
@@ -128,13 +128,24 @@ typedef struct bitw {
 
 static inline void bitw_put(bitw *w, uint64_t bits, unsigned nbits)
 {
-    /* nbits <= 32 and have < 8 on entry: no bit falls off the top. */
+    /* nbits <= 32 and have < 32 on entry: no bit falls off the top. */
     w->acc |= bits << w->have;
     w->have += nbits;
-    while (w->have >= 8) {
+    if (w->have >= 32) {
+        uint32_t le = htole32((uint32_t)w->acc);
+        memcpy(w->p, &le, 4);
+        w->p += 4;
+        w->acc >>= 32;
+        w->have -= 32;
+    }
+}
+
+/* Write out the bits left, padded with zeros to a byte. */
+static inline void bitw_flush(bitw *w)
+{
+    for (; w->have > 0; w->have = w->have > 8 ? w->have - 8 : 0) {
         *w->p++ = (uint8_t)w->acc;
         w->acc >>= 8;
-        w->have -= 8;
     }
 }
 
@@ -175,6 +186,13 @@ static unsigned rice_param(const uint32_t *v, uint32_t n, const uint32_t hist[33
 
 static void rice_put(lede_buf *out, const uint32_t *v, uint32_t n, int zero_ok)
 {
+    if (n == 1 && (v[0] || !zero_ok)) {
+        /* Bit-packed: a Rice code of one value takes a bit more. */
+        unsigned w = LEDE_MAX(bits_of(v[0]), 1u);
+        lede_buf_putc(out, (uint8_t)(RICE_PACKED + w));
+        pack_w(out, v, 1, w);
+        return;
+    }
     uint32_t hist[33] = {0};
     unsigned top = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -203,17 +221,19 @@ static void rice_put(lede_buf *out, const uint32_t *v, uint32_t n, int zero_ok)
     bitw w = {dst, 0, 0};
     for (uint32_t i = 0; i < n; i++) {
         uint32_t q = v[i] >> k;
-        if (q < RICE_QMAX) {
+        if (q < RICE_QMAX && q + 1 + k <= 32) {
+            /* The unary part, its stop bit, then the k low bits. */
+            uint64_t low = v[i] & (((uint64_t)1 << k) - 1);
+            bitw_put(&w, (uint64_t)1 << q | low << (q + 1), q + 1 + k);
+        } else if (q < RICE_QMAX) {
             bitw_put(&w, (uint64_t)1 << q, q + 1);
-            if (k)
-                bitw_put(&w, v[i] & ((1u << k) - 1), k);
+            bitw_put(&w, v[i] & ((1u << k) - 1), k);
         } else {
             bitw_put(&w, (uint64_t)1 << RICE_QMAX, RICE_QMAX + 1);
             bitw_put(&w, v[i], 32);
         }
     }
-    if (w.have)
-        *w.p = (uint8_t)w.acc;
+    bitw_flush(&w);
 }
 
 /* Bring the bits in hand to 57 at least (an escape's), or to every byte
