@@ -15,6 +15,13 @@ typedef struct lede_buf {
     int rc;        /**< LEDE_OK, or LEDE_ENOMEM after a failed growth (sticky) */
 } lede_buf;
 
+/** One past b's last byte (NULL for a buffer never appended to: NULL + 0
+ *  is undefined behaviour in C). */
+static inline const uint8_t *lede_buf_end(const lede_buf *b)
+{
+    return b->data ? b->data + b->len : b->data;
+}
+
 #define LEDE_BUF_INIT {NULL, 0, 0, LEDE_OK}
 
 /** Release the memory; the buffer is empty and reusable afterwards. */

@@ -982,6 +982,7 @@ struct lede_postings {
     int pos_decoded;
     uint32_t i;         /* index in the block */
     uint32_t docid;     /* current; LEDE_DOCID_END when exhausted */
+    uint32_t floor;     /* the last doc id of the chunks before this one */
     uint32_t docids[LEDE_BLOCK], tfs[LEDE_BLOCK], ttfs[LEDE_BLOCK];
     uint32_t posoff[LEDE_BLOCK + 1];
     uint32_t *pos;
@@ -1049,13 +1050,20 @@ static int next_chunk(lede_postings *p)
         p->chunk.nblocks = 0;
         return LEDE_ITEROVER;
     }
+    /* Each chunk's doc ids start from 0, not from the chunk before: a
+     * damaged chunk could go back, so the next must start above this one. */
+    if (p->chunk.nblocks > 0)
+        p->floor = p->chunk.blocks[p->chunk.nblocks - 1].last_docid;
     int rc = lede_store_cursor_next(p->cur, &k, &v);
-    return load_chunk(p, rc, &k, &v);
+    if ((rc = load_chunk(p, rc, &k, &v)) != LEDE_OK)
+        return rc;
+    return p->chunk.blocks[0].last_docid > p->floor ? LEDE_OK : corrupt(p);
 }
 
 static int decode_block(lede_postings *p)
 {
-    if (lede_block_decode(&p->chunk, p->b, p->docids, p->tfs, p->ttfs) != LEDE_OK)
+    if (lede_block_decode(&p->chunk, p->b, p->docids, p->tfs, p->ttfs) != LEDE_OK ||
+        (p->b == 0 && p->docids[0] <= p->floor))
         return corrupt(p);
     p->decoded = 1;
     p->pos_decoded = 0;

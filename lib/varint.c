@@ -40,7 +40,7 @@ int lede_varint_get(const uint8_t **p, const uint8_t *end, uint64_t *out)
 void lede_dec_init(lede_dec *d, const void *data, size_t len)
 {
     d->p = data;
-    d->end = d->p + len;
+    d->end = data ? d->p + len : d->p; /* NULL + 0 is undefined behaviour in C */
     d->rc = data || len == 0 ? LEDE_OK : LEDE_ECORRUPT;
 }
 

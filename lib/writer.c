@@ -2352,7 +2352,7 @@ static void encode_window(lede_index *ix, worker *w, size_t i)
         win->rc = LEDE_ENOMEM;
         return;
     }
-    const uint8_t *in = win->in.data, *in_end = in + win->in.len;
+    const uint8_t *in = win->in.data, *in_end = lede_buf_end(&win->in);
     for (size_t k = win->from; k < win->to && win->rc == LEDE_OK; k++) {
         const gterm *e = j->order[k];
         if (unwritten(j->f, e))
@@ -2379,7 +2379,7 @@ static int write_window(lede_index *ix, lede_txn *t, const ejob *j, const ewin *
     const fieldbuf *b = &ix->fb[j->f];
     int f = j->f, rc;
     uint8_t key[LEDE_CHUNK_KEY_MAX];
-    const uint8_t *p = win->out.data, *end = p + win->out.len;
+    const uint8_t *p = win->out.data, *end = lede_buf_end(&win->out);
     /* Records go among the stored ones only when old ones stay in place. */
     int (*put)(lede_txn *, lede_db, const void *, size_t, const void *, size_t) =
         j->old && !j->scan ? lede_store_put : lede_store_append;
@@ -3292,7 +3292,7 @@ static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, s
         if (rc == LEDE_ITEROVER || rc == LEDE_OK)
             rc = LEDE_OK;
     }
-    const uint8_t *p = out.data, *end = p + out.len;
+    const uint8_t *p = out.data, *end = lede_buf_end(&out);
     while (rc == LEDE_OK && p < end) {
         uint32_t tl = in_u32(&p);
         const uint8_t *ts = p;
