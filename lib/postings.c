@@ -504,24 +504,32 @@ int lede_chunk_inline_info(const void *post, size_t len, int with_pos, size_t po
     return LEDE_OK;
 }
 
+/* Decode the arrays of a block with metadata m from [*p, end): the gaps - 1
+ * of its first n - 1 postings, tf - 1 and title tfs (zeros for an array
+ * absent), as lede_chunk_encode writes them; *p moves past them. */
+static int block_arrays(const uint8_t **p, const uint8_t *end, const lede_block_meta *m,
+                        uint32_t *gaps, uint32_t *tfs, uint32_t *title_tfs)
+{
+    if (m->n > 1 && rice_get(p, end, gaps, m->n - 1, 1) != LEDE_OK)
+        return LEDE_ECORRUPT;
+    int rc = m->max_tf > 1 && m->n >= RICE_TF_MIN ? rice_get(p, end, tfs, m->n, 0)
+                                                   : unpack_w(p, end, tfs, m->n, bits_of(m->max_tf - 1));
+    if (rc != LEDE_OK || unpack_w(p, end, title_tfs, m->n, bits_of(m->max_title_tf)) != LEDE_OK)
+        return LEDE_ECORRUPT;
+    return LEDE_OK;
+}
+
 int lede_inline_data_len(const lede_block_meta *m, const void *data, size_t avail,
                          uint32_t *doc_bytes)
 {
-    const uint8_t *p = data, *end = p + avail;
-    uint32_t v[LEDE_BLOCK];
+    const uint8_t *p = data;
+    uint32_t gaps[LEDE_BLOCK], tfs[LEDE_BLOCK], ttfs[LEDE_BLOCK];
     if (m->n == 0 || m->n > LEDE_BLOCK || m->max_tf == 0)
         return LEDE_ECORRUPT;
     /* The Rice-coded arrays say where they end only once decoded. */
-    if (m->n > 1 && rice_get(&p, end, v, m->n - 1, 1) != LEDE_OK)
+    if (block_arrays(&p, p + avail, m, gaps, tfs, ttfs) != LEDE_OK)
         return LEDE_ECORRUPT;
-    if (m->max_tf > 1 &&
-        (m->n >= RICE_TF_MIN ? rice_get(&p, end, v, m->n, 0)
-                             : unpack_w(&p, end, v, m->n, bits_of(m->max_tf - 1))) != LEDE_OK)
-        return LEDE_ECORRUPT;
-    size_t title = ((size_t)m->n * bits_of(m->max_title_tf) + 7) / 8;
-    if (title > (size_t)(end - p))
-        return LEDE_ECORRUPT;
-    *doc_bytes = (uint32_t)(p + title - (const uint8_t *)data);
+    *doc_bytes = (uint32_t)(p - (const uint8_t *)data);
     return LEDE_OK;
 }
 
@@ -565,22 +573,7 @@ int lede_block_decode(const lede_chunk *c, uint32_t b, uint32_t *docids, uint32_
     if (m->doc_off + m->doc_bytes > c->data_len)
         return LEDE_ECORRUPT;
     const uint8_t *p = c->data + m->doc_off, *end = p + m->doc_bytes;
-    if (m->n > 1 && rice_get(&p, end, docids, m->n - 1, 1) != LEDE_OK)
-        return LEDE_ECORRUPT;
-    if (m->max_tf > 1) {
-        if ((m->n >= RICE_TF_MIN ? rice_get(&p, end, tfs, m->n, 0)
-                                 : unpack_w(&p, end, tfs, m->n, bits_of(m->max_tf - 1))) != LEDE_OK)
-            return LEDE_ECORRUPT;
-    } else {
-        memset(tfs, 0, m->n * sizeof *tfs);
-    }
-    if (m->max_title_tf > 0) {
-        if (unpack_w(&p, end, title_tfs, m->n, bits_of(m->max_title_tf)) != LEDE_OK)
-            return LEDE_ECORRUPT;
-    } else {
-        memset(title_tfs, 0, m->n * sizeof *title_tfs);
-    }
-    if (p != end)
+    if (block_arrays(&p, end, m, docids, tfs, title_tfs) != LEDE_OK || p != end)
         return LEDE_ECORRUPT;
     /* Prefix sums, checking that no gap wraps around and the metadata holds. */
     uint64_t prev = m->first_base;

@@ -203,26 +203,18 @@ int lede_terminfo_decode(lede_terminfo_rec *out, int field, const void *data, si
 
 int lede_terminfo_chunk(const lede_terminfo_rec *ti, int field, lede_chunk *c)
 {
+    /* Data and positions in one piece, as decoded: the widths and the Rice
+     * codes say where the data ends. */
     lede_block_meta m = ti->inl;
-    const uint8_t *data = ti->inl_post, *pos = ti->inl_pos;
-    if (m.n == 0)
+    const uint8_t *data = ti->inl_post;
+    uint32_t db;
+    if (m.n == 0 || lede_inline_data_len(&m, data, ti->inl_post_len, &db) != LEDE_OK)
         return LEDE_ECORRUPT;
-    if (ti->inl_pos_len == 0) {
-        /* Data and positions in one piece, as decoded: the widths and the
-         * Rice codes say where the data ends. */
-        uint32_t db;
-        if (lede_inline_data_len(&m, data, ti->inl_post_len, &db) != LEDE_OK)
-            return LEDE_ECORRUPT;
-        m.doc_bytes = db;
-        m.pos_bytes = (uint32_t)(ti->inl_post_len - db);
-        pos = data + db;
-    } else {
-        m.doc_bytes = (uint32_t)ti->inl_post_len;
-        m.pos_bytes = (uint32_t)ti->inl_pos_len;
-    }
+    m.doc_bytes = db;
+    m.pos_bytes = (uint32_t)(ti->inl_post_len - db);
     if (field != LEDE_FIELD_STEM ? m.pos_bytes == 0 : m.pos_bytes != 0)
         return LEDE_ECORRUPT;
-    return lede_chunk_single(c, &m, data, field != LEDE_FIELD_STEM ? pos : NULL);
+    return lede_chunk_single(c, &m, data, field != LEDE_FIELD_STEM ? data + db : NULL);
 }
 
 int lede_docrec_decode(lede_docrec *out, const void *data, size_t len)

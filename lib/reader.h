@@ -43,8 +43,9 @@ typedef struct lede_terminfo_rec {
     uint64_t npostings;   /**< an inline list's postings, live or deleted (0 when chunked) */
     lede_block_meta inl;  /**< an inline list's one block (inl.n 0: none); its
                            *   lengths are lede_terminfo_chunk's to find */
-    const uint8_t *inl_post; /**< its data, borrowed; decoded, its data and
-                              *   positions in one piece (inl_pos_len 0) */
+    const uint8_t *inl_post; /**< decoded: its data and positions in one piece
+                              *   (inl_pos_len 0), borrowed; built by the
+                              *   writer: its data, the positions in inl_pos */
     size_t inl_post_len;
     const uint8_t *inl_pos;  /**< its positions (the rest of the record), borrowed */
     size_t inl_pos_len;
@@ -119,7 +120,7 @@ const uint32_t *lede_reader_runs(const lede_reader *r, size_t *n);
 size_t lede_run_lower_bound(const uint32_t *runs, size_t n, uint32_t run);
 /** field: the term's space (an inline list has positions in word and name). */
 int lede_terminfo_decode(lede_terminfo_rec *out, int field, const void *data, size_t len);
-/** Set c up as the chunk of ti's inline list (ti->inl.n > 0).  LEDE_ECORRUPT, LEDE_ENOMEM. */
+/** Set c up as the chunk of the inline list of decoded record ti.  LEDE_ECORRUPT, LEDE_ENOMEM. */
 int lede_terminfo_chunk(const lede_terminfo_rec *ti, int field, lede_chunk *c);
 int lede_docrec_decode(lede_docrec *out, const void *data, size_t len);
 int lede_doccold_decode(lede_doccold *out, const void *data, size_t len);

@@ -10,13 +10,15 @@
  *   meta "language" the Snowball language name
  *   meta "stats"    varints: ndocs, total_len, max_docid, nterms[3],
  *                   npostings[3], ndeleted
- *   <f>.terms  term -> varints: df, cf, first_run << 1 | stem_alias, then
- *                   when first_run > 0 max_tf, max_title_tf, min_len (the
- *                   chunks are in the live runs from first_run on); when
- *                   first_run = 0 the list inline: a chunk of one block
- *                   (postings.c), then its positions.  A stem spelt like
- *                   its only word has no record: the word's, flagged
- *                   stem_alias, stands for it (plan_aliases)
+ *   <f>.terms  term -> a head varint (inline, stem_alias, and first_run
+ *                   or ndocs), then varints df, cf, max_tf, max_title_tf,
+ *                   min_len (the chunks are in the live runs from
+ *                   first_run on); or, for a list inline, its one block's
+ *                   bounds, df and cf unless the list gives them, the
+ *                   block's data and its positions (lede_terminfo_encode,
+ *                   FORMAT.md).  A stem spelt like its only word has no
+ *                   record: the word's, flagged stem_alias, stands for it
+ *                   (plan_aliases)
  *   <f>.post   run(BE32) term NUL docid(BE32) -> postings chunk
  *                   (postings.c), for lists too long to be inline; a
  *                   batch's chunks are a new run, appended
@@ -1223,22 +1225,38 @@ static int fieldbuf_grow(fieldbuf *b)
     return LEDE_OK;
 }
 
+/* The slot of term s (hash h) in b's table (nslots > 0): its own, or the
+ * empty one where it would go; *found gets its index, or -1. */
+static inline size_t fieldbuf_probe(const fieldbuf *b, const uint8_t *s, size_t len, uint64_t h,
+                                    long *found)
+{
+    uint64_t hi = h & 0xffffffff00000000u;
+    size_t j = h & (b->nslots - 1);
+    *found = -1;
+    while (b->slots[j]) {
+        uint64_t v = b->slots[j];
+        if ((v & 0xffffffff00000000u) == hi) {
+            const gterm *e = &b->t[(v & 0xffffffffu) - 1];
+            if (e->len == len && memcmp(b->strs.data + e->off, s, len) == 0) {
+                *found = (long)(v & 0xffffffffu) - 1;
+                break;
+            }
+        }
+        j = (j + 1) & (b->nslots - 1);
+    }
+    return j;
+}
+
 /* Index of term s in the batch, added when new; -1 on ENOMEM. */
 static long fieldbuf_term(fieldbuf *b, const uint8_t *s, size_t len, uint64_t h)
 {
     if ((b->n + 1) * 2 > b->nslots && fieldbuf_grow(b) != LEDE_OK)
         return -1;
+    long found;
+    size_t j = fieldbuf_probe(b, s, len, h, &found);
+    if (found >= 0)
+        return found;
     uint64_t hi = h & 0xffffffff00000000u;
-    size_t j = h & (b->nslots - 1);
-    while (b->slots[j]) {
-        uint64_t v = b->slots[j];
-        if ((v & 0xffffffff00000000u) == hi) {
-            gterm *e = &b->t[(v & 0xffffffffu) - 1];
-            if (e->len == len && memcmp(b->strs.data + e->off, s, len) == 0)
-                return (long)(v & 0xffffffffu) - 1;
-        }
-        j = (j + 1) & (b->nslots - 1);
-    }
     if (!bigbuf_grow(&b->tmem, sizeof(gterm)))
         return -1;
     b->t = (gterm *)(void *)b->tmem.data;
@@ -3613,18 +3631,10 @@ static int cmp_idkeys(const void *a, const void *b, void *arg)
 /* The batch's word spelt s[0, len), or NULL. */
 static gterm *fieldbuf_find(fieldbuf *b, const uint8_t *s, size_t len)
 {
-    if (!b->nslots)
-        return NULL;
-    uint64_t h = XXH3_64bits(s, len);
-    uint64_t hi = h & 0xffffffff00000000u;
-    for (size_t j = h & (b->nslots - 1); b->slots[j]; j = (j + 1) & (b->nslots - 1)) {
-        uint64_t v = b->slots[j];
-        gterm *e = &b->t[(v & 0xffffffffu) - 1];
-        if ((v & 0xffffffff00000000u) == hi && e->len == len &&
-            memcmp(b->strs.data + e->off, s, len) == 0)
-            return e;
-    }
-    return NULL;
+    long found = -1;
+    if (b->nslots)
+        fieldbuf_probe(b, s, len, XXH3_64bits(s, len), &found);
+    return found >= 0 ? &b->t[found] : NULL;
 }
 
 /* Append the live postings of word term[0, len) (record wti) to pl. */
