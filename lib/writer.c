@@ -1225,38 +1225,22 @@ static int fieldbuf_grow(fieldbuf *b)
     return LEDE_OK;
 }
 
-/* The slot of term s (hash h) in b's table (nslots > 0): its own, or the
- * empty one where it would go; *found gets its index, or -1. */
-static inline size_t fieldbuf_probe(const fieldbuf *b, const uint8_t *s, size_t len, uint64_t h,
-                                    long *found)
-{
-    uint64_t hi = h & 0xffffffff00000000u;
-    size_t j = h & (b->nslots - 1);
-    *found = -1;
-    while (b->slots[j]) {
-        uint64_t v = b->slots[j];
-        if ((v & 0xffffffff00000000u) == hi) {
-            const gterm *e = &b->t[(v & 0xffffffffu) - 1];
-            if (e->len == len && memcmp(b->strs.data + e->off, s, len) == 0) {
-                *found = (long)(v & 0xffffffffu) - 1;
-                break;
-            }
-        }
-        j = (j + 1) & (b->nslots - 1);
-    }
-    return j;
-}
-
 /* Index of term s in the batch, added when new; -1 on ENOMEM. */
 static long fieldbuf_term(fieldbuf *b, const uint8_t *s, size_t len, uint64_t h)
 {
     if ((b->n + 1) * 2 > b->nslots && fieldbuf_grow(b) != LEDE_OK)
         return -1;
-    long found;
-    size_t j = fieldbuf_probe(b, s, len, h, &found);
-    if (found >= 0)
-        return found;
     uint64_t hi = h & 0xffffffff00000000u;
+    size_t j = h & (b->nslots - 1);
+    while (b->slots[j]) {
+        uint64_t v = b->slots[j];
+        if ((v & 0xffffffff00000000u) == hi) {
+            gterm *e = &b->t[(v & 0xffffffffu) - 1];
+            if (e->len == len && memcmp(b->strs.data + e->off, s, len) == 0)
+                return (long)(v & 0xffffffffu) - 1;
+        }
+        j = (j + 1) & (b->nslots - 1);
+    }
     if (!bigbuf_grow(&b->tmem, sizeof(gterm)))
         return -1;
     b->t = (gterm *)(void *)b->tmem.data;
@@ -3628,13 +3612,23 @@ static int cmp_idkeys(const void *a, const void *b, void *arg)
 /* Stems spelt like their only word                                     */
 /* ------------------------------------------------------------------ */
 
-/* The batch's word spelt s[0, len), or NULL. */
+/* The batch's word spelt s[0, len), or NULL.  fieldbuf_term's probe without
+ * its insert: one probe shared by both cost merge_range 4% of its
+ * instructions (callgrind, 5,000 Reuters documents). */
 static gterm *fieldbuf_find(fieldbuf *b, const uint8_t *s, size_t len)
 {
-    long found = -1;
-    if (b->nslots)
-        fieldbuf_probe(b, s, len, XXH3_64bits(s, len), &found);
-    return found >= 0 ? &b->t[found] : NULL;
+    if (!b->nslots)
+        return NULL;
+    uint64_t h = XXH3_64bits(s, len);
+    uint64_t hi = h & 0xffffffff00000000u;
+    for (size_t j = h & (b->nslots - 1); b->slots[j]; j = (j + 1) & (b->nslots - 1)) {
+        uint64_t v = b->slots[j];
+        gterm *e = &b->t[(v & 0xffffffffu) - 1];
+        if ((v & 0xffffffff00000000u) == hi && e->len == len &&
+            memcmp(b->strs.data + e->off, s, len) == 0)
+            return e;
+    }
+    return NULL;
 }
 
 /* Append the live postings of word term[0, len) (record wti) to pl. */
