@@ -209,11 +209,13 @@ static struct {
 } guard_maps[GUARD_SLOTS];
 static const char *guard_prog;
 /*
- * The directory of the index whose LMDB write call is running on this thread,
- * or NULL.  LMDB trusts its pages: a damaged branch page can send mdb_put's
- * memcpy outside the map (into the heap or unmapped memory), where the map
- * check below cannot see it.  Only the LMDB calls themselves are bracketed,
- * so a fault in lede's own code still reaches the sanitizers.
+ * The directory of the index whose LMDB call is running on this thread, or
+ * NULL.  LMDB trusts its pages: a damaged branch page can send mdb_put's
+ * memcpy outside the map (into the heap or unmapped memory), or a cursor
+ * through a null pointer (a bit flipped in a branch page made --check's
+ * mdb_cursor_get read address 0x188), where the map check below cannot see
+ * it.  Only the LMDB calls themselves are bracketed, so a fault in lede's
+ * own code still reaches the sanitizers.
  */
 static _Thread_local const char *guard_lmdb_dir;
 #define GUARDED(dir, call) (guard_lmdb_dir = (dir), guard_call_result = (call), guard_lmdb_dir = NULL, guard_call_result)
@@ -248,7 +250,7 @@ static void guard_handler(int sig, siginfo_t *si, void *ctx)
                                          : "a page points outside the data file");
     }
     if (guard_lmdb_dir && guard_prog)
-        guard_die(guard_lmdb_dir, "LMDB faulted while updating a damaged page");
+        guard_die(guard_lmdb_dir, "LMDB faulted on a damaged page");
     /* Not ours: hand the fault to whoever handled it before (the
      * sanitizers, or the default action once the instruction re-runs). */
     const struct sigaction *old = sig == SIGBUS ? &guard_old_bus : &guard_old_segv;
@@ -815,7 +817,7 @@ int lede_store_is_map_full(int err)
 int lede_store_get(lede_txn *t, lede_db db, const void *key, size_t klen, lede_val *out)
 {
     MDB_val k = {klen, (void *)key}, v;
-    int err = mdb_get(t->txn, t->s->dbi[db], &k, &v);
+    int err = GUARDED(t->s->dir, mdb_get(t->txn, t->s->dbi[db], &k, &v));
     if (err) {
         out->data = NULL;
         out->len = 0;
@@ -889,7 +891,7 @@ void lede_store_cursor_close(lede_cursor *c)
 static int cursor_get(lede_cursor *c, MDB_val *k, MDB_cursor_op op, lede_val *ko, lede_val *vo)
 {
     MDB_val v;
-    int err = mdb_cursor_get(c->cur, k, &v, op);
+    int err = GUARDED(c->t->s->dir, mdb_cursor_get(c->cur, k, &v, op));
     if (err == MDB_NOTFOUND)
         return LEDE_ITEROVER;
     if (err)
