@@ -11,8 +11,18 @@
 /** Longest encoding of a 64-bit value. */
 #define LEDE_VARINT_MAX 10
 
-/** Encode v at out (room for LEDE_VARINT_MAX bytes); returns the bytes written. */
-size_t lede_varint_put(uint8_t *out, uint64_t v);
+/** Encode v at out (room for LEDE_VARINT_MAX bytes); returns the bytes written.
+ * Inline: the writer encodes a few varints for every posting it buffers. */
+static inline size_t lede_varint_put(uint8_t *out, uint64_t v)
+{
+    size_t n = 0;
+    while (v >= 0x80) {
+        out[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    out[n++] = (uint8_t)v;
+    return n;
+}
 /**
  * Decode one varint from [*p, end), advancing *p.  LEDE_ECORRUPT when it runs
  * past end or is longer than 10 bytes; *p is then unchanged.

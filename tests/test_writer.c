@@ -395,6 +395,72 @@ Test(writer, short_lists_move_out_of_the_term_record_as_they_grow)
     lede_reader_close(r);
 }
 
+Test(writer, postings_buffered_in_slices_read_back_whole)
+{
+    /* A batch keeps each term's postings as bytes in slices of growing size
+     * (writer.c, slice_posting).  "alpha" gets one posting of 700 positions
+     * (title and body: crossing slices in the middle of a posting), then
+     * one or two in each of 300 documents, after a gap that grows, so that
+     * postings start and end at every offset of a slice.  Read back: every
+     * doc id, tf, title tf and position. */
+    lede_index_options o = LEDE_INDEX_OPTIONS_INIT;
+    lede_index *ix = NULL;
+    o.threads = 1;
+    cr_assert_eq(lede_index_open(&ix, dir, &o, NULL), LEDE_OK);
+    enum { NDOCS = 301, LONG_TF = 700 };
+    static char body[LONG_TF * 16];
+    size_t at = 0;
+    for (int k = 0; k < LONG_TF; k++)
+        at += (size_t)snprintf(body + at, sizeof body - at, "alpha %.*s", k % 9 * 2, "x x x x x x x x x ");
+    add_body(ix, "d0", "alpha title", body);
+    char id[32], text[4096];
+    for (int i = 1; i < NDOCS; i++) {
+        at = 0;
+        for (int k = 0; k < i % 37; k++)
+            at += (size_t)snprintf(text + at, sizeof text - at, "w%d ", k);
+        snprintf(text + at, sizeof text - at, "alpha%s", i % 3 ? "" : " y alpha");
+        snprintf(id, sizeof id, "d%d", i);
+        add_body(ix, id, "t", text);
+    }
+    cr_assert_eq(lede_index_commit(ix), LEDE_OK, "%s", lede_index_errmsg(ix));
+    lede_index_close(ix);
+    fx_check(dir);
+
+    lede_reader *r = fx_reader(dir);
+    lede_postings *p = NULL;
+    cr_assert_eq(lede_postings_open(&p, r, LEDE_FIELD_WORD, "alpha", 5), LEDE_OK);
+    for (int i = 0; i < NDOCS; i++) {
+        cr_assert_neq(lede_postings_docid(p), LEDE_DOCID_END, "document %d", i);
+        const uint32_t *pos;
+        uint32_t n;
+        cr_assert_eq(lede_postings_positions(p, &pos, &n), LEDE_OK);
+        if (i == 0) {
+            cr_expect_eq(lede_postings_tf(p), LONG_TF + 1);
+            cr_expect_eq(lede_postings_title_tf(p), 1);
+            cr_assert_eq(n, LONG_TF + 1);
+            cr_expect_eq(pos[0], 0);
+            uint32_t want = LEDE_TITLE_GAP + 2; /* after the title's two words */
+            for (int k = 0; k < LONG_TF; k++) {
+                cr_expect_eq(pos[k + 1], want, "position %d", k);
+                want += 1 + (uint32_t)(k % 9);
+            }
+        } else {
+            uint32_t tf = i % 3 ? 1 : 2, first = LEDE_TITLE_GAP + 1 + (uint32_t)(i % 37);
+            cr_expect_eq(lede_postings_tf(p), tf, "document %d", i);
+            cr_expect_eq(lede_postings_title_tf(p), 0);
+            cr_assert_eq(n, tf);
+            cr_expect_eq(pos[0], first, "document %d", i);
+            if (tf == 2)
+                cr_expect_eq(pos[1], first + 2, "document %d", i);
+        }
+        int rc = lede_postings_next(p);
+        cr_assert(rc == LEDE_OK || (i == NDOCS - 1 && rc == LEDE_ITEROVER), "rc %d", rc);
+    }
+    cr_expect_eq(lede_postings_docid(p), LEDE_DOCID_END);
+    lede_postings_free(p);
+    lede_reader_close(r);
+}
+
 /* The index in d holds the live documents of the one in ref: the same
  * statistics and word df/cf, and each of words (NULL-terminated) walks to
  * its df. */
