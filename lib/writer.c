@@ -1413,6 +1413,11 @@ static inline uint8_t slice_byte(slice_reader *r)
 static inline uint64_t slice_varint(slice_reader *r)
 {
     uint64_t v = 0;
+    if (r->left && *r->p < 0x80) {
+        /* Most: one byte (tfs, position gaps, a frequent term's doc gaps). */
+        r->left--;
+        return *r->p++;
+    }
     if (r->left >= LEDE_VARINT_MAX) {
         const uint8_t *p = r->p;
         for (unsigned shift = 0;; shift += 7) {
