@@ -2392,14 +2392,76 @@ static int scan_past(termscan *sc, size_t *at, const uint8_t *term, size_t len, 
 }
 
 /* Read field f's records into sc and empty its database. */
+/* Bytes of files mapped by this process that are resident (below). */
+static size_t mapped_file_bytes(const lede_index *ix);
+
+/*
+ * The map pages the old terms' lookups read count in the RSS: drop them
+ * once they pass a sixteenth of the budget, unless the whole committed
+ * index is smaller than that (a first batch reads none: its pages are
+ * LMDB's own buffers).  Each drop costs a madvise and a TLB flush on every
+ * core running a thread of ours; dropping every 1024 terms was 8% of the
+ * main thread on Gutenberg.
+ */
+typedef struct releaser {
+    int on;
+    size_t base;
+} releaser;
+
+static void releaser_start(lede_index *ix, releaser *rl)
+{
+    rl->on = lede_store_used(ix->s) > ix->budget / 16;
+    rl->base = 0;
+    if (rl->on) {
+        lede_store_release_pages(ix->s);
+        rl->base = mapped_file_bytes(ix);
+    }
+}
+
+static void releaser_check(lede_index *ix, releaser *rl)
+{
+    if (!rl->on)
+        return;
+    size_t m = mapped_file_bytes(ix);
+    /* Without /proc, at every window. */
+    if (!m || m > rl->base + ix->budget / 16) {
+        lede_store_release_pages(ix->s); /* ispeed: RSS of the map pages read */
+        rl->base = mapped_file_bytes(ix);
+    }
+}
+
+/*
+ * Lookups in the batch's order (the ids, plan_aliases) and a field's scan
+ * read pages all over a database too, and the kernel maps their cached
+ * neighbours: at --memory 32M, 31 MB of the RSS.  Dropping those pages as
+ * they add up costs reading them again (Gutenberg 10% slower at the
+ * default budget): only small budgets, which come before speed, do.
+ */
+#define RELEASE_LOOKUPS_MAX ((size_t)64 << 20)
+
+static void releaser_start_lookups(lede_index *ix, releaser *rl)
+{
+    if (ix->budget <= RELEASE_LOOKUPS_MAX) {
+        releaser_start(ix, rl);
+    } else {
+        rl->on = 0;
+        rl->base = 0;
+    }
+}
+
 static int scan_field(lede_index *ix, lede_txn *t, int f, termscan *sc)
 {
     lede_cursor *c = NULL;
     lede_val k, v;
+    releaser rl;
+    size_t n = 0;
+    releaser_start_lookups(ix, &rl);
     int rc = lede_store_cursor_open(&c, t, LEDE_DB_TERMS(f));
     for (rc = rc == LEDE_OK ? lede_store_cursor_first(c, &k, &v) : rc; rc == LEDE_OK;
          rc = lede_store_cursor_next(c, &k, &v)) {
         uint8_t hdr[8];
+        if (++n % 1024 == 0)
+            releaser_check(ix, &rl);
         for (int i = 0; i < 4; i++) {
             hdr[i] = (uint8_t)(k.len >> (8 * i));
             hdr[4 + i] = (uint8_t)(v.len >> (8 * i));
@@ -2597,44 +2659,6 @@ static int write_window(lede_index *ix, lede_txn *t, const ejob *j, const ewin *
         st->npostings[f] += e->df;
     }
     return LEDE_OK;
-}
-
-/* Bytes of files mapped by this process that are resident (below). */
-static size_t mapped_file_bytes(const lede_index *ix);
-
-/*
- * The map pages the old terms' lookups read count in the RSS: drop them
- * once they pass a sixteenth of the budget, unless the whole committed
- * index is smaller than that (a first batch reads none: its pages are
- * LMDB's own buffers).  Each drop costs a madvise and a TLB flush on every
- * core running a thread of ours; dropping every 1024 terms was 8% of the
- * main thread on Gutenberg.
- */
-typedef struct releaser {
-    int on;
-    size_t base;
-} releaser;
-
-static void releaser_start(lede_index *ix, releaser *rl)
-{
-    rl->on = lede_store_used(ix->s) > ix->budget / 16;
-    rl->base = 0;
-    if (rl->on) {
-        lede_store_release_pages(ix->s);
-        rl->base = mapped_file_bytes(ix);
-    }
-}
-
-static void releaser_check(lede_index *ix, releaser *rl)
-{
-    if (!rl->on)
-        return;
-    size_t m = mapped_file_bytes(ix);
-    /* Without /proc, at every window. */
-    if (!m || m > rl->base + ix->budget / 16) {
-        lede_store_release_pages(ix->s); /* ispeed: RSS of the map pages read */
-        rl->base = mapped_file_bytes(ix);
-    }
 }
 
 /* Read window w of an old job (main thread), releasing map pages as needed. */
@@ -3824,9 +3848,13 @@ static int plan_aliases(lede_index *ix, lede_txn *t, const runtab *rt, lede_stat
     adopted_free(ix);
     for (size_t i = 0; i < wb->n; i++)
         wb->t[i].alias = 0;
+    releaser rl;
+    releaser_start_lookups(ix, &rl);
     for (size_t i = 0; i < sb->n && rc == LEDE_OK; i++) {
         gterm *e = &sb->t[i];
         const uint8_t *s = sb->strs.data + e->off;
+        if (i % 1024 == 1023)
+            releaser_check(ix, &rl);
         e->alias = 0;
         e->adopt = 0;
         if (e->len > LEDE_KEY_TERM_MAX)
@@ -3965,8 +3993,12 @@ static int write_batch(lede_index *ix, lede_txn *t)
         goto cleanup;
     }
     qsort_r(order, ix->nops, sizeof *order, cmp_idkeys, keys.data);
+    releaser rl;
+    releaser_start_lookups(ix, &rl);
     for (size_t o = 0; o < ix->nops; o++) {
         const wdoc *d = ix->ops[order[o].op];
+        if (o % 1024 == 1023)
+            releaser_check(ix, &rl);
         const uint8_t *key = keys.data + order[o].off;
         size_t kl = order[o].len;
         lede_val v;
