@@ -1269,8 +1269,11 @@ static int ingest_one(run *r, const cli_input *in)
             id = km_str(&r->known, k->id);
         }
     }
+    /* Not when --format reads the file otherwise than its name says: its
+     * bytes then tell (their hash is seeded with the format, file_seed)
+     * whether it was read that way before. */
     if (k && path && fmt != LEDE_FORMAT_JSONL && fmt != LEDE_FORMAT_JSON && !k->seen &&
-        k->size == (uint64_t)in->size &&
+        file_seed(r->opts, in->path, fmt) == 0 && k->size == (uint64_t)in->size &&
         k->mtime == in->mtime && k->path != NO_PATH &&
         strcmp(km_str(&r->known, r->known.paths[k->path]), path) == 0) {
         k->seen = true;

@@ -155,6 +155,14 @@ touch -d '2001-01-01' notes.txt
 run -i "$IX" --json --format md notes.txt
 expect "format change: updated" "$(field updated "$out")" 1
 has "format change: read as Markdown" "$(q --json zqmdtext)" '"title":"Heading"'
+# ... and untouched: --format other than the name's reads the bytes, whose
+# hash says whether they were read that way before.
+printf 'Plain\n\nsome *zqplaintext*\n' >plain.txt
+run -i "$IX" --json plain.txt
+run -i "$IX" --json --format md plain.txt
+expect "format change, untouched: updated" "$(field updated "$out")" 1
+run -i "$IX" --json --format md plain.txt
+expect "format change, untouched: the same format again unchanged" "$(field unchanged "$out")" 1
 
 # ---- Files of other types --------------------------------------------------
 # A folder of .pdf and .docx files ended in "0 added, 0 failed" and exit 0,
