@@ -1332,52 +1332,45 @@ static int slice_write(fieldbuf *b, gterm *e, const uint8_t *src, size_t n)
     return LEDE_OK;
 }
 
-/* slice_posting's bytes at q, when they fit; returns their end. */
-static inline uint8_t *posting_put(uint8_t *q, uint32_t gap, uint32_t tf, uint32_t ttf,
-                                   const uint32_t *pos)
+/* A posting's header (doc id gap, tf and title tf) at q; returns its end. */
+static inline uint8_t *posting_head(uint8_t *q, uint32_t gap, uint32_t tf, uint32_t ttf)
 {
     q += lede_varint_put(q, gap);
     q += lede_varint_put(q, (uint64_t)tf << 1 | (ttf != 0));
     if (ttf)
         q += lede_varint_put(q, ttf);
-    if (pos) {
-        uint32_t prev = 0;
-        for (uint32_t k = 0; k < tf; k++) {
-            q += lede_varint_put(q, pos[k] - prev);
-            prev = pos[k];
-        }
-    }
     return q;
 }
+
+/* The most bytes a posting of SHORT_TF positions or fewer takes. */
+#define SHORT_TF 8u
+#define SHORT_MAX (3 * 5 + SHORT_TF * 5)
 
 /* Append doc's posting of e: tf, title tf and (pos not NULL) positions. */
 static inline int slice_posting(fieldbuf *b, gterm *e, uint32_t base, uint32_t doc, uint32_t tf,
                                 uint32_t ttf, const uint32_t *pos)
 {
-    /* Mostly it fits in the slice: written in place. */
-    if (tf <= 8 && e->wleft >= 3 * 5 + 8 * 5) {
-        uint8_t *q = b->arena.data + e->wpos;
-        size_t n = (size_t)(posting_put(q, doc - base, tf, ttf, pos) - q);
-        e->wpos += n;
-        e->wleft -= (uint32_t)n;
+    if (tf <= SHORT_TF && e->wleft >= SHORT_MAX) {
+        /* Mostly: short, and room in the slice to write it in place. */
+        uint8_t *start = b->arena.data + e->wpos;
+        uint8_t *q = posting_head(start, doc - base, tf, ttf);
+        if (pos)
+            for (uint32_t k = 0, prev = 0; k < tf; prev = pos[k++])
+                q += lede_varint_put(q, pos[k] - prev);
+        e->wpos += (size_t)(q - start);
+        e->wleft -= (uint32_t)(q - start);
         return LEDE_OK;
     }
+    /* Else through tmp, a few positions at a time. */
     uint8_t tmp[64];
-    size_t n = lede_varint_put(tmp, doc - base);
-    n += lede_varint_put(tmp + n, (uint64_t)tf << 1 | (ttf != 0));
-    if (ttf)
-        n += lede_varint_put(tmp + n, ttf);
-    if (pos) {
-        uint32_t prev = 0;
-        for (uint32_t k = 0; k < tf; k++) {
-            if (n > sizeof tmp - 5) {
-                if (slice_write(b, e, tmp, n) != LEDE_OK)
-                    return LEDE_ENOMEM;
-                n = 0;
-            }
-            n += lede_varint_put(tmp + n, pos[k] - prev);
-            prev = pos[k];
+    size_t n = (size_t)(posting_head(tmp, doc - base, tf, ttf) - tmp);
+    for (uint32_t k = 0, prev = 0; pos && k < tf; prev = pos[k++]) {
+        if (n > sizeof tmp - 5) {
+            if (slice_write(b, e, tmp, n) != LEDE_OK)
+                return LEDE_ENOMEM;
+            n = 0;
         }
+        n += lede_varint_put(tmp + n, pos[k] - prev);
     }
     return slice_write(b, e, tmp, n);
 }
@@ -2391,7 +2384,6 @@ static int scan_past(termscan *sc, size_t *at, const uint8_t *term, size_t len, 
     return LEDE_ENOTFOUND;
 }
 
-/* Read field f's records into sc and empty its database. */
 /* Bytes of files mapped by this process that are resident (below). */
 static size_t mapped_file_bytes(const lede_index *ix);
 
@@ -2449,6 +2441,7 @@ static void releaser_start_lookups(lede_index *ix, releaser *rl)
     }
 }
 
+/* Read field f's records into sc and empty its database. */
 static int scan_field(lede_index *ix, lede_txn *t, int f, termscan *sc)
 {
     lede_cursor *c = NULL;
