@@ -1411,18 +1411,14 @@ static inline uint64_t slice_varint(slice_reader *r)
         r->left--;
         return *r->p++;
     }
-    if (r->left >= LEDE_VARINT_MAX) {
-        const uint8_t *p = r->p;
-        for (unsigned shift = 0;; shift += 7) {
-            uint8_t c = *p++;
-            v |= (uint64_t)(c & 0x7f) << shift;
-            if (!(c & 0x80) || shift >= 63)
-                break;
-        }
+    /* Whole in this slice: varint.c's decoder; else byte by byte across. */
+    const uint8_t *p = r->p;
+    if (r->left && lede_varint_get(&p, r->p + r->left, &v) == LEDE_OK) {
         r->left -= (uint32_t)(p - r->p);
         r->p = p;
         return v;
     }
+    v = 0;
     for (unsigned shift = 0;; shift += 7) {
         uint8_t c = slice_byte(r);
         v |= (uint64_t)(c & 0x7f) << shift;
