@@ -4527,9 +4527,9 @@ static size_t uncounted(size_t budget)
 }
 
 /* What flush_field allocates to put a field's terms in order, for the
- * largest field.  Counted apart since format 5: stems spelt like their word
- * write no pages, so write_ratio fell, batches grew, and Gutenberg's peak
- * passed the budget by more than the quarter left uncounted. */
+ * largest field: a pointer a term.  (Until postings went into slices it
+ * also grouped them, 8 bytes a posting: counted apart since format 5, when
+ * Gutenberg's peak passed the budget without it.) */
 static size_t flush_scratch(const lede_index *ix)
 {
     size_t most = 0;
