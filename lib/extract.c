@@ -574,10 +574,23 @@ static int split_title(lede_extracted *out, char **textp, size_t len)
  * when text is printed later; spaces keep word boundaries where they were. */
 static void blank_controls(char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
-            s[i] = ' ';
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    for (size_t i = 0; i < n;) {
+        if (i + 8 <= n) {
+            /* Eight bytes at a time while none is below 0x20 or 0x7f (most). */
+            uint64_t v, del;
+            memcpy(&v, s + i, 8);
+            del = v ^ (ones * 0x7f);
+            if (((((v - ones * 0x20) & ~v) | ((del - ones) & ~del)) & highs) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        for (size_t end = LEDE_MIN(i + 8, n); i < end; i++) {
+            unsigned char c = (unsigned char)s[i];
+            if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+                s[i] = ' ';
+        }
     }
 }
 
@@ -1992,8 +2005,10 @@ static int json_fix_escapes(char **copy, const char **text, size_t len, size_t *
 {
     const char *t = *text;
     for (size_t i = 0; i + 1 < len; i++) {
-        if (t[i] != '\\')
-            continue;
+        const char *bs = memchr(t + i, '\\', len - 1 - i);
+        if (!bs)
+            break;
+        i = (size_t)(bs - t);
         if (t[i + 1] != 'u' || i + 6 > len) {
             i++; /* \\, \" and the like: the next byte is escaped */
             continue;
