@@ -48,7 +48,7 @@ int lede_buf_reserve(lede_buf *b, size_t extra)
     return LEDE_OK;
 }
 
-void lede_buf_append(lede_buf *b, const void *p, size_t n)
+void lede_buf_append_grow(lede_buf *b, const void *p, size_t n)
 {
     if (n == 0 || lede_buf_reserve(b, n) != LEDE_OK)
         return;

@@ -191,9 +191,12 @@ static int worker_grow_slots(worker *w)
 }
 
 /* Index of (field, term) in the document's table, added when new; -1 on ENOMEM. */
-static long worker_term(worker *w, int field, const char *s, size_t len)
+/* Index of the document's term s (of hash h), added when new, its bytes
+ * those of term same_as when that is not -1 (a stem spelt like its word);
+ * -1 on ENOMEM. */
+static inline long worker_term_hashed(worker *w, int field, const char *s, size_t len, uint64_t h,
+                                      long same_as)
 {
-    uint64_t h = XXH3_64bits(s, len);
     if ((w->n + 1) * 2 > w->nslots && worker_grow_slots(w) != LEDE_OK)
         return -1;
     size_t j = worker_mix(h, field) & (w->nslots - 1);
@@ -220,12 +223,21 @@ static long worker_term(worker *w, int field, const char *s, size_t len)
     e->field = (uint8_t)field;
     e->slot = (uint32_t)j;
     e->ent = UINT32_MAX;
-    lede_buf_append(&w->strs, s, len);
-    if (w->strs.rc != LEDE_OK)
-        return -1;
+    if (same_as >= 0) {
+        e->off = w->t[same_as].off;
+    } else {
+        lede_buf_append(&w->strs, s, len);
+        if (w->strs.rc != LEDE_OK)
+            return -1;
+    }
     w->slots[j] = (uint32_t)w->n + 1;
     w->nfield[field]++;
     return (long)w->n++;
+}
+
+static long worker_term(worker *w, int field, const char *s, size_t len)
+{
+    return worker_term_hashed(w, field, s, len, XXH3_64bits(s, len), -1);
 }
 
 /* Make room for one more u32 in *a (of *cap); LEDE_ENOMEM when it cannot grow. */
@@ -245,16 +257,21 @@ static int u32_room(uint32_t **a, size_t n, size_t *cap)
 static int on_token(const lede_token *tok, void *payload)
 {
     worker *w = payload;
-    long s = worker_term(w, LEDE_FIELD_STEM, tok->stem, tok->stem_len);
-    long t = worker_term(w, LEDE_FIELD_WORD, tok->word, tok->word_len);
+    /* A stem may be a prefix of the word, in the word's own bytes.  Mostly
+     * it is the word: one hash, and the word's bytes, serve both. */
+    int same = tok->stem_len == tok->word_len &&
+               (tok->stem == tok->word || memcmp(tok->stem, tok->word, tok->word_len) == 0);
+    uint64_t h = XXH3_64bits(tok->word, tok->word_len);
+    long t = worker_term_hashed(w, LEDE_FIELD_WORD, tok->word, tok->word_len, h, -1);
+    long s = t < 0 ? -1
+             : same ? worker_term_hashed(w, LEDE_FIELD_STEM, tok->stem, tok->stem_len, h, t)
+                    : worker_term(w, LEDE_FIELD_STEM, tok->stem, tok->stem_len);
     if (s < 0 || t < 0 || u32_room(&w->occ, w->nocc, &w->occcap) != LEDE_OK) {
         w->rc = LEDE_ENOMEM;
         return 1;
     }
     w->occ[w->nocc++] = (uint32_t)t;
-    /* A stem may be a prefix of the word, in the word's own bytes. */
-    if (tok->stem_len != tok->word_len ||
-        (tok->stem != tok->word && memcmp(tok->stem, tok->word, tok->word_len) != 0))
+    if (!same)
         w->t[s].mixed = w->t[t].mixed = 1;
     w->t[s].tf++;
     w->t[t].tf++;
