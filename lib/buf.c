@@ -56,14 +56,14 @@ void lede_buf_append_grow(lede_buf *b, const void *p, size_t n)
     b->len += n;
 }
 
-void lede_buf_putc(lede_buf *b, uint8_t c)
+void lede_buf_putc_grow(lede_buf *b, uint8_t c)
 {
     if (lede_buf_reserve(b, 1) != LEDE_OK)
         return;
     b->data[b->len++] = c;
 }
 
-void lede_buf_put_varint(lede_buf *b, uint64_t v)
+void lede_buf_put_varint_grow(lede_buf *b, uint64_t v)
 {
     if (lede_buf_reserve(b, LEDE_VARINT_MAX) != LEDE_OK)
         return;

@@ -7,6 +7,7 @@
 #define LEDE_BUF_H
 
 #include "common.h"
+#include "varint.h"
 
 #include <string.h>
 
@@ -46,9 +47,26 @@ static inline void lede_buf_append(lede_buf *b, const void *p, size_t n)
         lede_buf_append_grow(b, p, n);
     }
 }
-void lede_buf_putc(lede_buf *b, uint8_t c);
-/** LEB128 unsigned varint (see varint.h). */
-void lede_buf_put_varint(lede_buf *b, uint64_t v);
+/** lede_buf_putc's and lede_buf_put_varint's growing paths. */
+void lede_buf_putc_grow(lede_buf *b, uint8_t c);
+void lede_buf_put_varint_grow(lede_buf *b, uint64_t v);
+
+static inline void lede_buf_putc(lede_buf *b, uint8_t c)
+{
+    if (b->len < b->cap && b->rc == LEDE_OK)
+        b->data[b->len++] = c;
+    else
+        lede_buf_putc_grow(b, c);
+}
+
+/** LEB128 unsigned varint (see varint.h); inline while there is room. */
+static inline void lede_buf_put_varint(lede_buf *b, uint64_t v)
+{
+    if (b->cap - b->len >= LEDE_VARINT_MAX && b->rc == LEDE_OK)
+        b->len += lede_varint_put(b->data + b->len, v);
+    else
+        lede_buf_put_varint_grow(b, v);
+}
 /** Length-prefixed bytes: varint n, the bytes, then a NUL so readers can borrow them as C strings. */
 void lede_buf_put_str(lede_buf *b, const char *s, size_t n);
 void lede_buf_put_u32be(lede_buf *b, uint32_t v);
