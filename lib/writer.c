@@ -409,15 +409,16 @@ static int analyze_doc(worker *w, const char *title, size_t tlen, const char *bo
         hd->n[f] = (uint32_t)w->nfield[f];
     hd->npos = acc;
     hd->nstrs = (uint32_t)w->strs.len;
-    vrec *r = (vrec *)(void *)(terms->data + sizeof *hd);
-    for (int f = 0; f < 3; f++) {
-        for (size_t i = 0; i < w->n; i++) {
-            const lterm *e = &w->t[i];
-            if (e->field != f)
-                continue;
-            *r++ = (vrec){e->h, e->off, e->len, e->tf, e->ttf, e->pstart, e->mixed};
-        }
+    vrec *r = (vrec *)(void *)(terms->data + sizeof *hd), *rf[3];
+    /* One pass: each field's records in the order its terms came. */
+    rf[0] = r;
+    rf[1] = rf[0] + w->nfield[0];
+    rf[2] = rf[1] + w->nfield[1];
+    for (size_t i = 0; i < w->n; i++) {
+        const lterm *e = &w->t[i];
+        *rf[e->field]++ = (vrec){e->h, e->off, e->len, e->tf, e->ttf, e->pstart, e->mixed};
     }
+    r = rf[2];
     /* Straight into the vector: a word's occurrences (title, then body),
      * then a name's (no term is both). */
     uint32_t *vpos = (uint32_t *)(void *)r;
