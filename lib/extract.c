@@ -1606,24 +1606,46 @@ static bool from_epoch(const char *s, char *out, size_t outsize)
     return true;
 }
 
-/* Write y-m-d, with what precision is known, and a time when there is one. */
+/* v (0 to 10^digits - 1) in digits decimal digits at q; returns their end. */
+static char *put_digits(char *q, int v, int digits)
+{
+    for (int i = digits - 1; i >= 0; i--, v /= 10)
+        q[i] = (char)('0' + v % 10);
+    return q + digits;
+}
+
+/* Write y-m-d, with what precision is known, and a time when there is one.
+ * By hand rather than with snprintf, which took a third of a JSON record's
+ * extraction on Reuters; every field is in range by here (y 1-9999, the
+ * rest two digits), and out is cut as snprintf would. */
 static bool put_date(char *out, size_t outsize, int y, int m, int d, bool has_time, int h, int mi,
                      int sec, const char *tz)
 {
-    if (m == 0) {
-        if (y < 1 || y > 9999)
-            return false;
-        snprintf(out, outsize, "%04d", y);
-    } else if (d == 0) {
-        if (y < 1 || y > 9999 || m > 12)
-            return false;
-        snprintf(out, outsize, "%04d-%02d", y, m);
-    } else if (!valid_ymd(y, m, d)) {
+    if (y < 1 || y > 9999 || m > 12 || (m != 0 && d != 0 && !valid_ymd(y, m, d)))
         return false;
-    } else if (!has_time) {
-        snprintf(out, outsize, "%04d-%02d-%02d", y, m, d);
-    } else {
-        snprintf(out, outsize, "%04d-%02d-%02dT%02d:%02d:%02d%s", y, m, d, h, mi, sec, tz);
+    char buf[32], *q = put_digits(buf, y, 4);
+    if (m != 0) {
+        *q++ = '-';
+        q = put_digits(q, m, 2);
+        if (d != 0) {
+            *q++ = '-';
+            q = put_digits(q, d, 2);
+            if (has_time) {
+                *q++ = 'T';
+                q = put_digits(q, h % 100, 2);
+                *q++ = ':';
+                q = put_digits(q, mi % 100, 2);
+                *q++ = ':';
+                q = put_digits(q, sec % 100, 2);
+                for (size_t i = 0; tz[i] && i < 7; i++)
+                    *q++ = tz[i];
+            }
+        }
+    }
+    if (outsize > 0) {
+        size_t n = LEDE_MIN((size_t)(q - buf), outsize - 1);
+        memcpy(out, buf, n);
+        out[n] = '\0';
     }
     return true;
 }
