@@ -87,10 +87,10 @@
 #define COMPACT_MIN_LEAVES 64
 /*
  * zstd levels, of the text frames and of the records' compressed parts.
- * The text at 1: level 3 took a tenth of lede-index's CPU on Gutenberg
- * (-j 1: 5.42 -> 4.86 s user at 1) for 6% less text (57.6 -> 54.3 MB,
- * with the trained dictionary; 2.6% of the index on disk), and snippets
- * decompress as fast.  The records are small and few: level 3.
+ * The text at 1: with the trained dictionary, level 3 took a tenth of
+ * lede-index's CPU on Gutenberg (-j 1: user 5.42 s at 3, 4.86 s at 1) for
+ * 6% less text (54.3 MB against 57.6; 2.6% of the index on disk), and
+ * snippets decompress as fast.  The records are small and few: level 3.
  */
 static const int zstd_level[2] = {1, 3}; /* [LEDE_ZDICT_TEXT], [LEDE_ZDICT_DOCS] */
 /* Dictionaries: trained from the first job of documents a run analyses when
@@ -190,7 +190,6 @@ static int worker_grow_slots(worker *w)
     return LEDE_OK;
 }
 
-/* Index of (field, term) in the document's table, added when new; -1 on ENOMEM. */
 /* Index of the document's term s (of hash h), added when new, its bytes
  * those of term same_as when that is not -1 (a stem spelt like its word);
  * -1 on ENOMEM. */
@@ -235,6 +234,7 @@ static inline long worker_term_hashed(worker *w, int field, const char *s, size_
     return (long)w->n++;
 }
 
+/* Index of (field, term) in the document's table, added when new; -1 on ENOMEM. */
 static long worker_term(worker *w, int field, const char *s, size_t len)
 {
     return worker_term_hashed(w, field, s, len, XXH3_64bits(s, len), -1);
@@ -906,11 +906,11 @@ static int push_op(lede_index *ix, wdoc *d)
 /* Analysis on threads, merge in document order                        */
 /* ------------------------------------------------------------------ */
 
-/* Compress src into out: one frame with the content size, through dictionary
- * cdict when there is one (its id in the frame header). */
-static int zcompress(worker *w, int k, const ZSTD_CDict *cdict, lede_buf *out, const void *src,
-                     size_t n)
+/* Compress src into out: one frame with the content size, through the index's
+ * dictionary k (LEDE_ZDICT_*) when there is one (its id in the frame header). */
+static int zcompress(worker *w, int k, lede_buf *out, const void *src, size_t n)
 {
+    const ZSTD_CDict *cdict = w->cdict[k];
     size_t bound = ZSTD_compressBound(n);
     lede_buf_reset(out);
     if (lede_buf_reserve(out, bound) != LEDE_OK)
@@ -993,11 +993,11 @@ static void analyze_one(worker *w, wdoc *d)
             d->rc = LEDE_ENOMEM;
             return;
         }
-    } else if ((d->rc = zcompress(w, LEDE_ZDICT_DOCS, w->cdict[LEDE_ZDICT_DOCS], &d->ents, w->cold.data,
-                                  w->cold.len)) != LEDE_OK) {
+    } else if ((d->rc = zcompress(w, LEDE_ZDICT_DOCS, &d->ents, w->cold.data, w->cold.len)) !=
+               LEDE_OK) {
         return;
     }
-    d->rc = zcompress(w, LEDE_ZDICT_TEXT, w->cdict[LEDE_ZDICT_TEXT], &d->ztext, d->body, d->body_len);
+    d->rc = zcompress(w, LEDE_ZDICT_TEXT, &d->ztext, d->body, d->body_len);
 }
 
 /* Train dictionary k from the samples (sizes[n] of them); none when there
@@ -1096,7 +1096,7 @@ static int settle_records(lede_index *ix, size_t from, size_t to)
         lede_buf_append(&mw->cold, d->ents.data, d->ents.len);
         if (mw->cold.rc != LEDE_OK)
             return LEDE_ENOMEM;
-        rc = zcompress(mw, LEDE_ZDICT_DOCS, ix->cdict[LEDE_ZDICT_DOCS], &d->ents, mw->cold.data, mw->cold.len);
+        rc = zcompress(mw, LEDE_ZDICT_DOCS, &d->ents, mw->cold.data, mw->cold.len);
         d->cold_raw = 0;
     }
     return rc;
