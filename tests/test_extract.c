@@ -687,6 +687,30 @@ Test(extract, json_nul_escapes_and_lone_surrogates_lose_nothing)
     lede_extracted_clear(&x);
 }
 
+/* Control characters written as escapes (\u0007, \u001b, \u007f) become
+ * spaces wherever they fall in the eight-byte words the scan tests at once,
+ * tabs and newlines stay, and a backslash escape at the end is still seen. */
+Test(extract, json_control_escapes_become_spaces_at_every_offset)
+{
+    static const char *const esc[] = {"\\u0007", "\\u001b", "\\u007f", "\\u0001"};
+    char rec[256], want[96], err[128];
+    for (int at = 0; at < 20; at++) {
+        for (size_t e = 0; e < sizeof esc / sizeof *esc; e++) {
+            char body[24];
+            memset(body, 'a', (size_t)at);
+            body[at] = '\0';
+            snprintf(rec, sizeof rec, "{\"id\": \"x\", \"body\": \"%s%sb\\tc\\nd\\\\\"}", body,
+                     esc[e]);
+            snprintf(want, sizeof want, "%s b\tc\nd\\", body);
+            lede_extracted x;
+            cr_assert_eq(lede_extract_json(&x, rec, strlen(rec), NULL, err, sizeof err), LEDE_OK,
+                         "%s: %s", rec, err);
+            cr_expect_str_eq(x.body, want, "%s", rec);
+            lede_extracted_clear(&x);
+        }
+    }
+}
+
 Test(extract, json_numeric_titles_are_kept)
 {
     lede_extracted x;
