@@ -1587,7 +1587,8 @@ static bool from_epoch(const char *s, char *out, size_t outsize)
     const char *p = s;
     int n = 0;
     int64_t v = 0;
-    while (isdigit((unsigned char)*p) && n < 19) {
+    /* At most 14 digits (13 is the longest taken): 19 would overflow v. */
+    while (isdigit((unsigned char)*p) && n < 14) {
         v = v * 10 + (*p++ - '0');
         n++;
     }

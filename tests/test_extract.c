@@ -545,6 +545,9 @@ Test(extract, dates_are_stored_in_iso_form)
         {"garbage", NULL},
         {"12:00", NULL},
         {"", NULL},
+        /* Found by fuzzing: 19 digits overflowed the epoch's parse. */
+        {"9999999999999999999", NULL},
+        {"99999999999999999999999", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char out[64];
