@@ -714,7 +714,7 @@ static int write_doc(run *r, const char *id, lede_extracted *x, const char *path
 /* Bytes of lines read ahead at most (a Gutenberg line is a whole book), and
  * the largest line buffer a slot keeps for the next line: the 256 slots
  * kept up to 64 KB each, 7-10 MB of Gutenberg's chapters, which took its
- * peak at --memory 32M to 98.9 MiB (limit 96); at 8 KB, 91.8 MiB, and an
+ * peak at --memory 32M to 96.5 MiB (limit 96); at 8 KB, 89.7 MiB, and an
  * article-sized line still reuses its buffer. */
 #define JL_AHEAD_BYTES ((size_t)2 << 20)
 #define JL_KEEP_BUF ((size_t)8 << 10)

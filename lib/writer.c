@@ -88,9 +88,9 @@
 /*
  * zstd levels, of the text frames and of the records' compressed parts.
  * The text at 1: with the trained dictionary, level 3 took a tenth of
- * lede-index's CPU on Gutenberg (-j 1: user 5.42 s at 3, 4.86 s at 1) for
- * 6% less text (54.3 MB against 57.6; 2.6% of the index on disk), and
- * snippets decompress as fast.  The records are small and few: level 3.
+ * lede-index's CPU on Gutenberg (-j 1, runs alternated: user 5.52 s at 3,
+ * 4.94 s at 1) for 6% less text (54.3 MB against 57.6; 2.6% of the index
+ * on disk).  The records are small and few: level 3.
  */
 static const int zstd_level[2] = {1, 3}; /* [LEDE_ZDICT_TEXT], [LEDE_ZDICT_DOCS] */
 /* Dictionaries: trained from the first job of documents a run analyses when
