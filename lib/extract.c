@@ -247,6 +247,24 @@ static int utf16_kind(const char *buf, size_t len)
     return 0;
 }
 
+/* Eight bytes at p as one word, and whether any of them is below n (at
+ * most 0x80): the bit trick that lets a scan step over eight ordinary
+ * bytes at once. */
+#define BYTES_ONES 0x0101010101010101ull
+#define BYTES_HIGHS 0x8080808080808080ull
+
+static inline uint64_t load8(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline bool any_byte_below(uint64_t v, unsigned n)
+{
+    return ((v - BYTES_ONES * n) & ~v & BYTES_HIGHS) != 0;
+}
+
 bool lede_extract_is_binary(const char *buf, size_t len)
 {
     /* Signatures of files people keep beside their articles. */
@@ -268,6 +286,10 @@ bool lede_extract_is_binary(const char *buf, size_t len)
      * mostly other control bytes is binary too. */
     size_t n = LEDE_MIN(len, (size_t)8192), ctrl = 0;
     for (size_t i = 0; i < n; i++) {
+        while (i + 8 <= n && !any_byte_below(load8(buf + i), 0x20))
+            i += 8; /* no control byte among these eight */
+        if (i == n)
+            break;
         unsigned char c = (unsigned char)buf[i];
         if (c == 0)
             return true;
@@ -275,24 +297,6 @@ bool lede_extract_is_binary(const char *buf, size_t len)
             ctrl++;
     }
     return n > 0 && ctrl * 10 > n;
-}
-
-/* Eight bytes at p as one word, and whether any of them is below n (at
- * most 0x80): the bit trick that lets a scan step over eight ordinary
- * bytes at once. */
-#define BYTES_ONES 0x0101010101010101ull
-#define BYTES_HIGHS 0x8080808080808080ull
-
-static inline uint64_t load8(const char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
-static inline bool any_byte_below(uint64_t v, unsigned n)
-{
-    return ((v - BYTES_ONES * n) & ~v & BYTES_HIGHS) != 0;
 }
 
 /* True when buf is valid UTF-8 without NUL bytes: the common case, checked
@@ -965,20 +969,31 @@ typedef struct html_text {
     int article;  /* how many <article> elements the walk is inside */
 } html_text;
 
+/* Whether s starts a separator: white space or U+00A0 (no-break space,
+ * &nbsp;), which separates words too; its length in *n. */
+static inline bool ht_separator(const char *s, size_t *n)
+{
+    unsigned char c = (unsigned char)*s;
+    *n = 1;
+    if (isspace(c))
+        return true;
+    *n = 2;
+    return c == 0xC2 && (unsigned char)s[1] == 0xA0;
+}
+
 static void ht_text(html_text *t, const char *s)
 {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (isspace(c)) {
+    size_t n;
+    while (*s) {
+        if (ht_separator(s, &n)) {
             t->space = true;
+            s += n;
             continue;
         }
-        /* U+00A0 (no-break space, &nbsp;) separates words too. */
-        if (c == 0xC2 && (unsigned char)s[1] == 0xA0) {
-            t->space = true;
+        /* A run of the text's own bytes, after the separator owed. */
+        const char *run = s;
+        while (*s && !ht_separator(s, &n))
             s++;
-            continue;
-        }
         if (t->b.n) {
             if (t->newline)
                 sb_addc(&t->b, '\n');
@@ -986,7 +1001,7 @@ static void ht_text(html_text *t, const char *s)
                 sb_addc(&t->b, ' ');
         }
         t->space = t->newline = false;
-        sb_addc(&t->b, (char)c);
+        sb_add(&t->b, run, (size_t)(s - run));
     }
 }
 
@@ -998,25 +1013,127 @@ static bool name_in(const xmlChar *name, const char *const *list)
     return false;
 }
 
-/* Not the article's text.  <nav> is the site's menu ("Home | World |
- * Sport"): in every page of a saved site, it led every snippet.  A
+/*
+ * What the walks need to know of an element, by its name, found once per
+ * element (html_tag) instead of by comparing the name with each list in
+ * turn: an inline element (<a>, <span>) was 50 case-insensitive compares.
+ *
+ * HT_SKIP: not the article's text.  <nav> is the site's menu ("Home |
+ * World | Sport"): in every page of a saved site, it led every snippet.  A
  * <select>'s options (every country of the world) and <button> labels
- * ("Share", "Subscribe") are controls, not words of the article. */
-static const char *const html_skip[] = {"script", "style",  "noscript", "template", "head",
-                                        "svg",    "iframe", "object",   "title",    "nav",
-                                        "select", "datalist", "button", NULL};
-static const char *const html_block[] = {
-    "p",       "div",    "br",     "h1",     "h2",      "h3",         "h4",     "h5",
-    "h6",      "li",     "ul",     "ol",     "tr",      "td",         "th",     "table",
-    "section", "article", "header", "footer", "aside",  "blockquote", "pre",    "hr",
-    "dd",      "dt",     "dl",     "figure", "figcaption", "main",    "nav",    "address",
-    "form",    "fieldset", NULL};
+ * ("Share", "Subscribe") are controls, not words of the article.
+ * HT_BLOCK: a line break before and after.
+ * HT_PAGE_PART: a page's sidebar ("Most read", "Related stories") and
+ * footer, when they are not an article's own: in a saved news site every
+ * page carried the same few headlines there, so a search for any of their
+ * words matched every page, and snippets quoted them.
+ * The rest name the elements the walks look for.
+ */
+enum {
+    HT_SKIP = 1u << 0,
+    HT_BLOCK = 1u << 1,
+    HT_PAGE_PART = 1u << 2,
+    HT_ARTICLE = 1u << 3,
+    HT_MAIN = 1u << 4,
+    HT_BODY = 1u << 5,
+    HT_TITLE = 1u << 6,
+    HT_H1 = 1u << 7,
+    HT_SVG = 1u << 8,
+    HT_META = 1u << 9,
+    HT_TIME = 1u << 10,
+};
 
-/* A page's sidebar ("Most read", "Related stories") and footer, when they
- * are not an article's own: in a saved news site every page carried the
- * same few headlines there, so a search for any of their words matched
- * every page, and snippets quoted them. */
-static const char *const html_page_parts[] = {"aside", "footer", NULL};
+/* Sorted by name, for bsearch. */
+static const struct html_tag_info {
+    const char *name;
+    unsigned flags;
+} html_tags[] = {
+    {"address", HT_BLOCK},
+    {"article", HT_BLOCK | HT_ARTICLE},
+    {"aside", HT_BLOCK | HT_PAGE_PART},
+    {"blockquote", HT_BLOCK},
+    {"body", HT_BODY},
+    {"br", HT_BLOCK},
+    {"button", HT_SKIP},
+    {"datalist", HT_SKIP},
+    {"dd", HT_BLOCK},
+    {"div", HT_BLOCK},
+    {"dl", HT_BLOCK},
+    {"dt", HT_BLOCK},
+    {"fieldset", HT_BLOCK},
+    {"figcaption", HT_BLOCK},
+    {"figure", HT_BLOCK},
+    {"footer", HT_BLOCK | HT_PAGE_PART},
+    {"form", HT_BLOCK},
+    {"h1", HT_BLOCK | HT_H1},
+    {"h2", HT_BLOCK},
+    {"h3", HT_BLOCK},
+    {"h4", HT_BLOCK},
+    {"h5", HT_BLOCK},
+    {"h6", HT_BLOCK},
+    {"head", HT_SKIP},
+    {"header", HT_BLOCK},
+    {"hr", HT_BLOCK},
+    {"iframe", HT_SKIP},
+    {"li", HT_BLOCK},
+    {"main", HT_BLOCK | HT_MAIN},
+    {"meta", HT_META},
+    {"nav", HT_SKIP | HT_BLOCK},
+    {"noscript", HT_SKIP},
+    {"object", HT_SKIP},
+    {"ol", HT_BLOCK},
+    {"p", HT_BLOCK},
+    {"pre", HT_BLOCK},
+    {"script", HT_SKIP},
+    {"section", HT_BLOCK},
+    {"select", HT_SKIP},
+    {"style", HT_SKIP},
+    {"svg", HT_SKIP | HT_SVG},
+    {"table", HT_BLOCK},
+    {"td", HT_BLOCK},
+    {"template", HT_SKIP},
+    {"th", HT_BLOCK},
+    {"time", HT_TIME},
+    {"title", HT_SKIP | HT_TITLE},
+    {"tr", HT_BLOCK},
+    {"ul", HT_BLOCK},
+};
+
+/* The HT_ flags of an element name, in any case; 0 for other names. */
+static unsigned html_tag(const xmlChar *name)
+{
+    char low[12]; /* the longest name in the table, "blockquote", and its NUL */
+    size_t n = 0;
+    for (; name[n]; n++) {
+        if (n == sizeof low - 1)
+            return 0;
+        unsigned char c = name[n];
+        low[n] = (char)(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+    }
+    low[n] = '\0';
+    /* A binary search, its compares inline: bsearch's calls through a
+     * pointer to strcmp were most of the time. */
+    size_t lo = 0, hi = ARRAY_SIZE(html_tags);
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const unsigned char *a = (const unsigned char *)low;
+        const unsigned char *b = (const unsigned char *)html_tags[mid].name;
+        while (*a && *a == *b)
+            a++, b++;
+        if (*a == *b)
+            return html_tags[mid].flags;
+        if (*a < *b)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return 0;
+}
+
+static unsigned html_node_tag(const xmlNode *n)
+{
+    return n->type == XML_ELEMENT_NODE ? html_tag(n->name) : 0;
+}
 
 /* ARIA landmarks that are the site's, not the article's. */
 static const char *const html_skip_roles[] = {"navigation", "banner", "contentinfo",
@@ -1040,17 +1157,12 @@ static const xmlChar *html_attr(xmlNode *n, const char *name)
     return attr_text(xmlHasProp(n, (const xmlChar *)name));
 }
 
-static bool html_is(xmlNode *n, const char *name)
+/* Elements (of flags tag) whose text is not the article's, wherever they are. */
+static bool html_skipped(const html_text *t, xmlNode *n, unsigned tag)
 {
-    return xmlStrcasecmp(n->name, (const xmlChar *)name) == 0;
-}
-
-/* Elements whose text is not the article's, wherever they are. */
-static bool html_skipped(const html_text *t, xmlNode *n)
-{
-    if (name_in(n->name, html_skip))
+    if (tag & HT_SKIP)
         return true;
-    if (!t->article && name_in(n->name, html_page_parts))
+    if (!t->article && (tag & HT_PAGE_PART))
         return true;
     /* One pass over the attributes (most elements have none or one). */
     for (xmlAttr *a = n->properties; a; a = a->next) {
@@ -1077,10 +1189,11 @@ static void html_walk(html_text *t, xmlNode *node, int depth)
             if (n->content)
                 ht_text(t, (const char *)n->content);
         } else if (n->type == XML_ELEMENT_NODE) {
-            if (html_skipped(t, n))
+            unsigned tag = html_tag(n->name);
+            if (html_skipped(t, n, tag))
                 continue;
-            bool block = name_in(n->name, html_block);
-            bool article = html_is(n, "article");
+            bool block = tag & HT_BLOCK;
+            bool article = tag & HT_ARTICLE;
             if (block)
                 t->newline = true;
             t->article += article;
@@ -1116,7 +1229,8 @@ static void html_mark_at(html_marks *m, xmlNode *node, int depth)
     if (depth > HTML_DEPTH_MAX)
         return;
     for (xmlNode *n = node; n; n = n->next) {
-        if (n->type != XML_ELEMENT_NODE || name_in(n->name, html_skip))
+        unsigned tag = html_node_tag(n);
+        if (n->type != XML_ELEMENT_NODE || (tag & HT_SKIP))
             continue;
         const xmlChar *v;
         if (!m->body_prop && (v = html_attr(n, "itemprop")) &&
@@ -1124,11 +1238,11 @@ static void html_mark_at(html_marks *m, xmlNode *node, int depth)
             m->body_prop = n;
             continue; /* what is inside is the article's */
         }
-        if (html_is(n, "article")) {
+        if (tag & HT_ARTICLE) {
             /* Searched inside too: an articleBody there wins over it. */
             if (m->narticles < ARRAY_SIZE(m->articles))
                 m->articles[m->narticles++] = n;
-        } else if (!m->main && (html_is(n, "main") || ((v = html_attr(n, "role")) &&
+        } else if (!m->main && ((tag & HT_MAIN) || ((v = html_attr(n, "role")) &&
                                                       xmlStrcasecmp(v, (const xmlChar *)"main") == 0))) {
             m->main = n;
         }
@@ -1179,7 +1293,7 @@ static xmlNode *html_content(xmlNode *body, bool *article)
     for (size_t i = 0; i < m.narticles; i++) {
         bool nested = false;
         for (xmlNode *p = m.articles[i]->parent; p && !nested; p = p->parent)
-            nested = p->type == XML_ELEMENT_NODE && html_is(p, "article");
+            nested = html_node_tag(p) & HT_ARTICLE;
         if (nested)
             continue;
         len = html_text_len(m.articles[i], 1);
@@ -1198,28 +1312,30 @@ static xmlNode *html_content(xmlNode *body, bool *article)
     return NULL;
 }
 
-static xmlNode *html_find_at(xmlNode *node, const char *name, int depth)
+static xmlNode *html_find_at(xmlNode *node, unsigned what, int depth)
 {
     if (depth > HTML_DEPTH_MAX)
         return NULL;
     for (xmlNode *n = node; n; n = n->next) {
         if (n->type != XML_ELEMENT_NODE)
             continue;
-        if (xmlStrcasecmp(n->name, (const xmlChar *)name) == 0)
+        unsigned tag = html_tag(n->name);
+        if (tag & what)
             return n;
         /* A <title> inside <svg> is not the page's title. */
-        if (xmlStrcasecmp(n->name, (const xmlChar *)"svg") == 0)
+        if (tag & HT_SVG)
             continue;
-        xmlNode *found = html_find_at(n->children, name, depth + 1);
+        xmlNode *found = html_find_at(n->children, what, depth + 1);
         if (found)
             return found;
     }
     return NULL;
 }
 
-static xmlNode *html_find(xmlNode *node, const char *name)
+/* The first element of flag what (HT_BODY, HT_TITLE, HT_H1) under node. */
+static xmlNode *html_find(xmlNode *node, unsigned what)
 {
-    return html_find_at(node, name, 0);
+    return html_find_at(node, what, 0);
 }
 
 /* The element's text, whitespace collapsed; NULL when empty. */
@@ -1243,10 +1359,10 @@ static char *html_node_text(xmlNode *node, size_t *len_out)
  */
 static char *html_title(xmlNode *root, xmlNode *content, size_t *len_out)
 {
-    xmlNode *title = html_find(root, "title");
-    xmlNode *h1 = content ? html_find(content->children, "h1") : NULL;
+    xmlNode *title = html_find(root, HT_TITLE);
+    xmlNode *h1 = content ? html_find(content->children, HT_H1) : NULL;
     if (!h1)
-        h1 = html_find(root, "h1");
+        h1 = html_find(root, HT_H1);
     size_t tlen = 0, hlen = 0;
     char *t = title ? html_node_text(title, &tlen) : NULL;
     char *h = h1 ? html_node_text(h1, &hlen) : NULL;
@@ -1279,7 +1395,8 @@ static char *html_date_at(xmlNode *root, int depth)
     for (xmlNode *n = root; n && !found; n = n->next) {
         if (n->type != XML_ELEMENT_NODE)
             continue;
-        if (xmlStrcasecmp(n->name, (const xmlChar *)"meta") == 0) {
+        unsigned tag = html_tag(n->name);
+        if (tag & HT_META) {
             xmlChar *key = xmlGetProp(n, (const xmlChar *)"name");
             if (!key)
                 key = xmlGetProp(n, (const xmlChar *)"property");
@@ -1292,7 +1409,7 @@ static char *html_date_at(xmlNode *root, int depth)
                 xmlFree(v);
             }
             xmlFree(key);
-        } else if (xmlStrcasecmp(n->name, (const xmlChar *)"time") == 0) {
+        } else if (tag & HT_TIME) {
             xmlChar *v = xmlGetProp(n, (const xmlChar *)"datetime");
             if (v && *v)
                 found = strdup((const char *)v);
@@ -1337,9 +1454,12 @@ static bool html_declares_charset(const char *buf, size_t len)
 /* Valid UTF-8 (without NUL) that holds at least one non-ASCII character. */
 static bool has_utf8_beyond_ascii(const char *buf, size_t len)
 {
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)buf[i] >= 0x80)
+    for (size_t i = 0; i < len; i++) {
+        while (i + 8 <= len && (load8(buf + i) & BYTES_HIGHS) == 0)
+            i += 8; /* eight ASCII bytes */
+        if (i < len && (unsigned char)buf[i] >= 0x80)
             return utf8_clean(buf, len);
+    }
     return false;
 }
 
@@ -1379,7 +1499,7 @@ static int extract_html(lede_extracted *out, const char *buf, size_t len, bool d
     xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
     rc = LEDE_ENOMEM;
     if (root) {
-        xmlNode *body = html_find(root, "body");
+        xmlNode *body = html_find(root, HT_BODY);
         bool article = false;
         xmlNode *content = body ? html_content(body, &article) : NULL;
         out->title = html_title(root, content, &out->title_len);

@@ -243,6 +243,21 @@ Test(extract, html_title_body_entities_and_scripts)
     }
 }
 
+/* Tag names are known whatever their case, each class of them: skipped,
+ * block, page part, the article, the title and the first heading. */
+Test(extract, html_tags_are_known_in_any_case)
+{
+    lede_extracted x = doc_of("<HTML><HEAD><TITLE>Big news | Site</TITLE></HEAD><BODY>"
+                              "<NAV>menu</NAV><Aside>sidebar</Aside><Article><H1>Big news</H1>"
+                              "<P>one</P><DiV>two</DiV><SCRIPT>var code;</SCRIPT><Select>"
+                              "<option>choice</option></Select><Footer>own footer</Footer>"
+                              "</Article></BODY></HTML>",
+                              LEDE_FORMAT_HTML);
+    cr_expect_str_eq(x.title, "Big news");
+    cr_expect_str_eq(x.body, "Big news\none\ntwo\nown footer");
+    lede_extracted_clear(&x);
+}
+
 Test(extract, deeply_nested_html_does_not_crash)
 {
     size_t depth = 100000, n = 0;
@@ -498,6 +513,42 @@ Test(extract, binary_files_are_detected)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         cr_expect_eq(lede_extract_is_binary(cases[i].in, cases[i].len), cases[i].binary,
                      "case %zu", i);
+}
+
+/* The scans step over eight bytes at a time: a NUL or a run of control
+ * bytes is found at every offset of the word, and nothing past 8 KB counts. */
+Test(extract, binary_bytes_are_found_at_every_offset)
+{
+    static char buf[8300];
+    for (size_t at = 0; at < sizeof buf - 16; at = at < 40 ? at + 1 : at < 8150 ? at + 997 : at + 1) {
+        memset(buf, 'a', sizeof buf);
+        buf[at] = '\0';
+        cr_expect_eq(lede_extract_is_binary(buf, sizeof buf), at < 8192, "NUL at %zu", at);
+    }
+    memset(buf, 'a', 100);
+    for (size_t at = 0; at < 16; at++) {
+        memset(buf, 'a', 100);
+        memset(buf + at, '\x01', 11); /* more than a tenth of 100 bytes */
+        cr_expect(lede_extract_is_binary(buf, 100), "controls at %zu", at);
+        buf[at] = 'a'; /* ten: not binary */
+        cr_expect(!lede_extract_is_binary(buf, 100), "ten controls at %zu", at + 1);
+    }
+}
+
+/* A page that declares Latin-1 but is valid UTF-8 is UTF-8 wherever its
+ * first non-ASCII character is. */
+Test(extract, utf8_beyond_ascii_is_seen_at_every_offset)
+{
+    for (size_t pad = 0; pad < 20; pad++) {
+        char page[256];
+        snprintf(page, sizeof page,
+                 "<html><head><meta charset=\"iso-8859-1\"></head><body>%.*sR\xC3\xA9sum\xC3\xA9"
+                 "</body></html>",
+                 (int)pad, "xxxxxxxxxxxxxxxxxxxx");
+        lede_extracted x = doc_of(page, LEDE_FORMAT_HTML);
+        cr_expect(contains(x.body, "R\xC3\xA9sum\xC3\xA9"), "pad %zu: %s", pad, x.body);
+        lede_extracted_clear(&x);
+    }
 }
 
 Test(extract, jsonl_is_not_a_whole_document_format)
