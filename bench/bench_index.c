@@ -4,7 +4,7 @@
  *
  *   bench_index [FILE.jsonl...]
  *
- * Default collections: Reuters-21578 and Gutenberg from
+ * Default collections: Reuters-21578, Wikinews and Gutenberg (the issue's peer table) from
  * $LEDE_SHARED_DIR/corpora (default ../shared/corpora).  For each one:
  *
  *   lede -j 1      the lede-index binary beside this program, one analysis
@@ -279,7 +279,7 @@ int main(int argc, char **argv)
     const char *shared = getenv("LEDE_SHARED_DIR");
     const char *rep = getenv("LEDE_BENCH_REPEAT");
     int repeat = rep ? atoi(rep) : 3;
-    char defaults[2][PATH_MAX];
+    char defaults[3][PATH_MAX];
     const char *files[64];
     int nfiles = 0;
 
@@ -304,9 +304,10 @@ int main(int argc, char **argv)
         if (!shared)
             shared = "../shared";
         snprintf(defaults[0], sizeof defaults[0], "%s/corpora/reuters21578/docs.jsonl", shared);
-        snprintf(defaults[1], sizeof defaults[1], "%s/corpora/gutenberg/docs.jsonl", shared);
-        files[nfiles++] = defaults[0];
-        files[nfiles++] = defaults[1];
+        snprintf(defaults[1], sizeof defaults[1], "%s/corpora/wikinews/docs.jsonl", shared);
+        snprintf(defaults[2], sizeof defaults[2], "%s/corpora/gutenberg/docs.jsonl", shared);
+        for (int i = 0; i < 3; i++)
+            files[nfiles++] = defaults[i];
     }
     if (!mkdtemp(tmp)) {
         perror("bench_index: mkdtemp");
