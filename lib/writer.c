@@ -1016,7 +1016,11 @@ static int train_one(lede_index *ix, int k, const lede_buf *samples, const size_
     p.k = 200;
     p.d = 8;
     p.f = 16;
-    p.accel = 1;
+    /* Trained while no analysis runs: at 1 (the most thorough), the two
+     * dictionaries took 102M instructions of the first 5,000 Reuters
+     * documents' 2,181M; at 4, 47M, and the stored text and records of
+     * Reuters, Wikinews and Gutenberg stay the same to 0.1 MB. */
+    p.accel = 4;
     p.splitPoint = 1.0;
     p.zParams.compressionLevel = zstd_level[k];
     p.zParams.dictID = LEDE_ZDICT_ID(k);
