@@ -1463,6 +1463,11 @@ static bool has_utf8_beyond_ascii(const char *buf, size_t len)
     return false;
 }
 
+void lede_extract_init(void)
+{
+    xmlInitParser();
+}
+
 static int extract_html(lede_extracted *out, const char *buf, size_t len, bool decoded)
 {
     int rc = LEDE_ENOMEM;

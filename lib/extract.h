@@ -140,6 +140,12 @@ int lede_extract_repair_utf8(char **out, size_t *out_len, size_t *nbad, size_t *
                              const char *buf, size_t len);
 
 /**
+ * Set up the HTML parser's globals: call once before extracting on more
+ * than one thread at a time.
+ */
+void lede_extract_init(void);
+
+/**
  * Extract a whole file of format fmt (txt, md or html; not jsonl).  On
  * failure out is left cleared.  Returns LEDE_OK, LEDE_ENOMEM, or LEDE_EINVAL
  * for a format this call does not take.
