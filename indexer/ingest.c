@@ -1253,9 +1253,9 @@ static FILE *prefixed_open(const char *head, size_t len, FILE *f)
  * touched, failed, new), so the index and the messages are the same.  A
  * page that looks unchanged by size and mtime is not read ahead (a re-run
  * reads nothing it did not read before), and one whose bytes hash as they
- * did is not extracted.  Those 6,229 pages: 2.72 -> 1.81 s; Reuters'
- * articles as 21,578 pages: 1.23 -> 1.10 s (one thread ahead: 2.57 and
- * 1.30 s, its parse alone the bottleneck).  Text and Markdown are not read
+ * did is not extracted.  Those 6,229 pages: 2.48 -> 1.79 s; Reuters'
+ * articles as 21,578 pages: 1.28 -> 1.07 s (with one thread ahead, its
+ * parse alone was the bottleneck).  Text and Markdown are not read
  * ahead: their extraction costs less than handing them over (a folder of
  * Reuters' articles as .txt took 0.785 s read ahead, 0.74 s not; session
  * 11).
