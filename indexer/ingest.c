@@ -1476,7 +1476,7 @@ static void fa_finish(fa_reader *fa)
     pthread_cond_destroy(&fa->freed);
 }
 
-/* Index one input; pre (or NULL) is its reading by the read-ahead thread. */
+/* Index one input; pre (or NULL) is its reading by a read-ahead thread. */
 static int ingest_one(run *r, const cli_input *in, fa_doc *pre)
 {
     int rc = LEDE_OK;
@@ -1531,7 +1531,7 @@ static int ingest_one(run *r, const cli_input *in, fa_doc *pre)
         return LEDE_OK;
     }
 
-    /* Read ahead by the other thread (an HTML page), or here. */
+    /* Read ahead by another thread (an HTML page), or here. */
     bool ahead = pre && pre->read;
     int err = ahead ? pre->open_err : cli_input_open(&inp, &f, in->path);
     if (err) {
@@ -1915,7 +1915,7 @@ int cli_ingest(const cli_options *opts, cli_counts *counts)
 nomem:
     cli_error("out of memory");
 cleanup:
-    fa_finish(&fa); /* its thread reads the inputs and the known map */
+    fa_finish(&fa); /* its threads read the inputs and the known map */
     cli_progress_free(r.bar);
     cli_progress_current = NULL;
     counts->bytes = r.bytes_done;
