@@ -151,7 +151,7 @@ double cli_now(void);
  * returned at once (malloc_conf.c). */
 #define CLI_SMALL_BUDGET ((size_t)64 << 20)
 /* Tune the allocator for a --memory budget (0: the default), and turn
- * transparent huge pages off; before indexing. */
+ * transparent huge pages off where page faults are cheap; before indexing. */
 void cli_malloc_budget(size_t budget);
 
 #endif /* LEDE_INDEX_CLI_H */

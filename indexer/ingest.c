@@ -1807,6 +1807,8 @@ int cli_ingest(const cli_options *opts, cli_counts *counts)
     int rc;
 
     *counts = (cli_counts){0};
+    /* Before the known documents fill the heap: huge pages or not. */
+    cli_malloc_budget(opts->memory);
     if (load_known(&r.known, opts->index_dir, opts->rebuild, &exists, &other_version, language,
                    sizeof language))
         goto cleanup;
@@ -1836,7 +1838,6 @@ int cli_ingest(const cli_options *opts, cli_counts *counts)
     lede_index_options io = LEDE_INDEX_OPTIONS_INIT;
     io.language = opts->language ? opts->language : (language[0] ? language : NULL);
     io.memory_budget = opts->memory;
-    cli_malloc_budget(opts->memory);
     io.max_size = opts->max_size;
     io.threads = opts->threads;
     io.wait_for_lock = opts->wait;

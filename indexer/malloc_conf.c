@@ -1,34 +1,34 @@
 /*
  * malloc_conf.c — how jemalloc serves lede-index (built with LEDE_JEMALLOC),
- * and why lede-index asks for no transparent huge pages.
+ * and when lede-index takes transparent huge pages.
  *
  * Indexing touches a few hundred megabytes of fresh memory per batch: the
  * analysers' term vectors, the batch's postings, the pages LMDB dirties
- * (one malloc each).  Under glibc's malloc every 4 KiB page of it was a
- * page fault, and in the virtual machines of session 6 a fault cost
- * several microseconds; jemalloc with huge pages (one fault per 2 MiB)
- * took Reuters-21578 from 1.25-1.44 s to 0.78-1.07 s then.
+ * (one malloc each).  Whether huge pages pay depends on the machine:
  *
- * The virtual machines changed.  Those of session 12 report free memory
- * to their host in 8 MiB blocks (page_reporting_order=11), so a huge page
- * comes from memory the host has to fault in again: touching 256 MiB of
- * fresh huge pages took 380-550 ms, of 4 KiB pages 86-94 ms, and a 4 KiB
- * fault about 1.3 us.  Alternated runs, median (docs/bench/index.md,
- * session 12), huge pages -> none:
+ * - In the virtual machines of sessions 2 and 6 a 4 KiB page fault cost
+ *   10-20 us: under glibc's malloc a quarter of the time on Reuters-21578.
+ *   jemalloc with huge pages (one fault per 2 MiB) took it from 1.25-1.44 s
+ *   to 0.78-1.07 s (jemalloc without them: 1.37-1.43 s).
+ * - Those of session 12 fault a 4 KiB page in about 1 us, but report free
+ *   memory to their host in 8 MiB blocks (page_reporting_order=11), so a
+ *   huge page comes from memory the host faults in again: touching 256 MiB
+ *   of fresh huge pages took 380-550 ms, of 4 KiB pages 86-94 ms.  Huge
+ *   pages on -> off, alternated runs, medians (docs/bench/index.md,
+ *   session 12): Reuters at the default -j 0.67 -> 0.65 s right after
+ *   another run, 0.74 -> 0.66 s after 6 s idle; -j 1 1.09 -> 0.95 s and
+ *   1.16 -> 1.00 s; Gutenberg 2.85 -> 2.68 s and 2.92 -> 2.72 s; peak RSS
+ *   Reuters 118 -> 100 MiB, Gutenberg 268 -> 244 MiB.
  *
- *   Reuters, default -j: 0.67 -> 0.65 s right after another run, 0.74 ->
- *   0.66 s after 6 s idle; -j 1 1.09 -> 0.95 s and 1.16 -> 1.00 s
- *   Gutenberg, default -j: 2.85 -> 2.68 s and 2.92 -> 2.72 s
- *   peak RSS: Reuters 118 -> 100 MiB, Gutenberg 268 -> 244 MiB
- *
- * So cli_malloc_budget turns them off for the process (PR_SET_THP_DISABLE:
- * whatever the system's setting, and for the batch arrays lib/writer.c
- * maps itself), and jemalloc is not asked for them.
+ * So jemalloc and the batch arrays (lib/writer.c) ask for huge pages, and
+ * cli_malloc_budget times a few 4 KiB faults first: where they are cheap it
+ * turns huge pages off for the process (PR_SET_THP_DISABLE, which overrides
+ * the asking).  The index is the same either way.
  *
  * narenas:1 — one arena for every thread: with the default of four per
- * core, each arena kept memory partly used, and Gutenberg's peak RSS went
- * from 307 to 343 MB (with one arena, 318-322 MB), past the memory budget
- * plus 64 MiB; the threads' caches keep the lock cold.
+ * core, each arena kept huge pages partly used, and Gutenberg's peak RSS
+ * went from 307 to 343 MB (with one arena, 318-322 MB), past the memory
+ * budget plus 64 MiB; the threads' caches keep the lock cold.
  * muzzy_decay_ms:0 — freed pages go back to the system at once rather than
  * after ten seconds, which a batch-at-a-time program never waits for.
  *
@@ -37,7 +37,9 @@
  */
 #include "cli.h"
 
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <time.h>
 
 #ifdef LEDE_JEMALLOC
 #include <jemalloc/jemalloc.h>
@@ -45,7 +47,7 @@
 #include <sys/types.h>
 
 extern const char *malloc_conf;
-const char *malloc_conf = "narenas:1,muzzy_decay_ms:0";
+const char *malloc_conf = "thp:always,metadata_thp:auto,narenas:1,muzzy_decay_ms:0";
 #endif
 
 /*
@@ -60,12 +62,46 @@ const char *malloc_conf = "narenas:1,muzzy_decay_ms:0";
  * Huge pages off alone: 64M 125 MiB at 13.3 s, 32M 111 MiB; freeing at
  * once alone: 64M 111 MiB at 24.6 s.
  */
+/* A 4 KiB page fault costs more than this on machines where huge pages
+ * pay (10-20 us in sessions 2 and 6; about 1 us in session 12). */
+#define DEAR_FAULT_NS 4000
+
+/* Whether first touches of 4 KiB pages cost more than DEAR_FAULT_NS each:
+ * the best of three rounds of 32, so that a preemption in one round does
+ * not decide (about 0.1 ms here, 2 ms where faults are dear). */
+static bool faults_dear(void)
+{
+    enum { PAGES = 32, PAGE = 4096 };
+    long best = -1;
+    for (int round = 0; round < 3; round++) {
+        char *p = mmap(NULL, PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+        if (p == MAP_FAILED)
+            return true; /* keep what was asked for */
+        (void)madvise(p, PAGES * PAGE, MADV_NOHUGEPAGE);
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        for (int i = 0; i < PAGES; i++)
+            ((volatile char *)p)[(size_t)i * PAGE] = 1;
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        munmap(p, PAGES * PAGE);
+        long ns = (b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec);
+        if (best < 0 || ns < best)
+            best = ns;
+    }
+    return best > (long)PAGES * DEAR_FAULT_NS;
+}
+
 void cli_malloc_budget(size_t budget)
 {
-    /* No transparent huge pages, whatever the system's setting (above). */
-    (void)prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    bool small = budget != 0 && budget <= CLI_SMALL_BUDGET;
+    /* Huge pages only where 4 KiB faults are dear (above), and never at a
+     * small budget, where the ones kept partly used are too much.  (The
+     * few jemalloc touched while starting stay: about 6 MB.) */
+    if (small || !faults_dear())
+        (void)prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
 #ifdef LEDE_JEMALLOC
-    if (budget == 0 || budget > CLI_SMALL_BUDGET)
+    if (!small)
         return; /* 0: the default budget, 256 MiB */
     ssize_t zero = 0;
     unsigned narenas = 0;

@@ -493,13 +493,15 @@ fail:
 /* ------------------------------------------------------------------ */
 
 /*
- * The batch's postings, positions and term tables grow to tens of MB.
- * Past HUGE_MIN an array lives in its own anonymous mapping, in whole
- * 2 MB units, grown by mremap, which moves page tables rather than bytes.
- * Fresh mappings are zero: nothing is cleared.  Transparent huge pages
- * (one fault per 2 MB) were asked for until session 12: in the virtual
- * machines we measure on now, a fresh huge page costs more than the 512
- * faults it saves (indexer/malloc_conf.c).
+ * The batch's postings, positions and term tables grow to tens of MB, and
+ * every fresh 4 KB page of them costs a page fault, which in some of the
+ * virtual machines we measure on costs as much as indexing a short
+ * document (the faults were a sixth of lede-index's time on Reuters).
+ * Past HUGE_MIN an array lives in its own anonymous mapping with
+ * transparent huge pages asked for (one fault per 2 MB; lede-index turns
+ * them off where faults are cheap, indexer/malloc_conf.c), grown by
+ * mremap, which moves page tables rather than bytes.  Fresh mappings are
+ * zero: nothing is cleared.
  */
 #define HUGE_PAGE ((size_t)2 << 20)
 #define HUGE_MIN HUGE_PAGE
@@ -553,6 +555,8 @@ static int bigbuf_reserve(bigbuf *b, size_t extra)
         b->rc = LEDE_ENOMEM;
         return b->rc;
     }
+    /* Advice only: without huge pages the array still works. */
+    (void)madvise(p, cap, MADV_HUGEPAGE);
     b->data = p;
     b->cap = cap;
     b->mapped = 1;
@@ -593,9 +597,9 @@ static int bigbuf_zeroed(bigbuf *b, size_t n)
     return LEDE_OK;
 }
 
-/* What b holds in memory, as the budget counts it: a mapped array in whole
- * 2 MB units (when they were huge pages, its last one was resident whole;
- * the count is kept so that batches end where they did). */
+/* What b holds in memory: a mapped array's last huge page is resident
+ * whole (at small budgets, the 14 arrays' rounding is a tenth of the RSS).
+ * Counted so with or without huge pages: batches end at the same documents. */
 static size_t bigbuf_resident(const bigbuf *b)
 {
     return b->mapped ? (b->len + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1) : b->len;
