@@ -147,8 +147,8 @@ int cli_list_languages(void);
 /* Monotonic seconds. */
 double cli_now(void);
 
-/* At budgets this small, memory comes before speed: freed memory is
- * returned at once (malloc_conf.c). */
+/* At budgets this small, memory comes before speed: no huge pages, freed
+ * memory returned at once (malloc_conf.c). */
 #define CLI_SMALL_BUDGET ((size_t)64 << 20)
 /* Tune the allocator for a --memory budget (0: the default), and turn
  * transparent huge pages off where page faults are cheap; before indexing. */
