@@ -306,7 +306,7 @@ int main(int argc, char **argv)
         snprintf(defaults[0], sizeof defaults[0], "%s/corpora/reuters21578/docs.jsonl", shared);
         snprintf(defaults[1], sizeof defaults[1], "%s/corpora/wikinews/docs.jsonl", shared);
         snprintf(defaults[2], sizeof defaults[2], "%s/corpora/gutenberg/docs.jsonl", shared);
-        for (int i = 0; i < 3; i++)
+        for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
             files[nfiles++] = defaults[i];
     }
     if (!mkdtemp(tmp)) {

@@ -18,7 +18,9 @@
  *   session 12): Reuters at the default -j 0.67 -> 0.65 s right after
  *   another run, 0.74 -> 0.66 s after 6 s idle; -j 1 1.09 -> 0.95 s and
  *   1.16 -> 1.00 s; Gutenberg 2.85 -> 2.68 s and 2.92 -> 2.72 s; peak RSS
- *   Reuters 118 -> 100 MiB, Gutenberg 268 -> 244 MiB.
+ *   Reuters 118 -> 100 MiB, Gutenberg 268 -> 244 MiB (huge pages never
+ *   asked for; asked for, then turned off below, 104 and 246 MiB: the
+ *   few jemalloc touched while starting stay).
  *
  * So jemalloc and the batch arrays (lib/writer.c) ask for huge pages, and
  * cli_malloc_budget times a few 4 KiB faults first: where they are cheap it
@@ -50,25 +52,13 @@ extern const char *malloc_conf;
 const char *malloc_conf = "thp:always,metadata_thp:auto,narenas:1,muzzy_decay_ms:0";
 #endif
 
-/*
- * At a budget of 64 MiB or less, memory comes before speed: freed memory
- * goes back to the system at once (dirty_decay_ms 0) instead of being
- * kept for ten seconds.  Measured in session 7, when larger budgets still
- * had huge pages (Gutenberg, 2 cores, load ~1):
- *
- *   --memory 64M: 8.6 s, 153 MiB -> 24.6 s, 97 MiB   (budget + 64 MiB: 128)
- *   --memory 32M: 17.7 s, 119 MiB -> 31.8 s, 92 MiB (96)
- *
- * Huge pages off alone: 64M 125 MiB at 13.3 s, 32M 111 MiB; freeing at
- * once alone: 64M 111 MiB at 24.6 s.
- */
 /* A 4 KiB page fault costs more than this on machines where huge pages
  * pay (10-20 us in sessions 2 and 6; about 1 us in session 12). */
 #define DEAR_FAULT_NS 4000
 
 /* Whether first touches of 4 KiB pages cost more than DEAR_FAULT_NS each:
  * the best of three rounds of 32, so that a preemption in one round does
- * not decide (about 0.1 ms here, 2 ms where faults are dear). */
+ * not decide (about 0.1 ms here; 2 ms at 20 us a fault). */
 static bool faults_dear(void)
 {
     enum { PAGES = 32, PAGE = 4096 };
@@ -92,12 +82,23 @@ static bool faults_dear(void)
     return best > (long)PAGES * DEAR_FAULT_NS;
 }
 
+/*
+ * At a budget of 64 MiB or less, memory comes before speed: freed memory
+ * goes back to the system at once (dirty_decay_ms 0) instead of being
+ * kept for ten seconds.  Measured in session 7, when larger budgets still
+ * had huge pages (Gutenberg, 2 cores, load ~1):
+ *
+ *   --memory 64M: 8.6 s, 153 MiB -> 24.6 s, 97 MiB   (budget + 64 MiB: 128)
+ *   --memory 32M: 17.7 s, 119 MiB -> 31.8 s, 92 MiB (96)
+ *
+ * Huge pages off alone: 64M 125 MiB at 13.3 s, 32M 111 MiB; freeing at
+ * once alone: 64M 111 MiB at 24.6 s.
+ */
 void cli_malloc_budget(size_t budget)
 {
     bool small = budget != 0 && budget <= CLI_SMALL_BUDGET;
     /* Huge pages only where 4 KiB faults are dear (above), and never at a
-     * small budget, where the ones kept partly used are too much.  (The
-     * few jemalloc touched while starting stay: about 6 MB.) */
+     * small budget, where the ones kept partly used are too much. */
     if (small || !faults_dear())
         (void)prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
 #ifdef LEDE_JEMALLOC
