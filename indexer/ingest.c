@@ -495,6 +495,8 @@ typedef struct run {
     cli_progress *bar;
     uint64_t bytes_done;
     uint64_t json_seed; /* of the line hashes: extract_seed of the field names */
+    size_t max_doc;     /* bytes of the largest document or record read (doc_limit) */
+    bool *input_failed; /* per input: something in it failed in this run */
     bool fatal;
 } run;
 
@@ -540,6 +542,28 @@ static uint64_t json_seed(const lede_extract_fields *f)
     return extract_seed(names, 4);
 }
 
+
+/*
+ * The largest document (a file, or a JSON record) read: a quarter of the
+ * memory budget, at least 1 MiB.  Indexing one takes about 3.5 times its
+ * bytes at once (Gutenberg's 123 MB as one text file peaked at 452 MB), so
+ * a larger one would break the budget; and an input without end (/dev/zero,
+ * `yes |`) would take memory until there is none.  Articles are far below
+ * it: the longest line of the corpora here (a Gutenberg chapter) is 0.5 MB.
+ */
+static size_t doc_limit(size_t memory)
+{
+    size_t budget = memory ? memory : (size_t)256 << 20;
+    return LEDE_MAX(budget / 4, (size_t)1 << 20);
+}
+
+/* The reason given for a document over the limit, with the way round it. */
+static void too_large_why(const run *r, char *out, size_t n)
+{
+    snprintf(out, n, "larger than the %zu MiB a document may take at --memory %zuM (a larger "
+                     "--memory takes it)",
+             r->max_doc >> 20, (r->opts->memory ? r->opts->memory : (size_t)256 << 20) >> 20);
+}
 /* A file's: 0 unless --format overrides the format its name gives. */
 static uint64_t file_seed(const cli_options *opts, const char *name, lede_format fmt)
 {
@@ -726,6 +750,7 @@ typedef struct jl_line {
     size_t raw;        /* bytes read, line end included */
     size_t lineno;
     bool blank;
+    bool oversize;     /* longer than max_doc: buf holds its start, err says why */
     uint64_t hash;
     bool parsed;       /* x, prc and err hold lede_extract_json's answer */
     int prc;
@@ -831,6 +856,7 @@ static void js_read(jl_reader *jr, jl_line *l)
     js_scan *js = &jr->js;
     int c;
     size_t n = 0, raw = 0;
+    l->oversize = false;
     if (!js->lineno) {
         js->lineno = 1;
         /* A byte order mark opens the document, not a record. */
@@ -863,7 +889,9 @@ static void js_read(jl_reader *jr, jl_line *l)
         if (!sc.in_str && sc.depth == 0 && n > 0 && l->buf[0] != '{' && l->buf[0] != '[' &&
             (c == ',' || c == ']' || c == '\n'))
             break; /* the end of a scalar: the separator stays for the loop above */
-        if (js_put(l, n++, c) != 0) {
+        if (n == jr->r->max_doc)
+            l->oversize = true; /* scanned to its end, not kept */
+        else if (js_put(l, n++, c) != 0) {
             jr->read_errno = ENOMEM;
             l->len = -1;
             return;
@@ -910,6 +938,53 @@ static void js_locate(jl_line *l, size_t *lineno)
                  rest);
 }
 
+/*
+ * The next line of JSON Lines into l, its end included (l->len -1 at the end
+ * of the input).  As getline, but a line longer than max_doc is read to its
+ * end without being kept: its first max_doc bytes, and l->oversize.
+ */
+static void jl_getline(jl_reader *jr, jl_line *l)
+{
+    js_scan *js = &jr->js;
+    size_t n = 0, raw = 0, max = jr->r->max_doc;
+    l->oversize = false;
+    while (js_peek(jr) != EOF) {
+        const char *at = js->blk + js->pos;
+        size_t avail = js->len - js->pos;
+        const char *nl = memchr(at, '\n', avail);
+        size_t take = nl ? (size_t)(nl - at) + 1 : avail;
+        size_t keep = LEDE_MIN(take, max + 1 - n); /* a byte over: a line end, or too long */
+        if (n + keep + 1 > l->cap) {
+            size_t cap = LEDE_MAX(l->cap * 2, n + keep + 1);
+            char *b = realloc(l->buf, cap);
+            if (!b) {
+                jr->read_errno = ENOMEM;
+                l->len = -1;
+                return;
+            }
+            l->buf = b;
+            l->cap = cap;
+        }
+        memcpy(l->buf + n, at, keep);
+        n += keep;
+        raw += take;
+        js->pos += take;
+        if (nl)
+            break;
+    }
+    if (!raw) {
+        l->len = -1;
+        return;
+    }
+    size_t end = n && l->buf[n - 1] == '\n' ? 1 : 0;
+    l->oversize = n - end > max;
+    if (l->oversize)
+        n = max;
+    l->buf[n] = '\0';
+    l->len = (ssize_t)n;
+    l->raw = raw;
+}
+
 /* Read the next record into l; parse it when reading ahead and it is new. */
 static void jl_read(jl_reader *jr, jl_line *l)
 {
@@ -919,14 +994,10 @@ static void jl_read(jl_reader *jr, jl_line *l)
         if (l->len < 0)
             return;
     } else {
-        errno = 0;
-        l->len = getline(&l->buf, &l->cap, jr->f);
-        if (l->len < 0) {
-            jr->read_errno = errno;
+        jl_getline(jr, l);
+        if (l->len < 0)
             return;
-        }
         l->lineno = ++jr->lineno;
-        l->raw = (size_t)l->len;
         char *line = l->buf;
         ssize_t len = l->len;
         if (len && line[len - 1] == '\n')
@@ -940,6 +1011,10 @@ static void jl_read(jl_reader *jr, jl_line *l)
         l->blank = i == (size_t)len; /* blank lines separate nothing; not records */
         if (l->blank)
             return;
+    }
+    if (l->oversize) {
+        too_large_why(jr->r, l->err, sizeof l->err);
+        return;
     }
     char *line = l->buf;
     ssize_t len = l->len;
@@ -1089,6 +1164,12 @@ static int ingest_jsonl(run *r, FILE *f, const cli_input_file *inp, const cli_in
         r->bytes_done = packed ? bytes_before + cli_input_consumed(inp) : r->bytes_done + l->raw;
         if (l->blank) {
             jl_release(&jr);
+            continue;
+        }
+        if (l->oversize) {
+            cli_warn(where, lineno, "%s; %s skipped", l->err, json ? "record" : "line");
+            jl_release(&jr);
+            r->c->failed++;
             continue;
         }
         uint64_t hash = l->hash;
@@ -1351,7 +1432,7 @@ static void fa_read(fa_reader *fa, const cli_input *in, fa_doc *d)
     if (d->open_err)
         return;
     size_t cap = 0;
-    d->read_rc = slurp(f, &d->buf, &d->len, &cap, SIZE_MAX);
+    d->read_rc = slurp(f, &d->buf, &d->len, &cap, r->max_doc + 1);
     if (d->read_rc > 0) {
         const char *why = cli_input_error(inp);
         d->read_why = why ? strdup(why) : NULL;
@@ -1361,6 +1442,8 @@ static void fa_read(fa_reader *fa, const cli_input *in, fa_doc *d)
     if (d->read_rc != LEDE_OK)
         return;
     d->held = d->len;
+    if (d->len > r->max_doc)
+        return; /* the main thread says so */
     d->binary = lede_extract_is_binary(d->buf, d->len);
     if (d->binary)
         return;
@@ -1563,9 +1646,15 @@ static int ingest_one(run *r, const cli_input *in, fa_doc *pre)
         len = pre->len;
         pre->buf = NULL;
     } else {
-        rc = slurp(f, &buf, &len, &cap, fmt == LEDE_FORMAT_AUTO ? SNIFF_BYTES : SIZE_MAX);
+        rc = slurp(f, &buf, &len, &cap, fmt == LEDE_FORMAT_AUTO ? SNIFF_BYTES : r->max_doc + 1);
     }
     if (rc == LEDE_OK && fmt == LEDE_FORMAT_AUTO) {
+        if (lede_extract_is_binary(buf, len)) {
+            /* Not read to its end: /dev/urandom has none. */
+            cli_warn(where, 0, "binary file; skipped");
+            r->c->failed++;
+            goto cleanup;
+        }
         fmt = lede_extract_format_sniff(buf, len);
         if (fmt == LEDE_FORMAT_JSONL || fmt == LEDE_FORMAT_JSON) {
             FILE *all = prefixed_open(buf, len, f);
@@ -1579,7 +1668,7 @@ static int ingest_one(run *r, const cli_input *in, fa_doc *pre)
             fclose(all);
             goto cleanup;
         }
-        rc = slurp(f, &buf, &len, &cap, SIZE_MAX); /* one article: all of it */
+        rc = slurp(f, &buf, &len, &cap, r->max_doc + 1); /* one article: all of it */
     }
     if (rc > 0) {
         const char *why = ahead ? pre->read_why : cli_input_error(inp);
@@ -1596,6 +1685,13 @@ static int ingest_one(run *r, const cli_input *in, fa_doc *pre)
     r->bytes_done += ahead                          ? pre->consumed
                      : cli_input_compression(inp) ? cli_input_consumed(inp)
                                                   : len;
+    if (len > r->max_doc) {
+        char why[160];
+        too_large_why(r, why, sizeof why);
+        cli_warn(where, 0, "%s; skipped", why);
+        r->c->failed++;
+        goto cleanup;
+    }
     if (ahead ? pre->binary : lede_extract_is_binary(buf, len)) {
         cli_warn(where, 0, "binary file; skipped");
         r->c->failed++;
@@ -1677,7 +1773,9 @@ static int delete_ids(run *r)
 /*
  * --prune: a document goes when its source file is gone, or when it came
  * from a file read in full in this run that no longer holds it (a record
- * removed from a JSON Lines dump).
+ * removed from a JSON Lines dump).  Not when something in that file failed:
+ * the line that failed may be the document's, and bad input must not take
+ * away what was indexed from it before.
  */
 static int prune(run *r, const cli_inputs *inputs)
 {
@@ -1689,15 +1787,21 @@ static int prune(run *r, const cli_inputs *inputs)
         cli_error("out of memory");
         return LEDE_ENOMEM;
     }
-    /* The paths read in full in this run: what they hold now is all. */
+    /* The paths read in full in this run: what they hold now is all.  When
+     * something in them failed, their documents stay: a file's (1, said
+     * already), or the records not found in it (3; 4 once counted). */
     for (size_t i = 0; i < inputs->n; i++) {
         char abspath[PATH_MAX];
         if (strcmp(inputs->items[i].path, "-") != 0 && realpath(inputs->items[i].path, abspath)) {
             uint32_t p = km_path_find(&r->known, abspath);
+            lede_format fmt = input_format(r, &inputs->items[i]);
+            bool records = fmt == LEDE_FORMAT_JSONL || fmt == LEDE_FORMAT_JSON;
             if (p != NO_PATH)
-                verdict[p] = 2;
+                verdict[p] = !r->input_failed[i] ? 2 : records ? 3 : 1;
         }
     }
+    size_t kept = 0, kept_files = 0;
+    uint32_t kept_path = NO_PATH;
     for (size_t i = 0; i < r->known.n; i++) {
         known_doc *k = &r->known.docs[i];
         if (k->seen || k->path == NO_PATH)
@@ -1705,6 +1809,14 @@ static int prune(run *r, const cli_inputs *inputs)
         if (!verdict[k->path]) {
             const char *path = km_str(&r->known, r->known.paths[k->path]);
             verdict[k->path] = access(path, F_OK) != 0 && errno == ENOENT ? 2 : 1;
+        }
+        if (verdict[k->path] == 3) {
+            if (!kept++)
+                kept_path = k->path;
+            verdict[k->path] = 4; /* counted */
+            kept_files++;
+        } else if (verdict[k->path] == 4) {
+            kept++;
         }
         if (verdict[k->path] != 2)
             continue;
@@ -1723,6 +1835,19 @@ static int prune(run *r, const cli_inputs *inputs)
         r->c->deleted++;
         if (r->opts->verbose)
             verbose_id("deleted", id);
+    }
+    if (kept) {
+        char others[64] = "";
+        if (kept_files > 1)
+            snprintf(others, sizeof others, " (and %zu other file%s)", kept_files - 1,
+                     kept_files == 2 ? "" : "s");
+        bool one = kept == 1;
+        cli_warn(km_str(&r->known, r->known.paths[kept_path]), 0,
+                 "%zu document%s indexed from this file%s before %s not in it now, but %s kept: "
+                 "what failed above may be %s; once the file reads without failures, --prune "
+                 "removes %s",
+                 kept, one ? "" : "s", others, one ? "is" : "are", one ? "is" : "are",
+                 one ? "it" : "them", one ? "it" : "them");
     }
     free(verdict);
     return rc;
@@ -1805,7 +1930,10 @@ cleanup:
 int cli_ingest(const cli_options *opts, cli_counts *counts)
 {
     int status = EXIT_FATAL;
-    run r = {.opts = opts, .c = counts, .json_seed = json_seed(&opts->fields)};
+    run r = {.opts = opts,
+             .c = counts,
+             .json_seed = json_seed(&opts->fields),
+             .max_doc = doc_limit(opts->memory)};
     lede_index *guard = NULL; /* the old index's lock during --rebuild */
     cli_inputs inputs = {0};
     fa_reader fa = {0};
@@ -1881,8 +2009,15 @@ int cli_ingest(const cli_options *opts, cli_counts *counts)
     if (delete_ids(&r))
         goto cleanup;
     bool ahead = fa_start(&fa, &r, &inputs);
+    r.input_failed = calloc(inputs.n ? inputs.n : 1, sizeof *r.input_failed);
+    if (!r.input_failed) {
+        cli_error("out of memory");
+        goto cleanup;
+    }
     for (size_t i = 0; i < inputs.n; i++) {
+        size_t failed_before = counts->failed;
         int failed = ingest_one(&r, &inputs.items[i], ahead ? fa_take(&fa, i) : NULL);
+        r.input_failed[i] = counts->failed > failed_before;
         if (ahead)
             fa_release(&fa, i);
         if (failed)
@@ -1939,6 +2074,7 @@ cleanup:
     cli_inputs_free(&inputs);
     km_free(&r.known);
     free(r.gone);
+    free(r.input_failed);
     free(r.added_ids.slots);
     free(r.added_ids.input);
     free(err);
