@@ -6,6 +6,9 @@
  */
 #include "store.h"
 
+#include "buf.h"
+#include "varint.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <lmdb.h>
@@ -45,16 +48,65 @@ struct lede_store {
     struct lede_store *next;
 };
 
+/* Term records are stored in blocks (format 7, below); a write
+ * transaction keeps the block it last changed, per database, decoded. */
+#define TB_NDB 3
+#define TB_KEYMAX 511 /* LMDB's longest key */
+
+typedef struct tb_ent {
+    const uint8_t *key, *val; /* into the map, or into the block's arena */
+    uint32_t klen, vlen;
+} tb_ent;
+
+typedef struct tb_chunk {
+    struct tb_chunk *next;
+    size_t used, cap;
+    uint8_t bytes[];
+} tb_chunk;
+
+typedef struct tb_dirty {
+    int live;      /* holds a block: the keys in [lo, hi) are here */
+    int changed;   /* differs from the database */
+    tb_ent *e;
+    size_t n, cap;
+    tb_chunk *arena;  /* the entries' bytes, moved only by tb_compact */
+    size_t arena_bytes;
+    int has_orig;     /* the block is in the database under orig */
+    int lo_open, hi_open;
+    size_t orig_len, lo_len, hi_len;
+    uint8_t orig[TB_KEYMAX], lo[TB_KEYMAX], hi[TB_KEYMAX];
+} tb_dirty;
+
 struct lede_txn {
     lede_store *s;
     MDB_txn *txn;
     int err;
     int write;
+    tb_dirty *tb; /* TB_NDB, for a write transaction that changed term records */
+    MDB_cursor *tbcur[TB_NDB]; /* for lookups in the term databases */
 };
+
+/* A position in a block of term records: its entry's key, rebuilt from the
+ * shared prefixes, and its value. */
+typedef struct tb_pos {
+    const uint8_t *p, *end; /* the entries after this one */
+    uint64_t left;          /* how many */
+    uint64_t index;         /* this entry's, in its block */
+    const uint8_t *val;
+    size_t vlen, klen;
+    uint8_t key[TB_KEYMAX + 16]; /* 16: room for tb_next's wide copy */
+} tb_pos;
+
+static int tb_flush_all(lede_txn *t);
+static void tb_free(lede_txn *t);
+static void tb_cursors_close(lede_txn *t);
 
 struct lede_cursor {
     lede_txn *t;
     MDB_cursor *cur;
+    int blocked;
+    MDB_val bk, bv; /* the block pos is in */
+    tb_pos pos;
 };
 
 static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -774,10 +826,19 @@ static int disk_full(const char *dir)
 
 int lede_store_commit(lede_txn *t)
 {
+    int rc = tb_flush_all(t);
+    tb_free(t);
+    tb_cursors_close(t);
+    if (rc != LEDE_OK) {
+        t->s->commit_err = t->err;
+        mdb_txn_abort(t->txn);
+        txn_done(t);
+        return rc;
+    }
     int err = GUARDED(t->s->dir, mdb_txn_commit(t->txn));
     if (err == EIO && disk_full(t->s->dir))
         err = ENOSPC;
-    int rc = err ? (err == MDB_MAP_FULL || err == ENOSPC || err == EDQUOT || err == EFBIG
+    rc = err ? (err == MDB_MAP_FULL || err == ENOSPC || err == EDQUOT || err == EFBIG
                         ? LEDE_EFULL
                         : LEDE_EIO)
                  : LEDE_OK;
@@ -795,6 +856,8 @@ void lede_store_abort(lede_txn *t)
 {
     if (!t)
         return;
+    tb_free(t);
+    tb_cursors_close(t);
     mdb_txn_abort(t->txn);
     txn_done(t);
 }
@@ -814,8 +877,749 @@ int lede_store_is_map_full(int err)
     return err == MDB_MAP_FULL || err == MDB_TXN_FULL;
 }
 
+/* ------------------------------------------------------------------ */
+/*
+ * Term records in blocks (format 7).  A term database (stem.terms,
+ * word.terms, name.terms) holds its records in blocks of about TB_TARGET
+ * bytes: one LMDB record per block, keyed by the block's first term, its
+ * value the entries in key order, each key sharing a prefix with the one
+ * before (docs/FORMAT.md).  One LMDB key per term cost about 10 bytes of
+ * node and the whole term: on Reuters-21578, 1.2 MB of node and 1.2 MB of
+ * keys for 123,000 records.  The API stays the one of every database:
+ * get, put, append, del and cursors see the terms, not the blocks.
+ *
+ * A write transaction keeps the block its last put or del went to decoded
+ * (tb_dirty), and writes it back when a put or del goes to another block, a
+ * cursor opens on the database, or the transaction commits: the writer
+ * changes records in key order, so a block is written once per batch, not
+ * once per record.  A block written back larger than TB_MAX is cut into
+ * blocks of TB_TARGET; blocks are never joined but when their database is
+ * rewritten whole (appends fill them).
+ */
+#define TB_TARGET 640
+#define TB_MAX 1600
+#define TB_CHUNK ((size_t)16 << 10)
+
+/* A varint of a block: most are one byte, read here without a call. */
+static inline int tb_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+    if (*p < end && **p < 0x80) {
+        *out = *(*p)++;
+        return LEDE_OK;
+    }
+    return lede_varint_get(p, end, out);
+}
+
+static int tb_blocked(lede_db db)
+{
+    return db == LEDE_DB_STEM_TERMS || db == LEDE_DB_WORD_TERMS || db == LEDE_DB_NAME_TERMS;
+}
+
+/* Position pos on the first entry of block (bk, bv). */
+static int tb_first(tb_pos *pos, const MDB_val *bk, const MDB_val *bv)
+{
+    const uint8_t *p = bv->mv_data, *end = p + bv->mv_size;
+    uint64_t n, vl;
+    if (bk->mv_size == 0 || bk->mv_size > TB_KEYMAX || tb_varint(&p, end, &n) ||
+        n == 0 || tb_varint(&p, end, &vl) || vl > (uint64_t)(end - p))
+        return LEDE_ECORRUPT;
+    memcpy(pos->key, bk->mv_data, bk->mv_size);
+    pos->klen = bk->mv_size;
+    pos->val = p;
+    pos->vlen = (size_t)vl;
+    pos->p = p + vl;
+    pos->end = end;
+    pos->left = n - 1;
+    pos->index = 0;
+    return LEDE_OK;
+}
+
+/* The next entry of pos's block; LEDE_ITEROVER after its last. */
+static int tb_next(tb_pos *pos)
+{
+    if (pos->left == 0)
+        return pos->p == pos->end ? LEDE_ITEROVER : LEDE_ECORRUPT;
+    const uint8_t *p = pos->p;
+    uint64_t shared, sl, vl;
+    if (tb_varint(&p, pos->end, &shared) || tb_varint(&p, pos->end, &sl) ||
+        shared > pos->klen || sl == 0 || sl > (uint64_t)(pos->end - p) ||
+        shared + sl > TB_KEYMAX)
+        return LEDE_ECORRUPT;
+    /* Keys increase: the first byte that differs is larger. */
+    if (shared < pos->klen && p[0] <= pos->key[shared])
+        return LEDE_ECORRUPT;
+    if (sl <= 16 && pos->end - p >= 16) {
+        /* One 16-byte copy (key has room past its end): the caller reads
+         * the key at once, and byte stores would stall those loads. */
+        memcpy(pos->key + shared, p, 16);
+    } else {
+        memcpy(pos->key + shared, p, sl);
+    }
+    p += sl;
+    if (tb_varint(&p, pos->end, &vl) || vl > (uint64_t)(pos->end - p))
+        return LEDE_ECORRUPT;
+    pos->klen = (size_t)(shared + sl);
+    pos->val = p;
+    pos->vlen = (size_t)vl;
+    pos->p = p + vl;
+    pos->left--;
+    pos->index++;
+    return LEDE_OK;
+}
+
+/* Move pos to its block's first entry with a key >= key; LEDE_ITEROVER
+ * when every key of the block is smaller. */
+static int tb_scan(tb_pos *pos, const void *key, size_t klen)
+{
+    int rc = LEDE_OK;
+    while (rc == LEDE_OK && lede_key_cmp(pos->key, pos->klen, key, klen) < 0)
+        rc = tb_next(pos);
+    return rc;
+}
+
+/*
+ * Put c on the block that holds key or would: the last whose first key is
+ * <= key, or the first block when key sorts before them all.  *first (when
+ * not NULL) says it is the first block and key sorts before it.
+ * LEDE_ENOTFOUND when the database is empty.
+ */
+static int tb_locate(lede_txn *t, MDB_cursor *c, const void *key, size_t klen, MDB_val *bk,
+                     MDB_val *bv, int *first)
+{
+    MDB_val k = {klen, (void *)key}, v;
+    const char *dir = t->s->dir;
+    if (first)
+        *first = 0;
+    int err = GUARDED(dir, mdb_cursor_get(c, &k, &v, MDB_SET_RANGE));
+    if (err == 0 && lede_key_cmp(k.mv_data, k.mv_size, key, klen) == 0) {
+        *bk = k;
+        *bv = v;
+        return LEDE_OK;
+    }
+    if (err && err != MDB_NOTFOUND)
+        return map_err(t, err);
+    MDB_val pk, pv;
+    int perr = GUARDED(dir, mdb_cursor_get(c, &pk, &pv, err ? MDB_LAST : MDB_PREV));
+    if (perr == 0) {
+        *bk = pk;
+        *bv = pv;
+        return LEDE_OK;
+    }
+    if (perr != MDB_NOTFOUND)
+        return map_err(t, perr);
+    if (err)
+        return LEDE_ENOTFOUND; /* empty */
+    /* Before the first block: that block, found again (the failed step
+     * left the cursor where LMDB pleases). */
+    if (first)
+        *first = 1;
+    err = GUARDED(dir, mdb_cursor_get(c, bk, bv, MDB_FIRST));
+    return err ? map_err(t, err) : LEDE_OK;
+}
+
+/*
+ * The value of key in block (bk, bv).  The entries' keys are compared as
+ * they come, without being rebuilt: m is how many bytes the entry before
+ * has in common with key (it is smaller than key), so an entry sharing
+ * more than m bytes with it is smaller too, one sharing fewer is larger,
+ * and only one sharing exactly m needs its own bytes compared.
+ */
+static int tb_lookup(const MDB_val *bk, const MDB_val *bv, const uint8_t *key, size_t klen,
+                     lede_val *out)
+{
+    const uint8_t *p = bv->mv_data, *end = p + bv->mv_size, *k = bk->mv_data;
+    uint64_t n, vl, shared, sl;
+    size_t len = bk->mv_size, m = 0;
+    if (tb_varint(&p, end, &n) || n == 0)
+        return LEDE_ECORRUPT;
+    while (m < len && m < klen && k[m] == key[m])
+        m++;
+    int c = m < len && m < klen ? (k[m] < key[m] ? -1 : 1) : (len > klen) - (len < klen);
+    for (uint64_t i = 0;; i++) {
+        if (tb_varint(&p, end, &vl) || vl > (uint64_t)(end - p))
+            return LEDE_ECORRUPT;
+        if (c == 0) {
+            out->data = p;
+            out->len = (size_t)vl;
+            return LEDE_OK;
+        }
+        if (c > 0)
+            return LEDE_ENOTFOUND;
+        p += vl;
+        if (i + 1 == n)
+            return p == end ? LEDE_ENOTFOUND : LEDE_ECORRUPT;
+        if (tb_varint(&p, end, &shared) || tb_varint(&p, end, &sl) ||
+            shared > len || sl == 0 || sl > (uint64_t)(end - p) || shared + sl > TB_KEYMAX)
+            return LEDE_ECORRUPT;
+        const uint8_t *suffix = p;
+        p += sl;
+        len = (size_t)(shared + sl);
+        if (shared > m) {
+            c = -1;
+        } else if (shared < m) {
+            c = 1;
+        } else {
+            size_t j = 0;
+            while (j < sl && m + j < klen && suffix[j] == key[m + j])
+                j++;
+            m += j;
+            c = j < sl && m < klen ? (suffix[j] < key[m] ? -1 : 1) : (len > klen) - (len < klen);
+        }
+    }
+}
+
+/* A cursor on db kept by t for lookups (one reader per thread). */
+static int tb_cursor(lede_txn *t, lede_db db, MDB_cursor **out)
+{
+    MDB_cursor **c = &t->tbcur[db - LEDE_DB_STEM_TERMS];
+    if (!*c) {
+        int err = mdb_cursor_open(t->txn, t->s->dbi[db], c);
+        if (err) {
+            *c = NULL;
+            return map_err(t, err);
+        }
+    }
+    *out = *c;
+    return LEDE_OK;
+}
+
+static void tb_cursors_close(lede_txn *t)
+{
+    for (int i = 0; i < TB_NDB; i++) {
+        if (t->tbcur[i])
+            mdb_cursor_close(t->tbcur[i]);
+        t->tbcur[i] = NULL;
+    }
+}
+
+/* The value of key in the database (no dirty block). */
+static int tb_get_stored(lede_txn *t, lede_db db, const void *key, size_t klen, lede_val *out)
+{
+    MDB_cursor *c;
+    MDB_val bk, bv;
+    int rc = tb_cursor(t, db, &c);
+    if (rc == LEDE_OK)
+        rc = tb_locate(t, c, key, klen, &bk, &bv, NULL);
+    if (rc == LEDE_OK)
+        rc = tb_lookup(&bk, &bv, key, klen, out);
+    return rc;
+}
+
+/* n bytes of the dirty block's arena, which never moves what it holds. */
+static uint8_t *tb_alloc(tb_dirty *d, size_t n)
+{
+    tb_chunk *ch = d->arena;
+    if (!ch || ch->cap - ch->used < n) {
+        size_t cap = LEDE_MAX(TB_CHUNK, n);
+        tb_chunk *nc = malloc(sizeof *nc + cap);
+        if (!nc)
+            return NULL;
+        nc->next = ch;
+        nc->used = 0;
+        nc->cap = cap;
+        d->arena = ch = nc;
+        d->arena_bytes += cap;
+    }
+    uint8_t *p = ch->bytes + ch->used;
+    ch->used += n;
+    return p;
+}
+
+static void tb_free_chunks(tb_chunk *ch)
+{
+    while (ch) {
+        tb_chunk *next = ch->next;
+        free(ch);
+        ch = next;
+    }
+}
+
+static void tb_clear(tb_dirty *d)
+{
+    tb_free_chunks(d->arena);
+    d->arena = NULL;
+    d->arena_bytes = 0;
+    d->n = 0;
+    d->live = 0;
+    d->changed = 0;
+}
+
+/* Copy d's entries into a fresh arena, dropping the bytes no entry holds
+ * (values replaced, entries written out). */
+static int tb_compact(tb_dirty *d)
+{
+    tb_chunk *old = d->arena;
+    d->arena = NULL;
+    d->arena_bytes = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        tb_ent *e = &d->e[i];
+        uint8_t *b = tb_alloc(d, (size_t)e->klen + e->vlen);
+        if (!b) {
+            tb_free_chunks(d->arena);
+            d->arena = old; /* as it was */
+            return LEDE_ENOMEM;
+        }
+        memcpy(b, e->key, e->klen);
+        memcpy(b + e->klen, e->val, e->vlen);
+        e->key = b;
+        e->val = b + e->klen;
+    }
+    tb_free_chunks(old);
+    return LEDE_OK;
+}
+
+static void tb_free(lede_txn *t)
+{
+    if (!t->tb)
+        return;
+    for (int i = 0; i < TB_NDB; i++) {
+        tb_clear(&t->tb[i]);
+        free(t->tb[i].e);
+    }
+    free(t->tb);
+    t->tb = NULL;
+}
+
+/* Bytes d's entries hold. */
+static size_t tb_live_bytes(const tb_dirty *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->n; i++)
+        n += (size_t)d->e[i].klen + d->e[i].vlen;
+    return n;
+}
+
+/* Room for one more entry in d. */
+static int tb_room(tb_dirty *d)
+{
+    if (d->n < d->cap)
+        return LEDE_OK;
+    size_t nc = d->cap ? d->cap * 2 : 64;
+    tb_ent *ne = realloc(d->e, nc * sizeof *ne);
+    if (!ne)
+        return LEDE_ENOMEM;
+    d->e = ne;
+    d->cap = nc;
+    return LEDE_OK;
+}
+
+/* Bytes entry i of d takes in a block that starts at entry from. */
+static size_t tb_cost(const tb_dirty *d, size_t from, size_t i)
+{
+    uint8_t tmp[LEDE_VARINT_MAX];
+    const tb_ent *e = &d->e[i];
+    size_t c = lede_varint_put(tmp, e->vlen) + e->vlen;
+    if (i == from)
+        return c;
+    const tb_ent *p = &d->e[i - 1];
+    size_t shared = 0, m = LEDE_MIN(e->klen, p->klen);
+    while (shared < m && e->key[shared] == p->key[shared])
+        shared++;
+    return c + lede_varint_put(tmp, shared) + lede_varint_put(tmp, e->klen - shared) +
+           (e->klen - shared);
+}
+
+/* Encode entries [from, to) of d as one block onto out. */
+static void tb_encode(const tb_dirty *d, size_t from, size_t to, lede_buf *out)
+{
+    lede_buf_put_varint(out, to - from);
+    for (size_t i = from; i < to; i++) {
+        const tb_ent *e = &d->e[i];
+        if (i > from) {
+            const tb_ent *p = &d->e[i - 1];
+            size_t shared = 0, m = LEDE_MIN(e->klen, p->klen);
+            while (shared < m && e->key[shared] == p->key[shared])
+                shared++;
+            lede_buf_put_varint(out, shared);
+            lede_buf_put_varint(out, e->klen - shared);
+            lede_buf_append(out, e->key + shared, e->klen - shared);
+        }
+        lede_buf_put_varint(out, e->vlen);
+        lede_buf_append(out, e->val, e->vlen);
+    }
+}
+
+/* Put one block of d's entries [from, to) under its first key. */
+static int tb_put_block(lede_txn *t, lede_db db, tb_dirty *d, size_t from, size_t to,
+                        lede_buf *buf)
+{
+    lede_buf_reset(buf);
+    tb_encode(d, from, to, buf);
+    if (buf->rc != LEDE_OK)
+        return LEDE_ENOMEM;
+    const tb_ent *e = &d->e[from];
+    MDB_val k = {e->klen, (void *)e->key}, v = {buf->len, buf->data};
+    /* Past every key of the database (the last block, its old key gone or
+     * smaller): appended, so LMDB fills its pages. */
+    int tail = d->hi_open && !(d->has_orig && lede_key_cmp(e->key, e->klen, d->orig,
+                                                           d->orig_len) == 0);
+    int err = GUARDED(t->s->dir,
+                      mdb_put(t->txn, t->s->dbi[db], &k, &v, tail ? MDB_APPEND : 0));
+    if (err == MDB_KEYEXIST && tail)
+        err = GUARDED(t->s->dir, mdb_put(t->txn, t->s->dbi[db], &k, &v, 0));
+    return map_err(t, err);
+}
+
+/*
+ * Write d's entries back, in blocks of TB_TARGET when they take more than
+ * TB_MAX.  With keep, the last block stays in d (its keys from its first
+ * on), unwritten: appends go on filling it.
+ */
+static int tb_write(lede_txn *t, lede_db db, tb_dirty *d, int keep)
+{
+    if (!d->live || !d->changed) {
+        if (!keep)
+            tb_clear(d);
+        return LEDE_OK;
+    }
+    /* The cuts: blocks of at least TB_TARGET bytes, the last one too when
+     * all of them take more than TB_MAX. */
+    size_t total = 0;
+    for (size_t i = 0; i < d->n; i++)
+        total += tb_cost(d, 0, i);
+    lede_buf buf = LEDE_BUF_INIT;
+    int rc = LEDE_OK;
+    if (d->has_orig && (d->n == 0 || lede_key_cmp(d->e[0].key, d->e[0].klen, d->orig,
+                                                  d->orig_len) != 0)) {
+        MDB_val k = {d->orig_len, d->orig};
+        int err = GUARDED(t->s->dir, mdb_del(t->txn, t->s->dbi[db], &k, NULL));
+        if (err && err != MDB_NOTFOUND)
+            rc = map_err(t, err);
+        d->has_orig = 0;
+    }
+    size_t from = 0;
+    while (rc == LEDE_OK && from < d->n) {
+        size_t to = d->n;
+        if (total > TB_MAX) {
+            size_t bytes = 0;
+            to = from;
+            while (to < d->n && bytes < TB_TARGET)
+                bytes += tb_cost(d, from, to++);
+        }
+        if (keep && to == d->n)
+            break;
+        rc = tb_put_block(t, db, d, from, to, &buf);
+        if (d->has_orig && from == 0)
+            d->has_orig = 0; /* written over */
+        for (size_t i = from; i < to; i++)
+            total -= tb_cost(d, 0, i);
+        from = to;
+    }
+    lede_buf_free(&buf);
+    if (rc != LEDE_OK || !keep || from == 0) {
+        if (rc != LEDE_OK || !keep)
+            tb_clear(d);
+        return rc;
+    }
+    /* Keep the rest, alone in the arena: appends of a whole database pass
+     * through here. */
+    memmove(d->e, d->e + from, (d->n - from) * sizeof *d->e);
+    d->n -= from;
+    d->lo_open = 0;
+    d->lo_len = d->e[0].klen;
+    memcpy(d->lo, d->e[0].key, d->lo_len);
+    return tb_compact(d);
+}
+
+/* Whether key falls in d's block. */
+static int tb_covers(const tb_dirty *d, const void *key, size_t klen)
+{
+    return d->live && (d->lo_open || lede_key_cmp(key, klen, d->lo, d->lo_len) >= 0) &&
+           (d->hi_open || lede_key_cmp(key, klen, d->hi, d->hi_len) < 0);
+}
+
+/* Decode into d (empty) the block that holds key or would. */
+static int tb_load(lede_txn *t, lede_db db, tb_dirty *d, const void *key, size_t klen)
+{
+    MDB_cursor *c;
+    MDB_val bk, bv, nk, nv;
+    int first = 0, err;
+    if ((err = tb_cursor(t, db, &c)) != LEDE_OK)
+        return err;
+    d->n = 0;
+    d->has_orig = 0;
+    d->lo_open = 1;
+    d->hi_open = 1;
+    d->changed = 0;
+    int rc = tb_locate(t, c, key, klen, &bk, &bv, &first);
+    if (rc == LEDE_ENOTFOUND) {
+        rc = LEDE_OK; /* an empty database: one block, none stored */
+    } else if (rc == LEDE_OK) {
+        tb_pos pos;
+        /* A copy: the block's bytes move when LMDB writes. */
+        uint8_t *copy = tb_alloc(d, bv.mv_size);
+        if (!copy) {
+            rc = LEDE_ENOMEM;
+        } else {
+            memcpy(copy, bv.mv_data, bv.mv_size);
+            bv.mv_data = copy;
+            memcpy(d->orig, bk.mv_data, bk.mv_size);
+            d->orig_len = bk.mv_size;
+            d->has_orig = 1;
+            d->lo_open = first;
+            memcpy(d->lo, bk.mv_data, bk.mv_size);
+            d->lo_len = bk.mv_size;
+            MDB_val ok = {d->orig_len, d->orig};
+            rc = tb_first(&pos, &ok, &bv);
+        }
+        for (; rc == LEDE_OK; rc = tb_next(&pos)) {
+            uint8_t *kb = tb_alloc(d, pos.klen);
+            if (!kb || tb_room(d) != LEDE_OK) {
+                rc = LEDE_ENOMEM;
+                break;
+            }
+            memcpy(kb, pos.key, pos.klen);
+            d->e[d->n++] = (tb_ent){kb, pos.val, (uint32_t)pos.klen, (uint32_t)pos.vlen};
+        }
+        if (rc == LEDE_ITEROVER)
+            rc = LEDE_OK;
+        /* The next block's key bounds this one (tb_locate left the
+         * cursor on the block). */
+        if (rc == LEDE_OK) {
+            err = GUARDED(t->s->dir, mdb_cursor_get(c, &nk, &nv, MDB_NEXT));
+            if (!err) {
+                d->hi_open = 0;
+                d->hi_len = nk.mv_size;
+                memcpy(d->hi, nk.mv_data, nk.mv_size);
+            } else if (err != MDB_NOTFOUND) {
+                rc = map_err(t, err);
+            }
+        }
+    }
+    if (rc != LEDE_OK) {
+        tb_clear(d);
+        return rc;
+    }
+    d->live = 1;
+    return LEDE_OK;
+}
+
+/* The dirty block of db (allocated on first use). */
+static tb_dirty *tb_dirty_of(lede_txn *t, lede_db db)
+{
+    if (!t->tb && !(t->tb = calloc(TB_NDB, sizeof *t->tb)))
+        return NULL;
+    return &t->tb[db - LEDE_DB_STEM_TERMS];
+}
+
+/* Write back db's dirty block, if any (before a cursor, a drop, a size). */
+static int tb_flush(lede_txn *t, lede_db db)
+{
+    if (!t->tb || !tb_blocked(db))
+        return LEDE_OK;
+    return tb_write(t, db, &t->tb[db - LEDE_DB_STEM_TERMS], 0);
+}
+
+static int tb_flush_all(lede_txn *t)
+{
+    int rc = LEDE_OK;
+    for (int i = 0; i < TB_NDB && rc == LEDE_OK; i++)
+        rc = tb_flush(t, (lede_db)(LEDE_DB_STEM_TERMS + i));
+    return rc;
+}
+
+/* Where key is or would go in d: *at, and whether it is there. */
+static int tb_find(const tb_dirty *d, const void *key, size_t klen, size_t *at)
+{
+    size_t lo = 0, hi = d->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = lede_key_cmp(d->e[mid].key, d->e[mid].klen, key, klen);
+        if (c == 0) {
+            *at = mid;
+            return 1;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *at = lo;
+    return 0;
+}
+
+/* d, loaded with the block of key, writing back the one it held. */
+static int tb_dirty_for(lede_txn *t, lede_db db, const void *key, size_t klen, tb_dirty **out)
+{
+    tb_dirty *d = tb_dirty_of(t, db);
+    if (!d)
+        return LEDE_ENOMEM;
+    *out = d;
+    if (tb_covers(d, key, klen))
+        return LEDE_OK;
+    int rc = tb_write(t, db, d, 0);
+    return rc != LEDE_OK ? rc : tb_load(t, db, d, key, klen);
+}
+
+static int tb_get(lede_txn *t, lede_db db, const void *key, size_t klen, lede_val *out)
+{
+    if (klen == 0 || klen > TB_KEYMAX)
+        return klen ? LEDE_ENOTFOUND : LEDE_EINVAL;
+    size_t at;
+    if (t->tb && tb_covers(&t->tb[db - LEDE_DB_STEM_TERMS], key, klen)) {
+        const tb_dirty *d = &t->tb[db - LEDE_DB_STEM_TERMS];
+        if (!tb_find(d, key, klen, &at))
+            return LEDE_ENOTFOUND;
+        out->data = d->e[at].val;
+        out->len = d->e[at].vlen;
+        return LEDE_OK;
+    }
+    return tb_get_stored(t, db, key, klen, out);
+}
+
+static int tb_put(lede_txn *t, lede_db db, const void *key, size_t klen, const void *val,
+                  size_t vlen, int append)
+{
+    if (!t->write)
+        return LEDE_EINVAL;
+    if (klen == 0 || klen > TB_KEYMAX || vlen > UINT32_MAX)
+        return LEDE_EINVAL;
+    tb_dirty *d;
+    int rc = tb_dirty_for(t, db, key, klen, &d);
+    if (rc != LEDE_OK)
+        return rc;
+    size_t at;
+    int found = tb_find(d, key, klen, &at);
+    if (append && (found || at < d->n || !d->hi_open))
+        return LEDE_EINVAL; /* not after every key */
+    uint8_t *kb = found ? NULL : tb_alloc(d, klen);
+    uint8_t *vb = tb_alloc(d, vlen ? vlen : 1);
+    if ((!found && !kb) || !vb || (!found && tb_room(d) != LEDE_OK))
+        return LEDE_ENOMEM;
+    if (vlen)
+        memcpy(vb, val, vlen);
+    if (found) {
+        d->e[at].val = vb;
+        d->e[at].vlen = (uint32_t)vlen;
+    } else {
+        memcpy(kb, key, klen);
+        memmove(d->e + at + 1, d->e + at, (d->n - at) * sizeof *d->e);
+        d->e[at] = (tb_ent){kb, vb, (uint32_t)klen, (uint32_t)vlen};
+        d->n++;
+    }
+    d->changed = 1;
+    /* Appends (a database written again whole) would gather every record
+     * here: the full blocks go out as they fill.  Values put again and
+     * again leave their old bytes behind until the arena is compacted. */
+    if (d->hi_open && at + 1 == d->n && d->n >= 256)
+        rc = tb_write(t, db, d, 1);
+    else if (d->arena_bytes > ((size_t)1 << 20) && d->arena_bytes > 4 * tb_live_bytes(d))
+        rc = tb_compact(d);
+    return rc;
+}
+
+static int tb_del(lede_txn *t, lede_db db, const void *key, size_t klen)
+{
+    if (klen == 0 || klen > TB_KEYMAX)
+        return LEDE_ENOTFOUND;
+    tb_dirty *d;
+    int rc = tb_dirty_for(t, db, key, klen, &d);
+    if (rc != LEDE_OK)
+        return rc;
+    size_t at;
+    if (!tb_find(d, key, klen, &at))
+        return LEDE_ENOTFOUND;
+    memmove(d->e + at, d->e + at + 1, (d->n - at - 1) * sizeof *d->e);
+    d->n--;
+    d->changed = 1;
+    return LEDE_OK;
+}
+
+/* ---- cursors over blocked databases ---- */
+
+/* The block at c's LMDB position (op), on its first entry. */
+static int tbc_block(lede_cursor *c, MDB_cursor_op op)
+{
+    MDB_val k = {0, NULL}, v;
+    int err = GUARDED(c->t->s->dir, mdb_cursor_get(c->cur, &k, &v, op));
+    if (err == MDB_NOTFOUND)
+        return LEDE_ITEROVER;
+    if (err)
+        return map_err(c->t, err);
+    c->bk = k;
+    c->bv = v;
+    return tb_first(&c->pos, &k, &v);
+}
+
+/* c on the last entry of its block. */
+static int tbc_to_last(lede_cursor *c)
+{
+    int rc = LEDE_OK;
+    while (rc == LEDE_OK && c->pos.left)
+        rc = tb_next(&c->pos);
+    return rc;
+}
+
+static int tbc_out(lede_cursor *c, int rc, lede_val *k, lede_val *v)
+{
+    c->blocked = rc == LEDE_OK ? 2 : 1; /* 2: on an entry */
+    if (rc != LEDE_OK)
+        return rc;
+    if (k) {
+        k->data = c->pos.key;
+        k->len = c->pos.klen;
+    }
+    if (v) {
+        v->data = c->pos.val;
+        v->len = c->pos.vlen;
+    }
+    return LEDE_OK;
+}
+
+static int tbc_next(lede_cursor *c, lede_val *k, lede_val *v)
+{
+    if (c->blocked != 2)
+        return tbc_out(c, tbc_block(c, MDB_FIRST), k, v);
+    int rc = tb_next(&c->pos);
+    if (rc == LEDE_ITEROVER)
+        rc = tbc_block(c, MDB_NEXT);
+    return tbc_out(c, rc, k, v);
+}
+
+static int tbc_prev(lede_cursor *c, lede_val *k, lede_val *v)
+{
+    if (c->blocked != 2)
+        return tbc_out(c, LEDE_ITEROVER, k, v);
+    uint64_t want = c->pos.index;
+    int rc;
+    if (want == 0) {
+        rc = tbc_block(c, MDB_PREV);
+        if (rc == LEDE_OK)
+            rc = tbc_to_last(c);
+        return tbc_out(c, rc, k, v);
+    }
+    rc = tb_first(&c->pos, &c->bk, &c->bv);
+    while (rc == LEDE_OK && c->pos.index + 1 < want)
+        rc = tb_next(&c->pos);
+    return tbc_out(c, rc, k, v);
+}
+
+static int tbc_seek(lede_cursor *c, const void *key, size_t klen, lede_val *k, lede_val *v)
+{
+    int rc = tb_locate(c->t, c->cur, key, klen, &c->bk, &c->bv, NULL);
+    if (rc == LEDE_ENOTFOUND)
+        rc = LEDE_ITEROVER;
+    if (rc == LEDE_OK)
+        rc = tb_first(&c->pos, &c->bk, &c->bv);
+    if (rc == LEDE_OK) {
+        rc = tb_scan(&c->pos, key, klen);
+        if (rc == LEDE_ITEROVER)
+            rc = tbc_block(c, MDB_NEXT); /* every key of that block is smaller */
+    }
+    return tbc_out(c, rc, k, v);
+}
+/* ------------------------------------------------------------------ */
+
 int lede_store_get(lede_txn *t, lede_db db, const void *key, size_t klen, lede_val *out)
 {
+    if (tb_blocked(db)) {
+        int rc = tb_get(t, db, key, klen, out);
+        if (rc != LEDE_OK) {
+            out->data = NULL;
+            out->len = 0;
+        }
+        return rc;
+    }
     MDB_val k = {klen, (void *)key}, v;
     int err = GUARDED(t->s->dir, mdb_get(t->txn, t->s->dbi[db], &k, &v));
     if (err) {
@@ -831,6 +1635,8 @@ int lede_store_get(lede_txn *t, lede_db db, const void *key, size_t klen, lede_v
 int lede_store_put(lede_txn *t, lede_db db, const void *key, size_t klen, const void *val,
                    size_t vlen)
 {
+    if (tb_blocked(db))
+        return tb_put(t, db, key, klen, val, vlen, 0);
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
     return map_err(t, GUARDED(t->s->dir, mdb_put(t->txn, t->s->dbi[db], &k, &v, 0)));
 }
@@ -838,6 +1644,8 @@ int lede_store_put(lede_txn *t, lede_db db, const void *key, size_t klen, const 
 int lede_store_append(lede_txn *t, lede_db db, const void *key, size_t klen, const void *val,
                       size_t vlen)
 {
+    if (tb_blocked(db))
+        return tb_put(t, db, key, klen, val, vlen, 1);
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
     int err = GUARDED(t->s->dir, mdb_put(t->txn, t->s->dbi[db], &k, &v, MDB_APPEND));
     return err == MDB_KEYEXIST ? LEDE_EINVAL : map_err(t, err);
@@ -846,6 +1654,10 @@ int lede_store_append(lede_txn *t, lede_db db, const void *key, size_t klen, con
 int lede_store_reserve(lede_txn *t, lede_db db, const void *key, size_t klen, size_t vlen,
                        void **out)
 {
+    if (tb_blocked(db)) {
+        *out = NULL;
+        return LEDE_EINVAL; /* a block's entry is not a record of LMDB's */
+    }
     MDB_val k = {klen, (void *)key}, v = {vlen, NULL};
     int rc = map_err(t, GUARDED(t->s->dir, mdb_put(t->txn, t->s->dbi[db], &k, &v, MDB_RESERVE)));
     *out = rc == LEDE_OK ? v.mv_data : NULL;
@@ -854,6 +1666,8 @@ int lede_store_reserve(lede_txn *t, lede_db db, const void *key, size_t klen, si
 
 int lede_store_del(lede_txn *t, lede_db db, const void *key, size_t klen)
 {
+    if (tb_blocked(db))
+        return tb_del(t, db, key, klen);
     MDB_val k = {klen, (void *)key};
     int err = GUARDED(t->s->dir, mdb_del(t->txn, t->s->dbi[db], &k, NULL));
     return err == MDB_NOTFOUND ? LEDE_ENOTFOUND : map_err(t, err);
@@ -861,15 +1675,27 @@ int lede_store_del(lede_txn *t, lede_db db, const void *key, size_t klen)
 
 int lede_store_drop(lede_txn *t, lede_db db)
 {
+    if (tb_blocked(db)) {
+        if (t->tb)
+            tb_clear(&t->tb[db - LEDE_DB_STEM_TERMS]);
+        MDB_cursor **c = &t->tbcur[db - LEDE_DB_STEM_TERMS];
+        if (*c)
+            mdb_cursor_close(*c);
+        *c = NULL;
+    }
     return map_err(t, mdb_drop(t->txn, t->s->dbi[db], 0));
 }
 
 int lede_store_cursor_open(lede_cursor **out, lede_txn *t, lede_db db)
 {
-    lede_cursor *c = calloc(1, sizeof *c);
     *out = NULL;
+    int rc = tb_flush(t, db);
+    if (rc != LEDE_OK)
+        return rc;
+    lede_cursor *c = calloc(1, sizeof *c);
     if (!c)
         return LEDE_ENOMEM;
+    c->blocked = tb_blocked(db);
     int err = mdb_cursor_open(t->txn, t->s->dbi[db], &c->cur);
     if (err) {
         free(c);
@@ -910,35 +1736,49 @@ static int cursor_get(lede_cursor *c, MDB_val *k, MDB_cursor_op op, lede_val *ko
 int lede_store_cursor_seek(lede_cursor *c, const void *key, size_t klen, lede_val *k,
                            lede_val *v)
 {
+    if (c->blocked)
+        return tbc_seek(c, key, klen, k, v);
     MDB_val mk = {klen, (void *)key};
     return cursor_get(c, &mk, MDB_SET_RANGE, k, v);
 }
 
 int lede_store_cursor_del(lede_cursor *c)
 {
+    if (c->blocked)
+        return LEDE_EINVAL;
     return map_err(c->t, GUARDED(c->t->s->dir, mdb_cursor_del(c->cur, 0)));
 }
 
 int lede_store_cursor_first(lede_cursor *c, lede_val *k, lede_val *v)
 {
+    if (c->blocked)
+        return tbc_out(c, tbc_block(c, MDB_FIRST), k, v);
     MDB_val mk = {0, NULL};
     return cursor_get(c, &mk, MDB_FIRST, k, v);
 }
 
 int lede_store_cursor_next(lede_cursor *c, lede_val *k, lede_val *v)
 {
+    if (c->blocked)
+        return tbc_next(c, k, v);
     MDB_val mk = {0, NULL};
     return cursor_get(c, &mk, MDB_NEXT, k, v);
 }
 
 int lede_store_cursor_prev(lede_cursor *c, lede_val *k, lede_val *v)
 {
+    if (c->blocked)
+        return tbc_prev(c, k, v);
     MDB_val mk = {0, NULL};
     return cursor_get(c, &mk, MDB_PREV, k, v);
 }
 
 int lede_store_cursor_last(lede_cursor *c, lede_val *k, lede_val *v)
 {
+    if (c->blocked) {
+        int rc = tbc_block(c, MDB_LAST);
+        return tbc_out(c, rc == LEDE_OK ? tbc_to_last(c) : rc, k, v);
+    }
     MDB_val mk = {0, NULL};
     return cursor_get(c, &mk, MDB_LAST, k, v);
 }
@@ -946,7 +1786,10 @@ int lede_store_cursor_last(lede_cursor *c, lede_val *k, lede_val *v)
 int lede_store_db_size(lede_txn *t, lede_db db, uint64_t *bytes, uint64_t *entries)
 {
     MDB_stat st;
-    int err = mdb_stat(t->txn, t->s->dbi[db], &st);
+    int err = tb_flush(t, db);
+    if (err != LEDE_OK)
+        return err;
+    err = mdb_stat(t->txn, t->s->dbi[db], &st);
     if (err)
         return map_err(t, err);
     *bytes = (uint64_t)st.ms_psize * (st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages);
@@ -958,7 +1801,10 @@ int lede_store_db_pages(lede_txn *t, lede_db db, lede_db_pages *out)
 {
     MDB_stat st;
     memset(out, 0, sizeof *out);
-    int err = mdb_stat(t->txn, t->s->dbi[db], &st);
+    int err = tb_flush(t, db);
+    if (err != LEDE_OK)
+        return err;
+    err = mdb_stat(t->txn, t->s->dbi[db], &st);
     if (err)
         return map_err(t, err);
     out->branch = st.ms_branch_pages;

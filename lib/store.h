@@ -16,7 +16,7 @@
 #include <string.h>
 
 /** Version of the byte format (docs/FORMAT.md); kept in meta under "format". */
-#define LEDE_FORMAT_VERSION 6
+#define LEDE_FORMAT_VERSION 7
 
 /** The named databases (docs/FORMAT.md describes each key and value). */
 typedef enum lede_db {

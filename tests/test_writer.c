@@ -561,14 +561,14 @@ Test(writer, small_batches_merge_their_runs_and_drop_deleted_postings)
     fx_rmdir(ref);
 }
 
-/* Document i of batch b (0 or 1): 40 of 16,000 distinct words, and in batch
+/* Document i of batch b (0 or 1): 40 of 24,000 distinct words, and in batch
  * 1 a new word after each of them. */
 static void synthetic_doc(int b, int i, char *id, size_t idcap, char *body, size_t cap)
 {
     size_t n = 0;
     snprintf(id, idcap, "%c%d", b ? 'b' : 'a', i);
     for (int w = 0; w < 40; w++) {
-        int word = (i * 40 + w) % 16000;
+        int word = (i * 40 + w) % 24000;
         n += (size_t)snprintf(body + n, cap - n, b ? "w%05d w%05dx " : "w%05d ", word, word);
     }
 }
@@ -586,7 +586,7 @@ static uint64_t word_leaves(const char *d)
 
 Test(writer, a_batch_touching_every_record_rewrites_them_in_key_order)
 {
-    /* Batch 1 stores 16,000 words; batch 2 touches all of them, adds a new
+    /* Batch 1 stores 24,000 words; batch 2 touches all of them, adds a new
      * word after each, and deletes ten documents: it touches more terms
      * than the records take leaf pages, so it reads them out, empties the
      * database and appends them all again with its own.  The result must
@@ -597,7 +597,7 @@ Test(writer, a_batch_touching_every_record_rewrites_them_in_key_order)
     lede_index *ix = NULL, *rx = NULL;
     cr_assert_eq(lede_index_open(&ix, dir, NULL, NULL), LEDE_OK);
     cr_assert_eq(lede_index_open(&rx, ref, NULL, NULL), LEDE_OK);
-    for (int i = 0; i < 400; i++) {
+    for (int i = 0; i < 600; i++) {
         synthetic_doc(0, i, id, sizeof id, body, sizeof body);
         add_body(ix, id, "t", body);
         if (i >= 10)
@@ -605,7 +605,7 @@ Test(writer, a_batch_touching_every_record_rewrites_them_in_key_order)
     }
     cr_assert_eq(lede_index_commit(ix), LEDE_OK, "%s", lede_index_errmsg(ix));
     uint64_t before = word_leaves(dir);
-    for (int i = 0; i < 400; i++) {
+    for (int i = 0; i < 600; i++) {
         synthetic_doc(1, i, id, sizeof id, body, sizeof body);
         add_body(ix, id, "t", body);
         add_body(rx, id, "t", body);
@@ -622,7 +622,7 @@ Test(writer, a_batch_touching_every_record_rewrites_them_in_key_order)
     cr_assert_geq(before, 64, "the first batch's records take %llu leaves: too few to rewrite",
                   (unsigned long long)before);
 
-    const char *words[] = {"w00000", "w00399x", "w15999", "w07777x", NULL};
+    const char *words[] = {"w00000", "w00399x", "w23999", "w07777x", NULL};
     expect_same_live_index(ref, dir, words);
     lede_reader *a = fx_reader(ref), *b = fx_reader(dir);
     cr_expect_eq(lede_reader_terms(b, LEDE_FIELD_WORD, NULL, 0, same_terms, a), LEDE_OK);

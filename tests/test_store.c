@@ -1,0 +1,268 @@
+/* The term databases' blocks (format 7): records kept several to an LMDB
+ * record, keys front-coded.  Through the store's API they must behave as
+ * any database: checked against a plain sorted array after random puts,
+ * appends, deletes, gets and cursor moves, in transactions committed and
+ * aborted. */
+#include "index_fixture.h"
+
+#include "store.h"
+
+#include <stdlib.h>
+
+typedef struct rec {
+    char key[512];
+    size_t klen;
+    uint8_t *val;
+    size_t vlen;
+} rec;
+
+typedef struct model {
+    rec *r;
+    size_t n, cap;
+} model;
+
+static char *dir;
+
+static void setup(void)
+{
+    dir = fx_tmpdir();
+}
+
+static void teardown(void)
+{
+    fx_rmdir(dir);
+    dir = NULL;
+}
+
+TestSuite(store, .init = setup, .fini = teardown);
+
+static int cmp_key(const rec *r, const char *k, size_t kl)
+{
+    return lede_key_cmp(r->key, r->klen, k, kl);
+}
+
+/* Index of the first record >= k. */
+static size_t m_lower(const model *m, const char *k, size_t kl)
+{
+    size_t lo = 0, hi = m->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cmp_key(&m->r[mid], k, kl) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static void m_put(model *m, const char *k, size_t kl, const uint8_t *v, size_t vl)
+{
+    size_t at = m_lower(m, k, kl);
+    if (at == m->n || cmp_key(&m->r[at], k, kl) != 0) {
+        if (m->n == m->cap) {
+            m->cap = m->cap ? m->cap * 2 : 256;
+            m->r = realloc(m->r, m->cap * sizeof *m->r);
+            cr_assert_not_null(m->r);
+        }
+        memmove(m->r + at + 1, m->r + at, (m->n - at) * sizeof *m->r);
+        m->n++;
+        memcpy(m->r[at].key, k, kl);
+        m->r[at].klen = kl;
+        m->r[at].val = NULL;
+    }
+    free(m->r[at].val);
+    m->r[at].val = malloc(vl ? vl : 1);
+    memcpy(m->r[at].val, v, vl);
+    m->r[at].vlen = vl;
+}
+
+static int m_del(model *m, const char *k, size_t kl)
+{
+    size_t at = m_lower(m, k, kl);
+    if (at == m->n || cmp_key(&m->r[at], k, kl) != 0)
+        return 0;
+    free(m->r[at].val);
+    memmove(m->r + at, m->r + at + 1, (m->n - at - 1) * sizeof *m->r);
+    m->n--;
+    return 1;
+}
+
+static void m_copy(model *to, const model *from)
+{
+    for (size_t i = 0; i < to->n; i++)
+        free(to->r[i].val);
+    to->n = 0;
+    for (size_t i = 0; i < from->n; i++)
+        m_put(to, from->r[i].key, from->r[i].klen, from->r[i].val, from->r[i].vlen);
+}
+
+static void m_free(model *m)
+{
+    for (size_t i = 0; i < m->n; i++)
+        free(m->r[i].val);
+    free(m->r);
+}
+
+/* A key with many prefixes in common with others, now and then a long one. */
+static size_t rand_key(char *k)
+{
+    size_t n = (size_t)(rand() % 12) + 1;
+    if (rand() % 50 == 0)
+        n = 300 + (size_t)(rand() % 100);
+    for (size_t i = 0; i < n; i++)
+        k[i] = "abcd "[i < 3 ? rand() % 2 : rand() % 5];
+    return n;
+}
+
+static size_t rand_val(uint8_t *v, unsigned tag)
+{
+    size_t n = (size_t)(rand() % 40);
+    if (rand() % 20 == 0)
+        n = (size_t)(rand() % 1500);
+    for (size_t i = 0; i < n; i++)
+        v[i] = (uint8_t)(tag + i * 7);
+    return n;
+}
+
+static void expect_same(lede_txn *t, const model *m, const char *when)
+{
+    lede_cursor *c = NULL;
+    lede_val k, v;
+    cr_assert_eq(lede_store_cursor_open(&c, t, LEDE_DB_WORD_TERMS), LEDE_OK);
+    size_t i = 0;
+    int rc;
+    for (rc = lede_store_cursor_first(c, &k, &v); rc == LEDE_OK;
+         rc = lede_store_cursor_next(c, &k, &v), i++) {
+        cr_assert_lt(i, m->n, "%s: more records than %zu", when, m->n);
+        cr_assert(k.len == m->r[i].klen && memcmp(k.data, m->r[i].key, k.len) == 0,
+                  "%s: record %zu has another key", when, i);
+        cr_assert(v.len == m->r[i].vlen && memcmp(v.data, m->r[i].val, v.len) == 0,
+                  "%s: record %zu (%.*s) has another value", when, i, (int)k.len,
+                  (const char *)k.data);
+    }
+    cr_assert_eq(rc, LEDE_ITEROVER, "%s: cursor ended with %d", when, rc);
+    cr_assert_eq(i, m->n, "%s: %zu records, want %zu", when, i, m->n);
+    /* Backwards from the last. */
+    i = m->n;
+    for (rc = lede_store_cursor_last(c, &k, &v); rc == LEDE_OK;
+         rc = lede_store_cursor_prev(c, &k, &v)) {
+        cr_assert_gt(i, 0, "%s: more records backwards", when);
+        i--;
+        cr_assert(k.len == m->r[i].klen && memcmp(k.data, m->r[i].key, k.len) == 0,
+                  "%s: record %zu backwards has another key", when, i);
+    }
+    cr_assert_eq(i, 0, "%s: backwards stopped at %zu", when, i);
+    /* Seeks to keys present and absent. */
+    for (int s = 0; s < 200; s++) {
+        char key[512];
+        size_t kl = rand_key(key);
+        size_t at = m_lower(m, key, kl);
+        rc = lede_store_cursor_seek(c, key, kl, &k, &v);
+        if (at == m->n) {
+            cr_assert_eq(rc, LEDE_ITEROVER, "%s: seek past the end found something", when);
+            continue;
+        }
+        cr_assert_eq(rc, LEDE_OK, "%s: seek %d", when, rc);
+        cr_assert(k.len == m->r[at].klen && memcmp(k.data, m->r[at].key, k.len) == 0,
+                  "%s: seek found another key", when);
+        rc = lede_store_cursor_next(c, &k, &v);
+        if (at + 1 == m->n)
+            cr_assert_eq(rc, LEDE_ITEROVER);
+        else
+            cr_assert(rc == LEDE_OK && k.len == m->r[at + 1].klen &&
+                          memcmp(k.data, m->r[at + 1].key, k.len) == 0,
+                      "%s: next after a seek", when);
+    }
+    lede_store_cursor_close(c);
+}
+
+Test(store, term_blocks_behave_as_a_sorted_map)
+{
+    lede_store *s = NULL;
+    lede_txn *t = NULL;
+    model m = {0}, saved = {0};
+    uint8_t val[1600];
+    char key[512];
+    srand(42);
+    cr_assert_eq(lede_store_open(&s, dir, 1, NULL), LEDE_OK);
+    for (int txn = 0; txn < 60; txn++) {
+        cr_assert_eq(lede_store_begin(&t, s, 1), LEDE_OK);
+        m_copy(&saved, &m);
+        int nops = txn % 10 == 0 ? 3000 : rand() % 400;
+        if (txn % 15 == 7) {
+            /* Emptied and written again in key order, as the writer does
+             * (after a lookup, as the writer does too). */
+            lede_val v;
+            if (m.n)
+                cr_assert_eq(lede_store_get(t, LEDE_DB_WORD_TERMS, m.r[0].key, m.r[0].klen, &v),
+                             LEDE_OK);
+            cr_assert_eq(lede_store_drop(t, LEDE_DB_WORD_TERMS), LEDE_OK);
+            model all = {0};
+            m_copy(&all, &m);
+            for (size_t i = 0; i < all.n; i++)
+                cr_assert_eq(lede_store_append(t, LEDE_DB_WORD_TERMS, all.r[i].key,
+                                               all.r[i].klen, all.r[i].val, all.r[i].vlen),
+                             LEDE_OK);
+            m_free(&all);
+        }
+        for (int op = 0; op < nops; op++) {
+            size_t kl = rand_key(key);
+            int what = rand() % 10;
+            lede_val v;
+            if (what < 5) {
+                size_t vl = rand_val(val, (unsigned)op);
+                cr_assert_eq(lede_store_put(t, LEDE_DB_WORD_TERMS, key, kl, val, vl), LEDE_OK);
+                m_put(&m, key, kl, val, vl);
+            } else if (what < 7) {
+                int had = m_del(&m, key, kl);
+                cr_assert_eq(lede_store_del(t, LEDE_DB_WORD_TERMS, key, kl),
+                             had ? LEDE_OK : LEDE_ENOTFOUND);
+            } else if (what < 8 && m.n && m.r[m.n - 1].klen < 400) {
+                /* After the last key: an append; before it: refused. */
+                const rec *last = &m.r[m.n - 1];
+                memcpy(key, last->key, last->klen);
+                kl = last->klen;
+                key[kl++] = 'z';
+                size_t vl = rand_val(val, (unsigned)op);
+                cr_assert_eq(lede_store_append(t, LEDE_DB_WORD_TERMS, key, kl, val, vl), LEDE_OK);
+                m_put(&m, key, kl, val, vl);
+                cr_assert_eq(lede_store_append(t, LEDE_DB_WORD_TERMS, "a", 1, val, 1), LEDE_EINVAL);
+            } else {
+                size_t at = m_lower(&m, key, kl);
+                int rc = lede_store_get(t, LEDE_DB_WORD_TERMS, key, kl, &v);
+                if (at < m.n && cmp_key(&m.r[at], key, kl) == 0)
+                    cr_assert(rc == LEDE_OK && v.len == m.r[at].vlen &&
+                                  memcmp(v.data, m.r[at].val, v.len) == 0,
+                              "get %.*s in transaction %d", (int)kl, key, txn);
+                else
+                    cr_assert_eq(rc, LEDE_ENOTFOUND);
+            }
+        }
+        if (txn % 7 == 3) {
+            lede_store_abort(t);
+            m_copy(&m, &saved);
+        } else {
+            cr_assert_eq(lede_store_commit(t), LEDE_OK);
+        }
+        cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
+        expect_same(t, &m, txn % 7 == 3 ? "after an abort" : "after a commit");
+        for (size_t i = 0; i < m.n; i += 1 + m.n / 50) {
+            lede_val v;
+            cr_assert_eq(lede_store_get(t, LEDE_DB_WORD_TERMS, m.r[i].key, m.r[i].klen, &v),
+                         LEDE_OK);
+            cr_assert(v.len == m.r[i].vlen && memcmp(v.data, m.r[i].val, v.len) == 0);
+        }
+        lede_store_abort(t);
+    }
+    cr_assert_gt(m.n, 1000, "the test should end with many records, not %zu", m.n);
+    /* Fewer LMDB records than terms: they are in blocks. */
+    uint64_t bytes, entries;
+    cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
+    cr_assert_eq(lede_store_db_size(t, LEDE_DB_WORD_TERMS, &bytes, &entries), LEDE_OK);
+    cr_assert_lt(entries * 4, m.n, "%llu blocks for %zu records", (unsigned long long)entries,
+                 m.n);
+    lede_store_abort(t);
+    lede_store_close(s);
+    m_free(&m);
+    m_free(&saved);
+}
