@@ -228,6 +228,11 @@ static void check_field(checker *c, int f, const lede_stats_rec *st)
         problem(c, where, "cannot read: %s", lede_strerror(rc));
         goto cleanup;
     }
+    /* The terms come out of blocks (FORMAT.md): in order within each, and
+     * across them only if no block holds a term that belongs to the next,
+     * which a lookup would then not find. */
+    uint8_t prev[LEDE_KEY_TERM_MAX];
+    size_t prev_len = 0;
     for (rc = lede_store_cursor_first(tc, &k, &v); rc == LEDE_OK && !c->stop;
          rc = lede_store_cursor_next(tc, &k, &v)) {
         lede_terminfo_rec ti;
@@ -235,6 +240,12 @@ static void check_field(checker *c, int f, const lede_stats_rec *st)
             problem(c, where, "a term key of %zu bytes is invalid", k.len);
             continue;
         }
+        if (prev_len && lede_key_cmp(prev, prev_len, k.data, k.len) >= 0)
+            problem(c, where, "%s term \"%.*s\" is stored after \"%.*s\", out of order",
+                    space_names[f], (int)LEDE_MIN(k.len, 200), (const char *)k.data,
+                    (int)LEDE_MIN(prev_len, 200), (const char *)prev);
+        memcpy(prev, k.data, k.len);
+        prev_len = k.len;
         if (lede_terminfo_decode(&ti, f, v.data, v.len) != LEDE_OK) {
             problem(c, where, "%s term \"%.*s\": damaged record", space_names[f],
                     (int)LEDE_MIN(k.len, 200), (const char *)k.data);
