@@ -266,3 +266,122 @@ Test(store, term_blocks_behave_as_a_sorted_map)
     m_free(&m);
     m_free(&saved);
 }
+
+/*
+ * Damaged blocks: every decoder of a block checks each length against the
+ * value, so a block cut short, flipped or filled with 0xff makes get, seek
+ * and both cursor directions answer LEDE_ECORRUPT (or miss), never read
+ * outside the value (the sanitizer build would see it).  The blocks are
+ * damaged through LMDB itself, which keeps its pages valid.
+ */
+#include <lmdb.h>
+
+static void damage_block(const char *d, unsigned seed)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_cursor *c;
+    MDB_val k, v;
+    cr_assert_eq(mdb_env_create(&env), 0);
+    cr_assert_eq(mdb_env_set_maxdbs(env, 32), 0);
+    cr_assert_eq(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
+    cr_assert_eq(mdb_env_open(env, d, 0, 0644), 0);
+    cr_assert_eq(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    cr_assert_eq(mdb_dbi_open(txn, "word.terms", 0, &dbi), 0);
+    MDB_stat st;
+    cr_assert_eq(mdb_stat(txn, dbi, &st), 0);
+    cr_assert_gt(st.ms_entries, 10);
+    size_t which = seed % st.ms_entries, i = 0;
+    cr_assert_eq(mdb_cursor_open(txn, dbi, &c), 0);
+    int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST);
+    while (rc == 0 && i++ < which)
+        rc = mdb_cursor_get(c, &k, &v, MDB_NEXT);
+    cr_assert_eq(rc, 0);
+    uint8_t key[512], val[4096];
+    size_t kl = k.mv_size, vl = v.mv_size;
+    cr_assert(vl <= sizeof val);
+    memcpy(key, k.mv_data, kl);
+    memcpy(val, v.mv_data, vl);
+    mdb_cursor_close(c);
+    unsigned r = seed / (unsigned)st.ms_entries;
+    switch (r % 4) {
+    case 0: vl = vl ? (r / 4) % vl : 0; break;                    /* cut short */
+    case 1: val[(r / 4) % vl] ^= (uint8_t)(1 + r % 255); break;    /* a byte flipped */
+    case 2:                                                        /* huge varints */
+        for (size_t j = (r / 4) % vl; j < vl && j < (r / 4) % vl + 6; j++)
+            val[j] = 0xff;
+        break;
+    default: val[(r / 4) % vl] = (uint8_t)(r >> 3); break;          /* a byte set */
+    }
+    MDB_val nk = {kl, key}, nv = {vl, val};
+    cr_assert_eq(mdb_put(txn, dbi, &nk, &nv, 0), 0);
+    cr_assert_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+static int clean(int rc)
+{
+    return rc == LEDE_OK || rc == LEDE_ENOTFOUND || rc == LEDE_ITEROVER || rc == LEDE_ECORRUPT;
+}
+
+Test(store, damaged_blocks_are_reported_not_read_past)
+{
+    char copy[1024];
+    snprintf(copy, sizeof copy, "%s/copy", dir);
+    lede_store *s = NULL;
+    lede_txn *t = NULL;
+    char key[512];
+    uint8_t val[1600];
+    model m = {0};
+    srand(7);
+    cr_assert_eq(lede_store_open(&s, dir, 1, NULL), LEDE_OK);
+    cr_assert_eq(lede_store_begin(&t, s, 1), LEDE_OK);
+    for (int i = 0; i < 2000; i++) {
+        size_t kl = rand_key(key), vl = rand_val(val, (unsigned)i);
+        cr_assert_eq(lede_store_put(t, LEDE_DB_WORD_TERMS, key, kl, val, vl), LEDE_OK);
+        m_put(&m, key, kl, val, vl);
+    }
+    cr_assert_eq(lede_store_commit(t), LEDE_OK);
+    lede_store_close(s);
+    char src[4096], dst[4096];
+    snprintf(src, sizeof src, "%s/data.mdb", dir);
+    for (unsigned seed = 1; seed < 400; seed++) {
+        /* A fresh copy of the index, one block damaged. */
+        mkdir(copy, 0755);
+        snprintf(dst, sizeof dst, "%s/data.mdb", copy);
+        FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
+        cr_assert(in && out);
+        char buf[65536];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+            cr_assert_eq(fwrite(buf, 1, n, out), n);
+        fclose(in);
+        fclose(out);
+        damage_block(copy, seed * 2654435761u % 100000u);
+        cr_assert_eq(lede_store_open(&s, copy, 0, NULL), LEDE_OK);
+        cr_assert_eq(lede_store_begin(&t, s, 0), LEDE_OK);
+        lede_cursor *c = NULL;
+        lede_val k, v;
+        cr_assert_eq(lede_store_cursor_open(&c, t, LEDE_DB_WORD_TERMS), LEDE_OK);
+        int rc, steps = 0;
+        for (rc = lede_store_cursor_first(c, &k, &v); rc == LEDE_OK && steps < 5000; steps++)
+            rc = lede_store_cursor_next(c, &k, &v);
+        cr_assert(clean(rc), "cursor: %d", rc);
+        for (rc = lede_store_cursor_last(c, &k, &v); rc == LEDE_OK && steps < 10000; steps++)
+            rc = lede_store_cursor_prev(c, &k, &v);
+        cr_assert(clean(rc), "cursor backwards: %d", rc);
+        for (size_t i = 0; i < m.n; i += 7) {
+            cr_assert(clean(lede_store_get(t, LEDE_DB_WORD_TERMS, m.r[i].key, m.r[i].klen, &v)));
+            cr_assert(clean(lede_store_cursor_seek(c, m.r[i].key, m.r[i].klen, &k, &v)));
+        }
+        lede_store_cursor_close(c);
+        lede_store_abort(t);
+        lede_store_close(s);
+        snprintf(dst, sizeof dst, "%s/lock.mdb", copy);
+        unlink(dst);
+        snprintf(dst, sizeof dst, "%s/data.mdb", copy);
+        unlink(dst);
+    }
+    m_free(&m);
+}

@@ -182,13 +182,25 @@ static void fuzz_index_mutate(const char *work, const uint8_t *data, size_t size
         uint64_t entries = 0, bytes = 0;
         if (lede_store_db_size(t, db, &bytes, &entries) != LEDE_OK || entries == 0)
             continue;
-        rec %= (uint32_t)entries;
+        /* A term database counts blocks, several records each (format 7):
+         * walk to rec, or wrap round at the end. */
+        int blocked = db == LEDE_DB_STEM_TERMS || db == LEDE_DB_WORD_TERMS ||
+                      db == LEDE_DB_NAME_TERMS;
+        if (!blocked)
+            rec %= (uint32_t)entries;
         lede_cursor *c = NULL;
         lede_val k, v;
         FUZZ_CHECK(lede_store_cursor_open(&c, t, db) == LEDE_OK);
         int rc = lede_store_cursor_first(c, &k, &v);
-        for (uint32_t i = 0; i < rec && rc == LEDE_OK; i++)
+        uint32_t at = 0;
+        for (; at < rec && rc == LEDE_OK; at++)
             rc = lede_store_cursor_next(c, &k, &v);
+        if (rc == LEDE_ITEROVER && at > 0) {
+            rec %= at;
+            rc = lede_store_cursor_first(c, &k, &v);
+            for (at = 0; at < rec && rc == LEDE_OK; at++)
+                rc = lede_store_cursor_next(c, &k, &v);
+        }
         if (rc != LEDE_OK) {
             lede_store_cursor_close(c);
             continue;
