@@ -68,11 +68,11 @@ static int check_chunk(checker *c, int f, const char *term, int tl, const lede_t
     /* An inline list: its record's rest, split where its data's codes end. */
     int prc = ti->first_run == 0
                   ? lede_terminfo_chunk(ti, f, ch)
-                  : lede_chunk_parse(ch, post, post_len, f != LEDE_FIELD_STEM ? posv : NULL,
+                  : lede_chunk_parse(ch, post, post_len, lede_space_positions(f) ? posv : NULL,
                                      pos_len);
     if (prc == LEDE_ENOMEM)
         return -1;
-    if (prc != LEDE_OK || (f == LEDE_FIELD_STEM && pos_len != 0)) {
+    if (prc != LEDE_OK || (!lede_space_positions(f) && pos_len != 0)) {
         problem(c, where, "%s term \"%.*s\": chunk %u does not decode", space_names[f], tl, term,
                 ck);
         return 0;
@@ -100,7 +100,7 @@ static int check_chunk(checker *c, int f, const char *term, int tl, const lede_t
         if (max_tf != m->max_tf || max_ttf != m->max_title_tf)
             problem(c, where, "%s term \"%.*s\": block %u of chunk %u has wrong maxima",
                     space_names[f], tl, term, b, ck);
-        if (f != LEDE_FIELD_STEM) {
+        if (lede_space_positions(f)) {
             if (npos > lede_block_max_positions(ch, b)) {
                 problem(c, lede_store_db_name(ti->first_run ? LEDE_DB_POS(f) : LEDE_DB_TERMS(f)),
                         "%s term \"%.*s\": block %u of chunk %u has too few position bytes",
@@ -173,7 +173,7 @@ static uint64_t check_term(checker *c, int f, const char *term, size_t tlen,
             w.nchunks++;
             pv.data = NULL;
             pv.len = 0;
-            if (f != LEDE_FIELD_STEM &&
+            if (lede_space_positions(f) &&
                 lede_store_get(c->t, LEDE_DB_POS(f), k.data, k.len, &pv) != LEDE_OK) {
                 problem(c, where, "%s term \"%.*s\": chunk %u has no positions", space_names[f],
                         tl, term, ck);

@@ -188,7 +188,7 @@ int lede_terminfo_decode(lede_terminfo_rec *out, int field, const void *data, si
     if (d.rc != LEDE_OK || m->last_docid < n || m->max_tf == 0 ||
         m->max_title_tf > m->max_tf || out->cf < out->df ||
         (exact && out->cf > (uint64_t)n * m->max_tf) ||
-        (field != LEDE_FIELD_STEM && d.p == d.end))
+        (lede_space_positions(field) && d.p == d.end))
         return LEDE_ECORRUPT;
     out->max_tf = m->max_tf;
     out->max_title_tf = m->max_title_tf;
@@ -212,9 +212,9 @@ int lede_terminfo_chunk(const lede_terminfo_rec *ti, int field, lede_chunk *c)
         return LEDE_ECORRUPT;
     m.doc_bytes = db;
     m.pos_bytes = (uint32_t)(ti->inl_post_len - db);
-    if (field != LEDE_FIELD_STEM ? m.pos_bytes == 0 : m.pos_bytes != 0)
+    if (lede_space_positions(field) ? m.pos_bytes == 0 : m.pos_bytes != 0)
         return LEDE_ECORRUPT;
-    return lede_chunk_single(c, &m, data, field != LEDE_FIELD_STEM ? data + db : NULL);
+    return lede_chunk_single(c, &m, data, lede_space_positions(field) ? data + db : NULL);
 }
 
 int lede_docrec_decode(lede_docrec *out, const void *data, size_t len)
@@ -1020,12 +1020,12 @@ static int load_chunk(lede_postings *p, int rc, const lede_val *kin, const lede_
         rc = lede_store_cursor_seek(p->cur, p->key, p->plen + 4, &kk, &vv);
     }
     lede_val pv = {NULL, 0};
-    if (p->field != LEDE_FIELD_STEM) {
+    if (lede_space_positions(p->field)) {
         rc = lede_store_get(lede_reader_txn(p->r), LEDE_DB_POS(p->field), k->data, k->len, &pv);
         if (rc != LEDE_OK)
             return corrupt(p);
     }
-    if (lede_chunk_parse(&p->chunk, v->data, v->len, p->field != LEDE_FIELD_STEM ? pv.data : NULL,
+    if (lede_chunk_parse(&p->chunk, v->data, v->len, lede_space_positions(p->field) ? pv.data : NULL,
                          pv.len) != LEDE_OK)
         return corrupt(p);
     p->b = 0;
@@ -1236,7 +1236,7 @@ int lede_postings_positions(lede_postings *p, const uint32_t **out, uint32_t *n)
 {
     *out = NULL;
     *n = 0;
-    if (p->field == LEDE_FIELD_STEM)
+    if (!lede_space_positions(p->field))
         return LEDE_EINVAL;
     if (p->docid == LEDE_DOCID_END || !p->decoded)
         return LEDE_ITEROVER;

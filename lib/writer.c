@@ -131,8 +131,6 @@ typedef struct worker {
      * apart, so a token's position is implied by its index. */
     uint32_t *occ;
     size_t nocc, occcap;
-    uint32_t *nocc_name; /* pairs (name term index, position) */
-    size_t nname, namecap;
     lede_entity_list ents;
     int in_title;
     uint32_t title_len;
@@ -155,7 +153,6 @@ static void worker_free(worker *w)
     free(w->slots);
     lede_buf_free(&w->strs);
     free(w->occ);
-    free(w->nocc_name);
     lede_entity_list_clear(&w->ents);
     ZSTD_freeCCtx(w->cctx);
     ZSTD_freeDCtx(w->dctx);
@@ -289,10 +286,8 @@ static int add_entities(worker *w, size_t from)
         if (e->name_len == 0 || e->name_len > LEDE_KEY_TERM_MAX || memchr(e->name, 0, e->name_len))
             continue;
         long t = worker_term(w, LEDE_FIELD_NAME, e->name, e->name_len);
-        if (t < 0 || u32_room(&w->nocc_name, w->nname + 1, &w->namecap) != LEDE_OK)
+        if (t < 0)
             return LEDE_ENOMEM;
-        w->nocc_name[w->nname++] = (uint32_t)t;
-        w->nocc_name[w->nname++] = e->first_pos;
         w->t[t].tf++;
         if (w->in_title)
             w->t[t].ttf++;
@@ -360,7 +355,7 @@ static int analyze_doc(worker *w, const char *title, size_t tlen, const char *bo
     w->n = 0;
     w->nfield[0] = w->nfield[1] = w->nfield[2] = 0;
     lede_buf_reset(&w->strs);
-    w->nocc = w->nname = 0;
+    w->nocc = 0;
     w->rc = LEDE_OK;
     lede_entity_list_reset(&w->ents);
 
@@ -395,7 +390,7 @@ static int analyze_doc(worker *w, const char *title, size_t tlen, const char *bo
     for (size_t i = 0; i < w->n; i++) {
         lterm *e = &w->t[i];
         e->pfill = e->pstart = acc;
-        if (e->field != LEDE_FIELD_STEM)
+        if (lede_space_positions(e->field))
             acc += e->tf;
     }
     size_t nrec = w->n;
@@ -419,15 +414,13 @@ static int analyze_doc(worker *w, const char *title, size_t tlen, const char *bo
         *rf[e->field]++ = (vrec){e->h, e->off, e->len, e->tf, e->ttf, e->pstart, e->mixed};
     }
     r = rf[2];
-    /* Straight into the vector: a word's occurrences (title, then body),
-     * then a name's (no term is both). */
+    /* Straight into the vector: a word's occurrences, title then body
+     * (names have no positions since format 7). */
     uint32_t *vpos = (uint32_t *)(void *)r;
     for (uint32_t k = 0; k < title_len; k++)
         vpos[w->t[w->occ[k]].pfill++] = k;
     for (uint32_t k = title_len; k < ntok; k++)
         vpos[w->t[w->occ[k]].pfill++] = first + (k - title_len);
-    for (size_t k = 0; k < w->nname; k += 2)
-        vpos[w->t[w->nocc_name[k]].pfill++] = w->nocc_name[k + 1];
     if (w->strs.len)
         memcpy((uint8_t *)r + (size_t)acc * 4, w->strs.data, w->strs.len);
     terms->len = bytes;
@@ -958,11 +951,6 @@ static void worker_trim(worker *w)
         w->occ = NULL;
         w->occcap = w->nocc = 0;
     }
-    if (w->namecap * sizeof *w->nocc_name > WORKER_KEEP) {
-        free(w->nocc_name);
-        w->nocc_name = NULL;
-        w->namecap = w->nname = 0;
-    }
     if (w->cap * sizeof *w->t > WORKER_KEEP || w->strs.cap > WORKER_KEEP) {
         free(w->t);
         free(w->slots);
@@ -1483,7 +1471,7 @@ static int merge_doc(lede_index *ix, wdoc *d)
         for (size_t i = 0; i < n; i++) {
             const vrec *v = &vr[i];
             if ((uint64_t)v->off + v->len > hd->nstrs ||
-                (f != LEDE_FIELD_STEM && (uint64_t)v->pos + v->tf > hd->npos))
+                (lede_space_positions(f) && (uint64_t)v->pos + v->tf > hd->npos))
                 return LEDE_ECORRUPT;
             __builtin_prefetch(&b->slots[v->h & (b->nslots - 1)]);
         }
@@ -1500,7 +1488,7 @@ static int merge_doc(lede_index *ix, wdoc *d)
                 return LEDE_ENOMEM;
             gterm *e = &b->t[ti];
             if (slice_posting(b, e, e->df ? e->last : ix->committed_max, d->docid, v->tf, v->ttf,
-                              f != LEDE_FIELD_STEM ? vpos + v->pos : NULL) != LEDE_OK)
+                              lede_space_positions(f) ? vpos + v->pos : NULL) != LEDE_OK)
                 return LEDE_ENOMEM;
             e->last = d->docid;
             e->df++;
@@ -1981,7 +1969,7 @@ static int load_parsed_values(const lede_index *ix, int f, lede_chunk *c, plist 
         for (uint32_t i = 0; i < c->blocks[b].n; i++)
             npos += tfs[i];
         uint32_t *posv = NULL;
-        if (f != LEDE_FIELD_STEM) {
+        if (lede_space_positions(f)) {
             if (npos > lede_block_max_positions(c, b)) {
                 rc = LEDE_ECORRUPT;
                 goto cleanup;
@@ -2026,7 +2014,7 @@ static int load_chunk_values(const lede_index *ix, int f, const void *post, size
                              const void *posv_in, size_t pos_len, plist *pl, lede_buf *scratch)
 {
     lede_chunk c = {0};
-    int rc = lede_chunk_parse(&c, post, post_len, f != LEDE_FIELD_STEM ? posv_in : NULL, pos_len);
+    int rc = lede_chunk_parse(&c, post, post_len, lede_space_positions(f) ? posv_in : NULL, pos_len);
     if (rc != LEDE_OK) {
         lede_chunk_release(&c);
         return rc;
@@ -2111,7 +2099,7 @@ static inline void out_u32(lede_buf *b, uint32_t v)
 static int append_postings(const lede_index *ix, const ejob *j, const gterm *e, plist *pl)
 {
     int f = j->f;
-    if (plist_room(pl, e->df, f != LEDE_FIELD_STEM ? (size_t)e->cf : 0) != LEDE_OK)
+    if (plist_room(pl, e->df, lede_space_positions(f) ? (size_t)e->cf : 0) != LEDE_OK)
         return LEDE_ENOMEM;
     slice_reader r;
     slice_open(&r, &ix->fb[f], e);
@@ -2125,7 +2113,7 @@ static int append_postings(const lede_index *ix, const ejob *j, const gterm *e, 
         pl->ttfs[pl->n] = tv & 1 ? (uint32_t)slice_varint(&r) : 0;
         pl->lens[pl->n] = ix->batch_lens[doc - ix->committed_max - 1];
         pl->n++;
-        if (f != LEDE_FIELD_STEM) {
+        if (lede_space_positions(f)) {
             uint32_t *dst = pl->pos + pl->npos, p = 0;
             for (uint32_t q = 0; q < tf; q++) {
                 p += (uint32_t)slice_varint(&r);
@@ -2227,14 +2215,14 @@ static int encode_lists(int f, encoder *en, lede_terminfo_rec *ti, uint32_t run,
     lede_buf_reset(&en->pos);
     if (ti->first_run == 0 && pl->n <= LEDE_INLINE_MAX_POSTINGS) {
         lede_posting_arrays a = {pl->docids, pl->tfs, pl->ttfs, pl->lens,
-                                 f != LEDE_FIELD_STEM ? pl->pos : NULL, pl->n};
+                                 lede_space_positions(f) ? pl->pos : NULL, pl->n};
         if (pl->n > 0 && (rc = lede_chunk_encode(&en->post, &en->pos, &a)) != LEDE_OK)
             return rc;
         in_record = en->post.len + en->pos.len <= LEDE_INLINE_MAX_BYTES;
     }
     if (in_record) {
         size_t hl;
-        if ((rc = lede_chunk_inline_info(en->post.data, en->post.len, f != LEDE_FIELD_STEM,
+        if ((rc = lede_chunk_inline_info(en->post.data, en->post.len, lede_space_positions(f),
                                          en->pos.len, &ti->inl, &hl)) != LEDE_OK)
             return rc;
         ti->inl_post = en->post.data + hl;
@@ -2247,14 +2235,14 @@ static int encode_lists(int f, encoder *en, lede_terminfo_rec *ti, uint32_t run,
     while (!in_record && done < pl->n) {
         size_t n = LEDE_MIN(pl->n - done, (size_t)CHUNK_BLOCKS * LEDE_BLOCK);
         lede_posting_arrays a = {pl->docids + done, pl->tfs + done, pl->ttfs + done,
-                                 pl->lens + done, f != LEDE_FIELD_STEM ? pl->pos + posdone : NULL,
+                                 pl->lens + done, lede_space_positions(f) ? pl->pos + posdone : NULL,
                                  n};
         lede_buf_reset(&en->post);
         lede_buf_reset(&en->pos);
         if ((rc = lede_chunk_encode(&en->post, &en->pos, &a)) != LEDE_OK)
             return rc;
         size_t nb = (n + LEDE_BLOCK - 1) / LEDE_BLOCK;
-        size_t m = chunk_cut(&en->post, f != LEDE_FIELD_STEM ? &en->pos : NULL, n);
+        size_t m = chunk_cut(&en->post, lede_space_positions(f) ? &en->pos : NULL, n);
         if (m < nb) {
             /* Fewer blocks fill the pages better: those, again. */
             n = m * LEDE_BLOCK;
@@ -2266,12 +2254,12 @@ static int encode_lists(int f, encoder *en, lede_terminfo_rec *ti, uint32_t run,
         }
         out_u32(out, pl->docids[done]);
         out_u32(out, (uint32_t)en->post.len);
-        out_u32(out, f != LEDE_FIELD_STEM ? (uint32_t)en->pos.len : 0);
+        out_u32(out, lede_space_positions(f) ? (uint32_t)en->pos.len : 0);
         lede_buf_append(out, en->post.data, en->post.len);
-        if (f != LEDE_FIELD_STEM)
+        if (lede_space_positions(f))
             lede_buf_append(out, en->pos.data, en->pos.len);
         size_t npos = 0;
-        if (f != LEDE_FIELD_STEM)
+        if (lede_space_positions(f))
             for (size_t k = 0; k < n; k++)
                 npos += pl->tfs[done + k];
         nchunks++;
@@ -2657,7 +2645,7 @@ static int write_window(lede_index *ix, lede_txn *t, const ejob *j, const ewin *
                                         pl)) != LEDE_OK)
                 return rc;
             p += pl;
-            if (f != LEDE_FIELD_STEM &&
+            if (lede_space_positions(f) &&
                 (rc = lede_store_append(t, LEDE_DB_POS(f), key, kl, ql ? (const void *)p : "",
                                         ql)) != LEDE_OK)
                 return rc;
@@ -3396,7 +3384,7 @@ static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, s
         for (size_t i = 0; i < k && rc == LEDE_OK; i++) {
             while (rc == LEDE_OK && cur[i].on && runcur_cmp(&cur[i], term, tl) == 0) {
                 lede_val pv = {NULL, 0};
-                if (f != LEDE_FIELD_STEM &&
+                if (lede_space_positions(f) &&
                     (rc = lede_store_get(t, LEDE_DB_POS(f), cur[i].k.data, cur[i].k.len, &pv)) != LEDE_OK)
                     break;
                 rc = load_chunk_values(ix, f, cur[i].v.data, cur[i].v.len, pv.data, pv.len, pl,
@@ -3460,7 +3448,7 @@ static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, s
     lede_store_cursor_close(seek);
     /* Delete the merged runs' chunks, then write. */
     for (int db = 0; db < 2 && rc == LEDE_OK; db++) {
-        if (db == 1 && f == LEDE_FIELD_STEM)
+        if (db == 1 && !lede_space_positions(f))
             break;
         lede_cursor *c = NULL;
         lede_val dk;
@@ -3489,7 +3477,7 @@ static int merge_field(lede_index *ix, lede_txn *t, int f, const uint32_t *rs, s
             rc = (nlater ? lede_store_put : lede_store_append)(t, LEDE_DB_POST(f), key, kl,
                                                                pl ? (const void *)p : "", pl);
             p += pl;
-            if (rc == LEDE_OK && f != LEDE_FIELD_STEM)
+            if (rc == LEDE_OK && lede_space_positions(f))
                 rc = (nlater ? lede_store_put : lede_store_append)(t, LEDE_DB_POS(f), key, kl,
                                                                    ql ? (const void *)p : "", ql);
             p += ql;
