@@ -251,6 +251,58 @@ const char *lede_zdict_key(int k)
     return k == LEDE_ZDICT_TEXT ? "zdict.text" : "zdict.docs";
 }
 
+/* Frames that say they hold at most this much are decoded in one call into
+ * a buffer of that size; larger ones through zframe_stream. */
+#define ZFRAME_TRUST ((size_t)16 << 20)
+
+/* Decompress frame src (len bytes, claiming want bytes) into *out, growing
+ * it as output comes; *got is what came (want, or an error or less when
+ * the frame lied). */
+static int zframe_stream(void *dctx, const void *ddict, const void *src, size_t len, size_t want,
+                         char **out, size_t *got)
+{
+    ZSTD_DCtx *d = dctx;
+    size_t cap = ZFRAME_TRUST, n = 0, r = 1;
+    char *buf = malloc(cap + 1);
+    *out = NULL;
+    *got = 0;
+    if (!buf)
+        return LEDE_ENOMEM;
+    ZSTD_DCtx_reset(d, ZSTD_reset_session_and_parameters);
+    if (ddict && ZSTD_isError(ZSTD_DCtx_refDDict(d, ddict))) {
+        free(buf);
+        return LEDE_ECORRUPT;
+    }
+    ZSTD_inBuffer in = {src, len, 0};
+    while (r != 0 && !ZSTD_isError(r)) {
+        if (n == cap) {
+            if (cap >= want + 1) {
+                r = (size_t)-1; /* more than it said */
+                break;
+            }
+            size_t nc = LEDE_MIN(cap * 2, want + 1);
+            char *nb = realloc(buf, nc + 1);
+            if (!nb) {
+                free(buf);
+                ZSTD_DCtx_reset(d, ZSTD_reset_session_and_parameters);
+                return LEDE_ENOMEM;
+            }
+            buf = nb;
+            cap = nc;
+        }
+        ZSTD_outBuffer o = {buf, cap, n};
+        size_t before = in.pos;
+        r = ZSTD_decompressStream(d, &o, &in);
+        if (!ZSTD_isError(r) && o.pos == n && in.pos == before && o.pos < cap)
+            r = (size_t)-1; /* no progress: the input ended before the frame */
+        n = o.pos;
+    }
+    ZSTD_DCtx_reset(d, ZSTD_reset_session_and_parameters);
+    *out = buf;
+    *got = ZSTD_isError(r) ? (size_t)-1 : n;
+    return LEDE_OK;
+}
+
 int lede_zframe_decode(void *dctx, const void *ddict, const void *src, size_t len, char **out,
                        size_t *out_len)
 {
@@ -263,11 +315,21 @@ int lede_zframe_decode(void *dctx, const void *ddict, const void *src, size_t le
     unsigned id = ZSTD_getDictID_fromFrame(src, len);
     if (id != 0 && (!ddict || ZSTD_getDictID_fromDDict(ddict) != id))
         return LEDE_ECORRUPT;
-    char *buf = malloc((size_t)sz + 1);
-    if (!buf)
-        return LEDE_ENOMEM;
-    size_t z = ZSTD_decompress_usingDDict(dctx, buf, (size_t)sz + 1, src, len,
-                                          id ? (const ZSTD_DDict *)ddict : NULL);
+    char *buf;
+    size_t z;
+    if (sz <= ZFRAME_TRUST) {
+        if (!(buf = malloc((size_t)sz + 1)))
+            return LEDE_ENOMEM;
+        z = ZSTD_decompress_usingDDict(dctx, buf, (size_t)sz + 1, src, len,
+                                       id ? (const ZSTD_DDict *)ddict : NULL);
+    } else {
+        /* A large size is not believed before the bytes are there: a
+         * damaged header asked for 3 GB (fuzz-index).  The buffer grows
+         * with what the frame really gives. */
+        int rc = zframe_stream(dctx, id ? ddict : NULL, src, len, (size_t)sz, &buf, &z);
+        if (rc != LEDE_OK)
+            return rc;
+    }
     if (ZSTD_isError(z) || z != sz) {
         free(buf);
         return LEDE_ECORRUPT;
