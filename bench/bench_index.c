@@ -262,6 +262,48 @@ static size_t count_lines(const char *path)
     return n;
 }
 
+/* Bytes of the title and body text of the records (what issue 4's size
+ * target compares the index with), as lede-index reads them by default. */
+static double text_mb(const char *jsonl)
+{
+    FILE *f = fopen(jsonl, "rb");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    double bytes = 0;
+    if (!f)
+        return 0;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        lede_extracted x;
+        if (lede_extract_json(&x, line, (size_t)len, NULL, NULL, 0) == LEDE_OK)
+            bytes += (double)x.title_len + (double)x.body_len;
+        lede_extracted_clear(&x);
+    }
+    free(line);
+    fclose(f);
+    return bytes / 1e6;
+}
+
+/* The inverted index's bytes (term records, postings, positions, lengths:
+ * all but the stored text and records) of the index in ix, in MB. */
+static double inverted_mb(const char *index_bin, const char *ix)
+{
+    char cmd[PATH_MAX * 2 + 64], out[8192];
+    snprintf(cmd, sizeof cmd, "'%s' -i '%s' --stats --json", index_bin, ix);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return 0;
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    pclose(p);
+    cJSON *j = cJSON_Parse(out);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "sizes"),
+                                                      "inverted");
+    double mb = cJSON_IsNumber(v) ? v->valuedouble / 1e6 : 0;
+    cJSON_Delete(j);
+    return mb;
+}
+
 static void row(const char *engine, const result *r, double mb, size_t docs,
                 const result *fts5)
 {
@@ -353,6 +395,11 @@ int main(int argc, char **argv)
         printf("  index size / input: lede %.0f%%, FTS5 %.0f%%\n",
                def.status == 0 ? 100 * def.disk_mb / mb : 0,
                fts.status == 0 ? 100 * fts.disk_mb / mb : 0);
+        double text = text_mb(files[i]), inv = def.status == 0 ? inverted_mb(index_bin, ix) : 0;
+        if (text > 0 && inv > 0)
+            printf("  inverted index (all but the stored text and records): %.1f MB, %.0f%% of "
+                   "the %.1f MB of title and body text\n",
+                   inv, 100 * inv / text, text);
         fflush(stdout);
     }
     remove_tree(tmp);
