@@ -542,7 +542,6 @@ static uint64_t json_seed(const lede_extract_fields *f)
     return extract_seed(names, 4);
 }
 
-
 /*
  * The largest document (a file, or a JSON record) read: a quarter of the
  * memory budget, at least 1 MiB.  Indexing one takes about 3.5 times its
@@ -564,6 +563,7 @@ static void too_large_why(const run *r, char *out, size_t n)
                      "--memory takes it)",
              r->max_doc >> 20, (r->opts->memory ? r->opts->memory : (size_t)256 << 20) >> 20);
 }
+
 /* A file's: 0 unless --format overrides the format its name gives. */
 static uint64_t file_seed(const cli_options *opts, const char *name, lede_format fmt)
 {
