@@ -991,8 +991,9 @@ static lede_qnode *parse_or(parser *p, int *occ)
     lede_qnode *b = new_node(p, LEDE_Q_BOOL, first->pos);
     int o = *occ;
     for (;;) {
-        /* "a OR -b" means a, or anything without b. */
-        if (o == OCC_NOT && b) {
+        /* "a OR -b" means a, or anything without b.  (A clause that did
+         * not parse is NULL, its error said: nothing to wrap.) */
+        if (o == OCC_NOT && b && first) {
             lede_qnode *neg = new_node(p, LEDE_Q_BOOL, first->pos);
             if (!neg || bool_add(p, neg, first, OCC_NOT) != LEDE_OK) {
                 if (!neg)

@@ -377,8 +377,13 @@ static void guard_track(lede_store *s, int on)
     if (slot < 0 || mdb_env_info(s->env, &info) != 0)
         return;
     guard_maps[slot].dir = NULL;
+    /* LMDB gives the map's address only for a fixed map (MDB_FIXEDMAP);
+     * otherwise NULL, and [0, map size) would have taken every stray
+     * pointer of the program, a NULL one above all, for damage to the
+     * index (a query parser bug was reported so).  /proc/self/maps says
+     * where the map is (map_range). */
     guard_maps[slot].lo = (uintptr_t)info.me_mapaddr;
-    guard_maps[slot].hi = (uintptr_t)info.me_mapaddr + info.me_mapsize;
+    guard_maps[slot].hi = info.me_mapaddr ? (uintptr_t)info.me_mapaddr + info.me_mapsize : 0;
     uintptr_t lo = 0, hi = 0;
     if (map_range(s, &lo, &hi) == 0) {
         guard_maps[slot].map_lo = lo;

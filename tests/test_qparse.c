@@ -116,6 +116,7 @@ static const error_case error_cases[] = {
     {"AND foo", 0},
     {"a OR OR b", 5},
     {"()", 0},
+    {"a OR NOT ()", 9},   /* fuzz-query: the clause after OR NOT failed, then was wrapped */
     {"date:yesterday", 5},
     {"date:2025-9", 5},
     /* Well formed but not in the calendar, or a range that ends before it starts. */
