@@ -542,6 +542,12 @@ static uint64_t json_seed(const lede_extract_fields *f)
     return extract_seed(names, 4);
 }
 
+/* --memory, or the library's default when it is not given (lede/index.h). */
+static size_t budget_of(size_t memory)
+{
+    return memory ? memory : (size_t)256 << 20;
+}
+
 /*
  * The largest document (a file, or a JSON record) read: a quarter of the
  * memory budget, at least 1 MiB.  Indexing one takes about 3.5 times its
@@ -552,8 +558,7 @@ static uint64_t json_seed(const lede_extract_fields *f)
  */
 static size_t doc_limit(size_t memory)
 {
-    size_t budget = memory ? memory : (size_t)256 << 20;
-    return LEDE_MAX(budget / 4, (size_t)1 << 20);
+    return LEDE_MAX(budget_of(memory) / 4, (size_t)1 << 20);
 }
 
 /* The reason given for a document over the limit, with the way round it. */
@@ -561,7 +566,7 @@ static void too_large_why(const run *r, char *out, size_t n)
 {
     snprintf(out, n, "larger than the %zu MiB a document may take at --memory %zuM (a larger "
                      "--memory takes it)",
-             r->max_doc >> 20, (r->opts->memory ? r->opts->memory : (size_t)256 << 20) >> 20);
+             r->max_doc >> 20, budget_of(r->opts->memory) >> 20);
 }
 
 /* A file's: 0 unless --format overrides the format its name gives. */

@@ -920,7 +920,7 @@ static inline int tb_varint(const uint8_t **p, const uint8_t *end, uint64_t *out
 
 static int tb_blocked(lede_db db)
 {
-    return db == LEDE_DB_STEM_TERMS || db == LEDE_DB_WORD_TERMS || db == LEDE_DB_NAME_TERMS;
+    return LEDE_DB_IS_TERMS(db);
 }
 
 /* Position pos on the first entry of block (bk, bv). */

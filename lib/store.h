@@ -41,6 +41,8 @@ typedef enum lede_db {
 
 /** The terms / postings / positions database of a field. */
 #define LEDE_DB_TERMS(field) ((lede_db)(LEDE_DB_STEM_TERMS + (field)))
+/** Whether db is a term database (its records kept in blocks, format 7). */
+#define LEDE_DB_IS_TERMS(db) ((db) >= LEDE_DB_STEM_TERMS && (db) <= LEDE_DB_NAME_TERMS)
 #define LEDE_DB_POST(field) ((lede_db)(LEDE_DB_STEM_POST + (field)))
 #define LEDE_DB_POS(field) ((lede_db)(LEDE_DB_STEM_POS + (field)))
 

@@ -184,9 +184,7 @@ static void fuzz_index_mutate(const char *work, const uint8_t *data, size_t size
             continue;
         /* A term database counts blocks, several records each (format 7):
          * walk to rec, or wrap round at the end. */
-        int blocked = db == LEDE_DB_STEM_TERMS || db == LEDE_DB_WORD_TERMS ||
-                      db == LEDE_DB_NAME_TERMS;
-        if (!blocked)
+        if (!LEDE_DB_IS_TERMS(db))
             rec %= (uint32_t)entries;
         lede_cursor *c = NULL;
         lede_val k, v;
