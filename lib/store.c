@@ -796,6 +796,28 @@ static void txn_done(lede_txn *t)
     free(t);
 }
 
+/*
+ * LMDB trusts its pages: a damaged node can point its key or value
+ * anywhere in memory (random bytes in a leaf page gave a value at
+ * 0x10013c119f98, which --check then read).  In a read transaction every
+ * record lies in the data file's map, so one outside it is damage.  A
+ * write transaction's changed records are in LMDB's heap pages, which
+ * cannot be told from stray pointers: those are trusted.
+ */
+static int in_map(const lede_txn *t, const MDB_val *v)
+{
+    uintptr_t a = (uintptr_t)v->mv_data, lo = t->s->map_lo, hi = t->s->map_hi;
+    return t->write || !lo || (a >= lo && a <= hi && v->mv_size <= hi - a);
+}
+
+/* err, or MDB_CORRUPTED when LMDB's answer (k, v) lies outside the map. */
+static int lmdb_read(const lede_txn *t, int err, const MDB_val *k, const MDB_val *v)
+{
+    if (err == 0 && ((k && !in_map(t, k)) || !in_map(t, v)))
+        return MDB_CORRUPTED;
+    return err;
+}
+
 static int map_err(lede_txn *t, int err)
 {
     if (err == 0)
@@ -998,7 +1020,7 @@ static int tb_locate(lede_txn *t, MDB_cursor *c, const void *key, size_t klen, M
     const char *dir = t->s->dir;
     if (first)
         *first = 0;
-    int err = GUARDED(dir, mdb_cursor_get(c, &k, &v, MDB_SET_RANGE));
+    int err = lmdb_read(t, GUARDED(dir, mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)), &k, &v);
     if (err == 0 && lede_key_cmp(k.mv_data, k.mv_size, key, klen) == 0) {
         *bk = k;
         *bv = v;
@@ -1007,7 +1029,7 @@ static int tb_locate(lede_txn *t, MDB_cursor *c, const void *key, size_t klen, M
     if (err && err != MDB_NOTFOUND)
         return map_err(t, err);
     MDB_val pk, pv;
-    int perr = GUARDED(dir, mdb_cursor_get(c, &pk, &pv, err ? MDB_LAST : MDB_PREV));
+    int perr = lmdb_read(t, GUARDED(dir, mdb_cursor_get(c, &pk, &pv, err ? MDB_LAST : MDB_PREV)), &pk, &pv);
     if (perr == 0) {
         *bk = pk;
         *bv = pv;
@@ -1021,7 +1043,7 @@ static int tb_locate(lede_txn *t, MDB_cursor *c, const void *key, size_t klen, M
      * left the cursor where LMDB pleases). */
     if (first)
         *first = 1;
-    err = GUARDED(dir, mdb_cursor_get(c, bk, bv, MDB_FIRST));
+    err = lmdb_read(t, GUARDED(dir, mdb_cursor_get(c, bk, bv, MDB_FIRST)), bk, bv);
     return err ? map_err(t, err) : LEDE_OK;
 }
 
@@ -1384,7 +1406,7 @@ static int tb_load(lede_txn *t, lede_db db, tb_dirty *d, const void *key, size_t
         /* The next block's key bounds this one (tb_locate left the
          * cursor on the block). */
         if (rc == LEDE_OK) {
-            err = GUARDED(t->s->dir, mdb_cursor_get(c, &nk, &nv, MDB_NEXT));
+            err = lmdb_read(t, GUARDED(t->s->dir, mdb_cursor_get(c, &nk, &nv, MDB_NEXT)), &nk, &nv);
             if (!err) {
                 d->hi_open = 0;
                 d->hi_len = nk.mv_size;
@@ -1539,7 +1561,7 @@ static int tb_del(lede_txn *t, lede_db db, const void *key, size_t klen)
 static int tbc_block(lede_cursor *c, MDB_cursor_op op)
 {
     MDB_val k = {0, NULL}, v;
-    int err = GUARDED(c->t->s->dir, mdb_cursor_get(c->cur, &k, &v, op));
+    int err = lmdb_read(c->t, GUARDED(c->t->s->dir, mdb_cursor_get(c->cur, &k, &v, op)), &k, &v);
     if (err == MDB_NOTFOUND)
         return LEDE_ITEROVER;
     if (err)
@@ -1629,7 +1651,7 @@ int lede_store_get(lede_txn *t, lede_db db, const void *key, size_t klen, lede_v
         return rc;
     }
     MDB_val k = {klen, (void *)key}, v;
-    int err = GUARDED(t->s->dir, mdb_get(t->txn, t->s->dbi[db], &k, &v));
+    int err = lmdb_read(t, GUARDED(t->s->dir, mdb_get(t->txn, t->s->dbi[db], &k, &v)), NULL, &v);
     if (err) {
         out->data = NULL;
         out->len = 0;
@@ -1725,7 +1747,7 @@ void lede_store_cursor_close(lede_cursor *c)
 static int cursor_get(lede_cursor *c, MDB_val *k, MDB_cursor_op op, lede_val *ko, lede_val *vo)
 {
     MDB_val v;
-    int err = GUARDED(c->t->s->dir, mdb_cursor_get(c->cur, k, &v, op));
+    int err = lmdb_read(c->t, GUARDED(c->t->s->dir, mdb_cursor_get(c->cur, k, &v, op)), k, &v);
     if (err == MDB_NOTFOUND)
         return LEDE_ITEROVER;
     if (err)
