@@ -58,12 +58,12 @@ fuzz() { # [TARGET]
 
 case $what in
 crash) cli crash ROBUST_KILLS=200 ;;
-corrupt) cli corrupt ROBUST_CORRUPT_TRIALS=300 ;;
+corrupt) cli corrupt ROBUST_CORRUPT_TRIALS=300 ROBUST_SEED=$RANDOM ;;
 concurrency) cli concurrency ROBUST_BATCHES=60 ROBUST_PER_BATCH=40 ;;
 fuzz) shift; fuzz "$@" ;;
 all)
     cli crash ROBUST_KILLS=200
-    cli corrupt ROBUST_CORRUPT_TRIALS=300
+    cli corrupt ROBUST_CORRUPT_TRIALS=300 ROBUST_SEED=$RANDOM
     cli concurrency ROBUST_BATCHES=60 ROBUST_PER_BATCH=40
     cli hostile
     cli limits
