@@ -190,7 +190,7 @@ static int open_dbs(lede_store *s, int create, char **errmsg)
     }
     if (err)
         goto lmdb_error;
-    MDB_val k = {6, "format"}, v;
+    MDB_val k = {6, "format"}, v = {0, NULL}; /* see lmdb_read */
     err = mdb_get(txn, s->dbi[LEDE_DB_META], &k, &v);
     if (err == MDB_NOTFOUND && write) {
         uint8_t ver[4] = {LEDE_FORMAT_VERSION, 0, 0, 0};
@@ -840,15 +840,22 @@ static int mapped(lede_txn *t, const void *p, size_t n)
 static int in_map(lede_txn *t, const MDB_val *v)
 {
     uintptr_t a = (uintptr_t)v->mv_data, lo = t->s->map_lo, hi = t->s->map_hi;
+    if (!a)
+        return 0;
     if (!lo || (a >= lo && a <= hi && v->mv_size <= hi - a))
         return 1;
     return t->write && mapped(t, v->mv_data, v->mv_size);
 }
 
-/* err, or MDB_CORRUPTED when LMDB's answer (k, v) lies outside the map. */
+/*
+ * err, or MDB_CORRUPTED when LMDB's answer (k, v) lies outside the map or
+ * has an empty key.  A leaf page whose flags were damaged into P_LEAF2
+ * makes LMDB answer success with a key of length 0 and the value left as
+ * it was: the callers pass it in as {0, NULL}.
+ */
 static int lmdb_read(lede_txn *t, int err, const MDB_val *k, const MDB_val *v)
 {
-    if (err == 0 && ((k && !in_map(t, k)) || !in_map(t, v)))
+    if (err == 0 && ((k && (k->mv_size == 0 || !in_map(t, k))) || !in_map(t, v)))
         return MDB_CORRUPTED;
     return err;
 }
@@ -1051,7 +1058,7 @@ static int tb_scan(tb_pos *pos, const void *key, size_t klen)
 static int tb_locate(lede_txn *t, MDB_cursor *c, const void *key, size_t klen, MDB_val *bk,
                      MDB_val *bv, int *first)
 {
-    MDB_val k = {klen, (void *)key}, v;
+    MDB_val k = {klen, (void *)key}, v = {0, NULL};
     const char *dir = t->s->dir;
     if (first)
         *first = 0;
@@ -1063,8 +1070,9 @@ static int tb_locate(lede_txn *t, MDB_cursor *c, const void *key, size_t klen, M
     }
     if (err && err != MDB_NOTFOUND)
         return map_err(t, err);
-    MDB_val pk, pv;
-    int perr = lmdb_read(t, GUARDED(dir, mdb_cursor_get(c, &pk, &pv, err ? MDB_LAST : MDB_PREV)), &pk, &pv);
+    MDB_val pk = {0, NULL}, pv = {0, NULL};
+    MDB_cursor_op back = err ? MDB_LAST : MDB_PREV;
+    int perr = lmdb_read(t, GUARDED(dir, mdb_cursor_get(c, &pk, &pv, back)), &pk, &pv);
     if (perr == 0) {
         *bk = pk;
         *bv = pv;
@@ -1078,6 +1086,7 @@ static int tb_locate(lede_txn *t, MDB_cursor *c, const void *key, size_t klen, M
      * left the cursor where LMDB pleases). */
     if (first)
         *first = 1;
+    *bk = *bv = (MDB_val){0, NULL};
     err = lmdb_read(t, GUARDED(dir, mdb_cursor_get(c, bk, bv, MDB_FIRST)), bk, bv);
     return err ? map_err(t, err) : LEDE_OK;
 }
@@ -1397,7 +1406,7 @@ static int tb_covers(const tb_dirty *d, const void *key, size_t klen)
 static int tb_load(lede_txn *t, lede_db db, tb_dirty *d, const void *key, size_t klen)
 {
     MDB_cursor *c;
-    MDB_val bk, bv, nk, nv;
+    MDB_val bk, bv, nk = {0, NULL}, nv = {0, NULL};
     int first = 0, err;
     if ((err = tb_cursor(t, db, &c)) != LEDE_OK)
         return err;
@@ -1595,7 +1604,7 @@ static int tb_del(lede_txn *t, lede_db db, const void *key, size_t klen)
 /* The block at c's LMDB position (op), on its first entry. */
 static int tbc_block(lede_cursor *c, MDB_cursor_op op)
 {
-    MDB_val k = {0, NULL}, v;
+    MDB_val k = {0, NULL}, v = {0, NULL};
     int err = lmdb_read(c->t, GUARDED(c->t->s->dir, mdb_cursor_get(c->cur, &k, &v, op)), &k, &v);
     if (err == MDB_NOTFOUND)
         return LEDE_ITEROVER;
@@ -1685,7 +1694,7 @@ int lede_store_get(lede_txn *t, lede_db db, const void *key, size_t klen, lede_v
         }
         return rc;
     }
-    MDB_val k = {klen, (void *)key}, v;
+    MDB_val k = {klen, (void *)key}, v = {0, NULL};
     int err = lmdb_read(t, GUARDED(t->s->dir, mdb_get(t->txn, t->s->dbi[db], &k, &v)), NULL, &v);
     if (err) {
         out->data = NULL;
@@ -1781,7 +1790,7 @@ void lede_store_cursor_close(lede_cursor *c)
 
 static int cursor_get(lede_cursor *c, MDB_val *k, MDB_cursor_op op, lede_val *ko, lede_val *vo)
 {
-    MDB_val v;
+    MDB_val v = {0, NULL};
     int err = lmdb_read(c->t, GUARDED(c->t->s->dir, mdb_cursor_get(c->cur, k, &v, op)), k, &v);
     if (err == MDB_NOTFOUND)
         return LEDE_ITEROVER;

@@ -385,3 +385,95 @@ Test(store, damaged_blocks_are_reported_not_read_past)
     }
     m_free(&m);
 }
+
+/*
+ * Damage the flags of the leaf page that holds key into P_LEAF2, as
+ * random bytes in a page did in robust_corrupt's seed 32097: LMDB then
+ * answers lookups with success, a key of length 0 and the value left as
+ * the caller had it.  key must occur once in data.mdb: in the only leaf
+ * of its database.
+ */
+static void make_leaf2(const char *d, const char *key)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/data.mdb", d);
+    FILE *f = fopen(path, "r+b");
+    cr_assert(f);
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    uint8_t *b = malloc((size_t)size);
+    cr_assert(b);
+    fseek(f, 0, SEEK_SET);
+    cr_assert_eq(fread(b, 1, (size_t)size, f), (size_t)size);
+    size_t kl = strlen(key), at = 0, found = 0;
+    for (size_t i = 0; i + kl <= (size_t)size; i++)
+        if (memcmp(b + i, key, kl) == 0) {
+            at = i;
+            found++;
+        }
+    cr_assert_eq(found, 1, "\"%s\" occurs %zu times in data.mdb", key, found);
+    /* The page header: mp_pgno (8 bytes), mp_pad (2), mp_flags (2). */
+    uint8_t *flags = b + at / 4096 * 4096 + 10;
+    cr_assert_eq(*flags & 0x02, 0x02, "not a leaf page"); /* P_LEAF */
+    *flags |= 0x20;                                       /* P_LEAF2 */
+    fseek(f, 0, SEEK_SET);
+    cr_assert_eq(fwrite(b, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    free(b);
+}
+
+/* A record LMDB answers with but does not place in its map is damage, for
+ * readers and writers alike, never a read through a stray pointer. */
+Test(store, records_outside_the_map_are_damage)
+{
+    lede_store *s = NULL;
+    lede_txn *t = NULL;
+    lede_val k, v;
+    static uint8_t big[20000];
+    memset(big, 'x', sizeof big);
+    cr_assert_eq(lede_store_open(&s, dir, 1, NULL), LEDE_OK);
+    cr_assert_eq(lede_store_begin(&t, s, 1), LEDE_OK);
+    cr_assert_eq(lede_store_put(t, LEDE_DB_TEXT, "zqfar-text", 10, big, sizeof big), LEDE_OK);
+    cr_assert_eq(lede_store_put(t, LEDE_DB_WORD_TERMS, "zqfar-term", 10, big, 300), LEDE_OK);
+    cr_assert_eq(lede_store_put(t, LEDE_DB_WORD_TERMS, "zqfar-zz", 8, big, 30), LEDE_OK);
+    cr_assert_eq(lede_store_commit(t), LEDE_OK);
+    lede_store_close(s);
+    make_leaf2(dir, "zqfar-text");
+    make_leaf2(dir, "zqfar-term");
+
+    /* Each lookup in a transaction of its own: LMDB refuses every call
+     * of a transaction after one met a damaged page (MDB_BAD_TXN). */
+    static const struct {
+        lede_db db;
+        const char *key;
+    } look[] = {{LEDE_DB_TEXT, "zqfar-text"},
+                {LEDE_DB_WORD_TERMS, "zqfar-term"},
+                {LEDE_DB_WORD_TERMS, "zqfar-zz"}};
+    for (int write = 0; write <= 1; write++)
+        for (size_t i = 0; i < 3; i++)
+            for (int how = 0; how < 3; how++) {
+                lede_cursor *c = NULL;
+                int rc;
+                cr_assert_eq(lede_store_open(&s, dir, 0, NULL), LEDE_OK);
+                cr_assert_eq(lede_store_begin(&t, s, write), LEDE_OK);
+                if (how == 0) {
+                    rc = lede_store_get(t, look[i].db, look[i].key, strlen(look[i].key), &v);
+                } else {
+                    cr_assert_eq(lede_store_cursor_open(&c, t, look[i].db), LEDE_OK);
+                    rc = how == 1 ? lede_store_cursor_first(c, &k, &v)
+                                  : lede_store_cursor_seek(c, look[i].key, strlen(look[i].key),
+                                                           &k, &v);
+                    lede_store_cursor_close(c);
+                }
+                /* A get or seek in the text database may find nothing
+                 * (every key now compares as empty); the term blocks'
+                 * lookups all start from a cursor positioned by LMDB. */
+                int must = how == 1 || look[i].db == LEDE_DB_WORD_TERMS;
+                cr_assert(must ? rc == LEDE_ECORRUPT
+                               : rc == LEDE_ECORRUPT || rc == LEDE_ENOTFOUND || rc == LEDE_ITEROVER,
+                          "%s of %s (write %d): %d",
+                          how == 0 ? "get" : how == 1 ? "first" : "seek", look[i].key, write, rc);
+                lede_store_abort(t);
+                lede_store_close(s);
+            }
+}
