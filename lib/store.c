@@ -434,7 +434,7 @@ static int pages_free(MDB_env *env, uint64_t from, uint64_t to)
 {
     MDB_txn *t = NULL;
     MDB_cursor *c = NULL;
-    MDB_val k, v;
+    MDB_val k, v = {0, NULL}; /* an empty v ends the walk (lmdb_read) */
     uint64_t n = to - from + 1, seen = 0;
     if (n > ((uint64_t)1 << 32))
         return 0;
@@ -442,7 +442,7 @@ static int pages_free(MDB_env *env, uint64_t from, uint64_t to)
     if (!mark || mdb_txn_begin(env, NULL, MDB_RDONLY, &t) != 0 || mdb_cursor_open(t, 0, &c) != 0)
         goto done;
     for (int rc = mdb_cursor_get(c, &k, &v, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+         v = (MDB_val){0, NULL}, rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
         const size_t *ids = v.mv_data;
         if (v.mv_size < sizeof *ids || v.mv_size / sizeof *ids <= ids[0])
             break; /* not an ID list: say not free */
