@@ -77,8 +77,6 @@ typedef struct tb_dirty {
     uint8_t orig[TB_KEYMAX], lo[TB_KEYMAX], hi[TB_KEYMAX];
 } tb_dirty;
 
-#define SEEN_PAGES 64
-
 struct lede_txn {
     lede_store *s;
     MDB_txn *txn;
@@ -86,7 +84,6 @@ struct lede_txn {
     int write;
     tb_dirty *tb; /* TB_NDB, for a write transaction that changed term records */
     MDB_cursor *tbcur[TB_NDB]; /* for lookups in the term databases */
-    uintptr_t seen[SEEN_PAGES]; /* heap pages found mapped (in_map) */
 };
 
 /* A position in a block of term records: its entry's key, rebuilt from the
@@ -434,7 +431,7 @@ static int pages_free(MDB_env *env, uint64_t from, uint64_t to)
 {
     MDB_txn *t = NULL;
     MDB_cursor *c = NULL;
-    MDB_val k, v = {0, NULL}; /* an empty v ends the walk (lmdb_read) */
+    MDB_val k, v = {0, NULL}; /* left unset by a P_LEAF2 page (lmdb_read): ends the walk */
     uint64_t n = to - from + 1, seen = 0;
     if (n > ((uint64_t)1 << 32))
         return 0;
@@ -800,60 +797,28 @@ static void txn_done(lede_txn *t)
 }
 
 /*
- * Whether [p, p + n) lies in mapped memory (mincore fails on a hole).  The
- * pages found mapped are remembered by the write transaction t, whose heap
- * pages stay while it lasts: an update of 3,000 Reuters articles reads its
- * own records back 160,000 times, and a mincore call each made it 17%
- * slower.
+ * Whether LMDB's answer v can be read: not NULL (a value LMDB left unset,
+ * see lmdb_read), and in a read transaction inside the data file's map,
+ * where every record lies: a damaged node's length can reach past it.  A
+ * write transaction's own changes are in LMDB's heap pages, so there only
+ * NULL is refused.
  */
-static int mapped(lede_txn *t, const void *p, size_t n)
-{
-    static uintptr_t page;
-    unsigned char vec[64];
-    if (!page)
-        page = (uintptr_t)sysconf(_SC_PAGESIZE);
-    uintptr_t a = (uintptr_t)p & ~(page - 1), e = (uintptr_t)p + n, q;
-    if (e < (uintptr_t)p)
-        return 0;
-    for (q = a; q < e && t->seen[q / page % SEEN_PAGES] == q; q += page)
-        ;
-    if (q >= e)
-        return 1;
-    for (q = a; q < e; q += sizeof vec * page)
-        if (mincore((void *)q, LEDE_MIN(e - q, sizeof vec * page), vec) != 0)
-            return 0;
-    for (q = a; q < e && q - a < SEEN_PAGES * page; q += page)
-        t->seen[q / page % SEEN_PAGES] = q;
-    return 1;
-}
-
-/*
- * LMDB trusts its pages: a damaged node can point its key or value
- * anywhere in memory (random bytes in a leaf page gave a value at
- * 0x10013c119f98, which --check then read).  In a read transaction every
- * record lies in the data file's map, so one outside it is damage.  A
- * write transaction's own changes are in LMDB's heap pages, which cannot
- * be told from a stray pointer into the heap: a record outside the map
- * must at least lie in mapped memory (one mincore call; the writer reads
- * few of its own records back).
- */
-static int in_map(lede_txn *t, const MDB_val *v)
+static int in_map(const lede_txn *t, const MDB_val *v)
 {
     uintptr_t a = (uintptr_t)v->mv_data, lo = t->s->map_lo, hi = t->s->map_hi;
     if (!a)
         return 0;
-    if (!lo || (a >= lo && a <= hi && v->mv_size <= hi - a))
-        return 1;
-    return t->write && mapped(t, v->mv_data, v->mv_size);
+    return !lo || t->write || (a >= lo && a <= hi && v->mv_size <= hi - a);
 }
 
 /*
- * err, or MDB_CORRUPTED when LMDB's answer (k, v) lies outside the map or
- * has an empty key.  A leaf page whose flags were damaged into P_LEAF2
+ * err, or MDB_CORRUPTED when LMDB's answer (k, v) cannot be read (in_map)
+ * or has an empty key.  A leaf page whose flags were damaged into P_LEAF2
  * makes LMDB answer success with a key of length 0 and the value left as
- * it was: the callers pass it in as {0, NULL}.
+ * it was (robust_corrupt's seed 32097: an uninitialised {2^32 bytes at
+ * 0xab0bc7f295bace00}): the callers pass it in as {0, NULL}.
  */
-static int lmdb_read(lede_txn *t, int err, const MDB_val *k, const MDB_val *v)
+static int lmdb_read(const lede_txn *t, int err, const MDB_val *k, const MDB_val *v)
 {
     if (err == 0 && ((k && (k->mv_size == 0 || !in_map(t, k))) || !in_map(t, v)))
         return MDB_CORRUPTED;

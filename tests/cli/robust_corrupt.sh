@@ -30,8 +30,8 @@ printf 'Added later\n\nA zqlater document written into a damaged index.\n' >"$T/
 QUERIES=("Kim Jong Un nuclear" '"foreign minister" OR minist*' 'name:"north korea" date:2005..2010 -china')
 signals=0 unclear=0 checked_bad=0
 # Damage that once crashed a reader, tried first on every run: "page 32097"
-# made LMDB hand --check and lede-query a term block at 0x10013c119f98, far
-# outside the map (store.c, in_map).
+# turned a leaf into P_LEAF2, and LMDB answered --check and lede-query with
+# a term block it never set (store.c, lmdb_read; ROBUSTNESS.md finding 12).
 PLAN=("page 32097")
 for i in $(seq 1 "$TRIALS"); do
     PLAN+=("${KINDS[$(((i - 1) % ${#KINDS[@]}))]} $((SEED0 + i))")
