@@ -545,7 +545,7 @@ static uint64_t json_seed(const lede_extract_fields *f)
 /* --memory, or the library's default when it is not given (lede/index.h). */
 static size_t budget_of(size_t memory)
 {
-    return memory ? memory : (size_t)256 << 20;
+    return memory ? memory : LEDE_DEFAULT_MEMORY_BUDGET;
 }
 
 /*

@@ -797,30 +797,15 @@ static void txn_done(lede_txn *t)
 }
 
 /*
- * Whether LMDB's answer v can be read: not NULL (a value LMDB left unset,
- * see lmdb_read), and in a read transaction inside the data file's map,
- * where every record lies: a damaged node's length can reach past it.  A
- * write transaction's own changes are in LMDB's heap pages, so there only
- * NULL is refused.
- */
-static int in_map(const lede_txn *t, const MDB_val *v)
-{
-    uintptr_t a = (uintptr_t)v->mv_data, lo = t->s->map_lo, hi = t->s->map_hi;
-    if (!a)
-        return 0;
-    return !lo || t->write || (a >= lo && a <= hi && v->mv_size <= hi - a);
-}
-
-/*
- * err, or MDB_CORRUPTED when LMDB's answer (k, v) cannot be read (in_map)
- * or has an empty key.  A leaf page whose flags were damaged into P_LEAF2
- * makes LMDB answer success with a key of length 0 and the value left as
- * it was (robust_corrupt's seed 32097: an uninitialised {2^32 bytes at
+ * err, or MDB_CORRUPTED when LMDB's answer (k, v) was never filled in.  A
+ * leaf page whose flags were damaged into P_LEAF2 makes LMDB answer
+ * success with a key of length 0 and the value left as the caller had it
+ * (robust_corrupt's seed 32097: an uninitialised {2^32 bytes at
  * 0xab0bc7f295bace00}): the callers pass it in as {0, NULL}.
  */
-static int lmdb_read(const lede_txn *t, int err, const MDB_val *k, const MDB_val *v)
+static int lmdb_read(int err, const MDB_val *k, const MDB_val *v)
 {
-    if (err == 0 && ((k && (k->mv_size == 0 || !in_map(t, k))) || !in_map(t, v)))
+    if (err == 0 && ((k && (k->mv_size == 0 || !k->mv_data)) || !v->mv_data))
         return MDB_CORRUPTED;
     return err;
 }
@@ -947,11 +932,6 @@ static inline int tb_varint(const uint8_t **p, const uint8_t *end, uint64_t *out
     return lede_varint_get(p, end, out);
 }
 
-static int tb_blocked(lede_db db)
-{
-    return LEDE_DB_IS_TERMS(db);
-}
-
 /* Position pos on the first entry of block (bk, bv). */
 static int tb_first(tb_pos *pos, const MDB_val *bk, const MDB_val *bv)
 {
@@ -1027,7 +1007,7 @@ static int tb_locate(lede_txn *t, MDB_cursor *c, const void *key, size_t klen, M
     const char *dir = t->s->dir;
     if (first)
         *first = 0;
-    int err = lmdb_read(t, GUARDED(dir, mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)), &k, &v);
+    int err = lmdb_read(GUARDED(dir, mdb_cursor_get(c, &k, &v, MDB_SET_RANGE)), &k, &v);
     if (err == 0 && lede_key_cmp(k.mv_data, k.mv_size, key, klen) == 0) {
         *bk = k;
         *bv = v;
@@ -1037,7 +1017,7 @@ static int tb_locate(lede_txn *t, MDB_cursor *c, const void *key, size_t klen, M
         return map_err(t, err);
     MDB_val pk = {0, NULL}, pv = {0, NULL};
     MDB_cursor_op back = err ? MDB_LAST : MDB_PREV;
-    int perr = lmdb_read(t, GUARDED(dir, mdb_cursor_get(c, &pk, &pv, back)), &pk, &pv);
+    int perr = lmdb_read(GUARDED(dir, mdb_cursor_get(c, &pk, &pv, back)), &pk, &pv);
     if (perr == 0) {
         *bk = pk;
         *bv = pv;
@@ -1052,7 +1032,7 @@ static int tb_locate(lede_txn *t, MDB_cursor *c, const void *key, size_t klen, M
     if (first)
         *first = 1;
     *bk = *bv = (MDB_val){0, NULL};
-    err = lmdb_read(t, GUARDED(dir, mdb_cursor_get(c, bk, bv, MDB_FIRST)), bk, bv);
+    err = lmdb_read(GUARDED(dir, mdb_cursor_get(c, bk, bv, MDB_FIRST)), bk, bv);
     return err ? map_err(t, err) : LEDE_OK;
 }
 
@@ -1415,7 +1395,7 @@ static int tb_load(lede_txn *t, lede_db db, tb_dirty *d, const void *key, size_t
         /* The next block's key bounds this one (tb_locate left the
          * cursor on the block). */
         if (rc == LEDE_OK) {
-            err = lmdb_read(t, GUARDED(t->s->dir, mdb_cursor_get(c, &nk, &nv, MDB_NEXT)), &nk, &nv);
+            err = lmdb_read(GUARDED(t->s->dir, mdb_cursor_get(c, &nk, &nv, MDB_NEXT)), &nk, &nv);
             if (!err) {
                 d->hi_open = 0;
                 d->hi_len = nk.mv_size;
@@ -1444,7 +1424,7 @@ static tb_dirty *tb_dirty_of(lede_txn *t, lede_db db)
 /* Write back db's dirty block, if any (before a cursor, a drop, a size). */
 static int tb_flush(lede_txn *t, lede_db db)
 {
-    if (!t->tb || !tb_blocked(db))
+    if (!t->tb || !LEDE_DB_IS_TERMS(db))
         return LEDE_OK;
     return tb_write(t, db, &t->tb[db - LEDE_DB_STEM_TERMS], 0);
 }
@@ -1570,7 +1550,7 @@ static int tb_del(lede_txn *t, lede_db db, const void *key, size_t klen)
 static int tbc_block(lede_cursor *c, MDB_cursor_op op)
 {
     MDB_val k = {0, NULL}, v = {0, NULL};
-    int err = lmdb_read(c->t, GUARDED(c->t->s->dir, mdb_cursor_get(c->cur, &k, &v, op)), &k, &v);
+    int err = lmdb_read(GUARDED(c->t->s->dir, mdb_cursor_get(c->cur, &k, &v, op)), &k, &v);
     if (err == MDB_NOTFOUND)
         return LEDE_ITEROVER;
     if (err)
@@ -1651,7 +1631,7 @@ static int tbc_seek(lede_cursor *c, const void *key, size_t klen, lede_val *k, l
 
 int lede_store_get(lede_txn *t, lede_db db, const void *key, size_t klen, lede_val *out)
 {
-    if (tb_blocked(db)) {
+    if (LEDE_DB_IS_TERMS(db)) {
         int rc = tb_get(t, db, key, klen, out);
         if (rc != LEDE_OK) {
             out->data = NULL;
@@ -1660,7 +1640,7 @@ int lede_store_get(lede_txn *t, lede_db db, const void *key, size_t klen, lede_v
         return rc;
     }
     MDB_val k = {klen, (void *)key}, v = {0, NULL};
-    int err = lmdb_read(t, GUARDED(t->s->dir, mdb_get(t->txn, t->s->dbi[db], &k, &v)), NULL, &v);
+    int err = lmdb_read(GUARDED(t->s->dir, mdb_get(t->txn, t->s->dbi[db], &k, &v)), NULL, &v);
     if (err) {
         out->data = NULL;
         out->len = 0;
@@ -1674,7 +1654,7 @@ int lede_store_get(lede_txn *t, lede_db db, const void *key, size_t klen, lede_v
 int lede_store_put(lede_txn *t, lede_db db, const void *key, size_t klen, const void *val,
                    size_t vlen)
 {
-    if (tb_blocked(db))
+    if (LEDE_DB_IS_TERMS(db))
         return tb_put(t, db, key, klen, val, vlen, 0);
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
     return map_err(t, GUARDED(t->s->dir, mdb_put(t->txn, t->s->dbi[db], &k, &v, 0)));
@@ -1683,7 +1663,7 @@ int lede_store_put(lede_txn *t, lede_db db, const void *key, size_t klen, const 
 int lede_store_append(lede_txn *t, lede_db db, const void *key, size_t klen, const void *val,
                       size_t vlen)
 {
-    if (tb_blocked(db))
+    if (LEDE_DB_IS_TERMS(db))
         return tb_put(t, db, key, klen, val, vlen, 1);
     MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
     int err = GUARDED(t->s->dir, mdb_put(t->txn, t->s->dbi[db], &k, &v, MDB_APPEND));
@@ -1693,7 +1673,7 @@ int lede_store_append(lede_txn *t, lede_db db, const void *key, size_t klen, con
 int lede_store_reserve(lede_txn *t, lede_db db, const void *key, size_t klen, size_t vlen,
                        void **out)
 {
-    if (tb_blocked(db)) {
+    if (LEDE_DB_IS_TERMS(db)) {
         *out = NULL;
         return LEDE_EINVAL; /* a block's entry is not a record of LMDB's */
     }
@@ -1705,7 +1685,7 @@ int lede_store_reserve(lede_txn *t, lede_db db, const void *key, size_t klen, si
 
 int lede_store_del(lede_txn *t, lede_db db, const void *key, size_t klen)
 {
-    if (tb_blocked(db))
+    if (LEDE_DB_IS_TERMS(db))
         return tb_del(t, db, key, klen);
     MDB_val k = {klen, (void *)key};
     int err = GUARDED(t->s->dir, mdb_del(t->txn, t->s->dbi[db], &k, NULL));
@@ -1714,7 +1694,7 @@ int lede_store_del(lede_txn *t, lede_db db, const void *key, size_t klen)
 
 int lede_store_drop(lede_txn *t, lede_db db)
 {
-    if (tb_blocked(db)) {
+    if (LEDE_DB_IS_TERMS(db)) {
         if (t->tb)
             tb_clear(&t->tb[db - LEDE_DB_STEM_TERMS]);
         MDB_cursor **c = &t->tbcur[db - LEDE_DB_STEM_TERMS];
@@ -1734,7 +1714,7 @@ int lede_store_cursor_open(lede_cursor **out, lede_txn *t, lede_db db)
     lede_cursor *c = calloc(1, sizeof *c);
     if (!c)
         return LEDE_ENOMEM;
-    c->blocked = tb_blocked(db);
+    c->blocked = LEDE_DB_IS_TERMS(db);
     int err = mdb_cursor_open(t->txn, t->s->dbi[db], &c->cur);
     if (err) {
         free(c);
@@ -1756,7 +1736,7 @@ void lede_store_cursor_close(lede_cursor *c)
 static int cursor_get(lede_cursor *c, MDB_val *k, MDB_cursor_op op, lede_val *ko, lede_val *vo)
 {
     MDB_val v = {0, NULL};
-    int err = lmdb_read(c->t, GUARDED(c->t->s->dir, mdb_cursor_get(c->cur, k, &v, op)), k, &v);
+    int err = lmdb_read(GUARDED(c->t->s->dir, mdb_cursor_get(c->cur, k, &v, op)), k, &v);
     if (err == MDB_NOTFOUND)
         return LEDE_ITEROVER;
     if (err)

@@ -75,7 +75,6 @@
 #define ZDICT_STATIC_LINKING_ONLY
 #include <zdict.h>
 
-#define DEFAULT_BUDGET ((size_t)256 << 20)
 /* Documents analysed together before their results are merged.  The term
  * vectors of two such jobs are in memory at once (one analysed, one
  * merged): with 8 MB jobs their heap was a tenth of Gutenberg's peak RSS. */
@@ -4424,7 +4423,7 @@ int lede_index_open(lede_index **out, const char *dir, const lede_index_options 
     ix->lockfd = -1;
     ix->statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
     ix->write_ratio = 0.5; /* measured 0.4-0.6 on Reuters and Gutenberg */
-    ix->budget = opts && opts->memory_budget ? opts->memory_budget : DEFAULT_BUDGET;
+    ix->budget = opts && opts->memory_budget ? opts->memory_budget : LEDE_DEFAULT_MEMORY_BUDGET;
     ix->max_size = opts ? opts->max_size : 0;
     ix->nthreads = opts && opts->threads > 0 ? opts->threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
     if (ix->nthreads < 1)

@@ -422,9 +422,9 @@ static void make_leaf2(const char *d, const char *key)
     free(b);
 }
 
-/* A record LMDB answers with but does not place in its map is damage, for
- * readers and writers alike, never a read through a stray pointer. */
-Test(store, records_outside_the_map_are_damage)
+/* An answer LMDB never filled in is damage, for readers and writers alike,
+ * never a read through whatever the value held. */
+Test(store, answers_never_filled_in_are_damage)
 {
     lede_store *s = NULL;
     lede_txn *t = NULL;

@@ -68,6 +68,8 @@ typedef struct lede_index_options {
     int wait_for_lock;         /**< non-zero: wait for another writer instead of failing */
 } lede_index_options;
 #define LEDE_INDEX_OPTIONS_VERSION 1
+/** The memory budget a memory_budget of 0 stands for. */
+#define LEDE_DEFAULT_MEMORY_BUDGET ((size_t)256 << 20)
 #define LEDE_INDEX_OPTIONS_INIT {LEDE_INDEX_OPTIONS_VERSION, 0}
 
 /** The writer.  One at a time per index (an exclusive lock is held). */
