@@ -17,6 +17,14 @@
  *                  inserts title+body into an FTS5 table (tokenizer
  *                  `porter unicode61 remove_diacritics 2`) in one transaction.
  *
+ * Then the floor of the throughput target: on one thread, in this process,
+ * the CPU time of the three steps every document needs whatever the index
+ * (extracting the JSON record with cJSON, analysing title and body with
+ * stemming and names, compressing the body with zstd and the dictionary
+ * lede-index would train, as it does), against the CPU that 3x FTS5's throughput
+ * would leave on this machine's cores with perfect scaling.  Neither term
+ * tables, postings nor LMDB are counted: it is a lower bound.
+ *
  * Each is run REPEAT times (env LEDE_BENCH_REPEAT, default 3); the median
  * wall time is reported, with the peak RSS of that child (wait4) and the
  * on-disk size of what it wrote.  The ratio is FTS5 seconds / lede seconds
@@ -26,6 +34,11 @@
 #include "extract.h"
 
 #include <cjson/cJSON.h>
+#include <lede/analysis.h>
+#include <zstd.h>
+
+#include "reader.h"
+#include "writer.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -179,6 +192,134 @@ static int extract_only(const char *jsonl)
     free(line);
     fclose(f);
     return n ? 0 : 1;
+}
+
+/* ---- the floor: what every document costs whatever the index ------ */
+
+typedef struct floor_cost {
+    double extract, analyse, compress; /* thread CPU seconds */
+    size_t docs, tokens;
+} floor_cost;
+
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int count_token(const lede_token *tok, void *payload)
+{
+    (void)tok;
+    ++*(size_t *)payload;
+    return 0;
+}
+
+/* The text dictionary lede-index would train from these records: the start
+ * of each body of the first job it analyses (its first 512 documents).
+ * NULL when there is too little to learn from. */
+static ZSTD_CDict *floor_dict(char *const *lines, const size_t *lens, size_t n)
+{
+    lede_buf samples = LEDE_BUF_INIT;
+    size_t sizes[512], ns = 0;
+    for (size_t i = 0; i < n && i < 512; i++) {
+        lede_extracted x;
+        if (lede_extract_json(&x, lines[i], lens[i], NULL, NULL, 0) == LEDE_OK && x.body_len) {
+            sizes[ns] = x.body_len < LEDE_ZDICT_SAMPLE ? x.body_len : LEDE_ZDICT_SAMPLE;
+            lede_buf_append(&samples, x.body, sizes[ns++]);
+        }
+        lede_extracted_clear(&x);
+    }
+    uint8_t *dict = NULL;
+    size_t len = 0;
+    ZSTD_CDict *cd = NULL;
+    if (samples.rc == LEDE_OK &&
+        lede_zdict_train(LEDE_ZDICT_TEXT, &samples, sizes, ns, &dict, &len) == LEDE_OK && dict)
+        cd = ZSTD_createCDict(dict, len, lede_zdict_level(LEDE_ZDICT_TEXT));
+    free(dict);
+    lede_buf_free(&samples);
+    return cd;
+}
+
+/* The file's records in memory, then each step timed on its own. */
+static int floor_measure(const char *jsonl, floor_cost *fc)
+{
+    memset(fc, 0, sizeof *fc);
+    FILE *f = fopen(jsonl, "rb");
+    if (!f)
+        return 1;
+    char **lines = NULL, *line = NULL;
+    size_t *lens = NULL, n = 0, cap = 0, lcap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &lcap, f)) >= 0) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            char **l = realloc(lines, cap * sizeof *l);
+            size_t *s = realloc(lens, cap * sizeof *s);
+            if (l)
+                lines = l;
+            if (s)
+                lens = s;
+            if (!l || !s)
+                break;
+        }
+        if (len && line[len - 1] == '\n')
+            line[--len] = '\0';
+        lines[n] = line;
+        lens[n++] = (size_t)len;
+        line = NULL;
+        lcap = 0;
+    }
+    free(line);
+    fclose(f);
+
+    lede_analyzer *a = NULL;
+    ZSTD_CCtx *cc = ZSTD_createCCtx();
+    ZSTD_CDict *cd = floor_dict(lines, lens, n);
+    char *out = NULL;
+    size_t out_cap = 0;
+    int rc = lede_analyzer_new(&a, "english") == LEDE_OK && cc ? 0 : 1;
+    lede_entity_list ents = {0};
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        lede_extracted x;
+        double t0 = thread_cpu();
+        int ok = lede_extract_json(&x, lines[i], lens[i], NULL, NULL, 0) == LEDE_OK;
+        double t1 = thread_cpu();
+        fc->extract += t1 - t0;
+        if (ok) {
+            fc->docs++;
+            lede_analyze_doc(a, x.title ? x.title : "", x.title_len, 0, count_token, &fc->tokens,
+                             NULL, &ents);
+            lede_analyze_doc(a, x.body, x.body_len, (uint32_t)x.title_len + 1, count_token,
+                             &fc->tokens, NULL, &ents);
+            lede_entity_list_reset(&ents);
+            double t2 = thread_cpu();
+            fc->analyse += t2 - t1;
+            size_t bound = ZSTD_compressBound(x.body_len);
+            if (bound > out_cap) {
+                free(out);
+                out = malloc(out_cap = bound);
+            }
+            size_t z = !out ? 1
+                       : cd ? ZSTD_compress_usingCDict(cc, out, bound, x.body, x.body_len, cd)
+                            : ZSTD_compressCCtx(cc, out, bound, x.body, x.body_len,
+                                                lede_zdict_level(LEDE_ZDICT_TEXT));
+            if (!out || ZSTD_isError(z))
+                rc = 1;
+            fc->compress += thread_cpu() - t2;
+        }
+        lede_extracted_clear(&x);
+    }
+    lede_entity_list_clear(&ents);
+    lede_analyzer_free(a);
+    ZSTD_freeCDict(cd);
+    ZSTD_freeCCtx(cc);
+    free(out);
+    for (size_t i = 0; i < n; i++)
+        free(lines[i]);
+    free(lines);
+    free(lens);
+    return rc;
 }
 
 /* ---- one measured child ------------------------------------------- */
@@ -395,6 +536,16 @@ int main(int argc, char **argv)
         printf("  index size / input: lede %.0f%%, FTS5 %.0f%%\n",
                def.status == 0 ? 100 * def.disk_mb / mb : 0,
                fts.status == 0 ? 100 * fts.disk_mb / mb : 0);
+        floor_cost fc;
+        if (fts.status == 0 && floor_measure(files[i], &fc) == 0) {
+            double sum = fc.extract + fc.analyse + fc.compress;
+            double budget = (double)cores * fts.seconds / 3;
+            printf("  floor, one thread: extract %.2f s + analyse %.2f s + zstd %.2f s = %.2f s "
+                   "cpu (%zu tokens); 3x FTS5 on %ld core(s) leaves %.2f s cpu: the floor is "
+                   "%.0f%% of it\n",
+                   fc.extract, fc.analyse, fc.compress, sum, fc.tokens, cores, budget,
+                   100 * sum / budget);
+        }
         double text = text_mb(files[i]), inv = def.status == 0 ? inverted_mb(index_bin, ix) : 0;
         if (text > 0 && inv > 0)
             printf("  inverted index (all but the stored text and records): %.1f MB, %.0f%% of "

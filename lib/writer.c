@@ -98,7 +98,7 @@ static const int zstd_level[2] = {1, 3}; /* [LEDE_ZDICT_TEXT], [LEDE_ZDICT_DOCS]
  * most to the start of a frame). */
 #define ZDICT_MIN_DOCS 16
 #define ZDICT_MIN_BYTES ((size_t)4 << 10)
-#define ZDICT_SAMPLE 4096
+#define ZDICT_SAMPLE LEDE_ZDICT_SAMPLE
 static const size_t zdict_max[2] = {(size_t)32 << 10, (size_t)16 << 10};
 
 /* ------------------------------------------------------------------ */
@@ -990,16 +990,21 @@ static void analyze_one(worker *w, wdoc *d)
     d->rc = zcompress(w, LEDE_ZDICT_TEXT, &d->ztext, d->body, d->body_len);
 }
 
-/* Train dictionary k from the samples (sizes[n] of them); none when there
- * are too few or ZDICT finds nothing to learn. */
-static int train_one(lede_index *ix, int k, const lede_buf *samples, const size_t *sizes, size_t n)
+int lede_zdict_level(int k)
 {
-    ix->zdecided[k] = 1;
+    return zstd_level[k];
+}
+
+int lede_zdict_train(int k, const lede_buf *samples, const size_t *sizes, size_t n,
+                     uint8_t **dict, size_t *len)
+{
+    *dict = NULL;
+    *len = 0;
     if (n < ZDICT_MIN_DOCS || samples->len < ZDICT_MIN_BYTES)
         return LEDE_OK;
     size_t cap = LEDE_MIN(zdict_max[k], samples->len / 4);
-    uint8_t *dict = malloc(cap);
-    if (!dict)
+    uint8_t *d = malloc(cap);
+    if (!d)
         return LEDE_ENOMEM;
     ZDICT_fastCover_params_t p;
     memset(&p, 0, sizeof p);
@@ -1014,11 +1019,26 @@ static int train_one(lede_index *ix, int k, const lede_buf *samples, const size_
     p.splitPoint = 1.0;
     p.zParams.compressionLevel = zstd_level[k];
     p.zParams.dictID = LEDE_ZDICT_ID(k);
-    size_t len = ZDICT_trainFromBuffer_fastCover(dict, cap, samples->data, sizes, (unsigned)n, p);
-    if (ZDICT_isError(len)) {
-        free(dict); /* samples too alike or too few: do without */
+    size_t got = ZDICT_trainFromBuffer_fastCover(d, cap, samples->data, sizes, (unsigned)n, p);
+    if (ZDICT_isError(got)) {
+        free(d); /* samples too alike or too few: do without */
         return LEDE_OK;
     }
+    *dict = d;
+    *len = got;
+    return LEDE_OK;
+}
+
+/* Train dictionary k from the samples (sizes[n] of them); none when there
+ * are too few or ZDICT finds nothing to learn. */
+static int train_one(lede_index *ix, int k, const lede_buf *samples, const size_t *sizes, size_t n)
+{
+    ix->zdecided[k] = 1;
+    uint8_t *dict;
+    size_t len;
+    int rc = lede_zdict_train(k, samples, sizes, n, &dict, &len);
+    if (rc != LEDE_OK || !dict)
+        return rc;
     ix->cdict[k] = ZSTD_createCDict(dict, len, zstd_level[k]);
     ix->ddict[k] = ZSTD_createDDict(dict, len);
     ix->zdict[k] = dict;
