@@ -1784,8 +1784,14 @@ static int delete_ids(run *r)
  */
 static int prune(run *r, const cli_inputs *inputs)
 {
-    /* Per known path, decided once for all its documents: 0 not yet, 1 it
-     * stays, 2 its documents go. */
+    /* Per known path, decided once for all its documents. */
+    enum {
+        UNDECIDED,
+        STAYS,
+        GOES,
+        FAILED_IN_RUN, /* read in full, but something in it failed: it stays */
+        FAILED_COUNTED /* the same, counted for the warning below */
+    };
     unsigned char *verdict = calloc(r->known.npaths + 1, 1);
     int rc = LEDE_OK;
     if (!verdict) {
@@ -1793,8 +1799,8 @@ static int prune(run *r, const cli_inputs *inputs)
         return LEDE_ENOMEM;
     }
     /* The paths read in full in this run: what they hold now is all.  When
-     * something in them failed, their documents stay: a file's (1, said
-     * already), or the records not found in it (3; 4 once counted). */
+     * something in them failed, their documents stay: a file's (its failure
+     * said already), or the records not found in it (said below). */
     for (size_t i = 0; i < inputs->n; i++) {
         char abspath[PATH_MAX];
         if (strcmp(inputs->items[i].path, "-") != 0 && realpath(inputs->items[i].path, abspath)) {
@@ -1802,7 +1808,7 @@ static int prune(run *r, const cli_inputs *inputs)
             lede_format fmt = input_format(r, &inputs->items[i]);
             bool records = fmt == LEDE_FORMAT_JSONL || fmt == LEDE_FORMAT_JSON;
             if (p != NO_PATH)
-                verdict[p] = !r->input_failed[i] ? 2 : records ? 3 : 1;
+                verdict[p] = !r->input_failed[i] ? GOES : records ? FAILED_IN_RUN : STAYS;
         }
     }
     size_t kept = 0, kept_files = 0;
@@ -1811,19 +1817,19 @@ static int prune(run *r, const cli_inputs *inputs)
         known_doc *k = &r->known.docs[i];
         if (k->seen || k->path == NO_PATH)
             continue;
-        if (!verdict[k->path]) {
+        if (verdict[k->path] == UNDECIDED) {
             const char *path = km_str(&r->known, r->known.paths[k->path]);
-            verdict[k->path] = access(path, F_OK) != 0 && errno == ENOENT ? 2 : 1;
+            verdict[k->path] = access(path, F_OK) != 0 && errno == ENOENT ? GOES : STAYS;
         }
-        if (verdict[k->path] == 3) {
+        if (verdict[k->path] == FAILED_IN_RUN) {
             if (!kept++)
                 kept_path = k->path;
-            verdict[k->path] = 4; /* counted */
+            verdict[k->path] = FAILED_COUNTED;
             kept_files++;
-        } else if (verdict[k->path] == 4) {
+        } else if (verdict[k->path] == FAILED_COUNTED) {
             kept++;
         }
-        if (verdict[k->path] != 2)
+        if (verdict[k->path] != GOES)
             continue;
         const char *id = km_str(&r->known, k->id);
         rc = lede_index_delete(r->ix, id);

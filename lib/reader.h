@@ -142,6 +142,7 @@ size_t lede_chunk_key(uint8_t *out, uint32_t run, const char *term, size_t len, 
 size_t lede_id_key(uint8_t *out, const char *id, size_t len);
 /** Longest term indexed (longer names are skipped): keeps LMDB keys < 511 bytes. */
 #define LEDE_KEY_TERM_MAX 400
+#define LEDE_CHUNK_KEY_MAX (LEDE_KEY_TERM_MAX + LEDE_CHUNK_KEY_EXTRA)
 
 /* Whether space f stores positions: the words' only (phrases and proximity
  * read them); stems never had them, names not since format 7 (no query
@@ -150,7 +151,7 @@ static inline int lede_space_positions(int f)
 {
     return f == LEDE_FIELD_WORD;
 }
-#define LEDE_CHUNK_KEY_MAX (LEDE_KEY_TERM_MAX + LEDE_CHUNK_KEY_EXTRA)
+
 /** Doc lengths are stored in pages of this many little-endian u32. */
 #define LEDE_DOCLEN_PAGE 1024
 

@@ -1102,13 +1102,18 @@ static int tb_cursor(lede_txn *t, lede_db db, MDB_cursor **out)
     return LEDE_OK;
 }
 
+/* Close t's lookup cursor on term database i (of TB_NDB), if open. */
+static void tb_cursor_close(lede_txn *t, int i)
+{
+    if (t->tbcur[i])
+        mdb_cursor_close(t->tbcur[i]);
+    t->tbcur[i] = NULL;
+}
+
 static void tb_cursors_close(lede_txn *t)
 {
-    for (int i = 0; i < TB_NDB; i++) {
-        if (t->tbcur[i])
-            mdb_cursor_close(t->tbcur[i]);
-        t->tbcur[i] = NULL;
-    }
+    for (int i = 0; i < TB_NDB; i++)
+        tb_cursor_close(t, i);
 }
 
 /* The value of key in the database (no dirty block). */
@@ -1222,6 +1227,16 @@ static int tb_room(tb_dirty *d)
     return LEDE_OK;
 }
 
+/* Bytes entry i (> 0) of d has in common with the key before it. */
+static size_t tb_shared(const tb_dirty *d, size_t i)
+{
+    const tb_ent *e = &d->e[i], *p = &d->e[i - 1];
+    size_t shared = 0, m = LEDE_MIN(e->klen, p->klen);
+    while (shared < m && e->key[shared] == p->key[shared])
+        shared++;
+    return shared;
+}
+
 /* Bytes entry i of d takes in a block that starts at entry from. */
 static size_t tb_cost(const tb_dirty *d, size_t from, size_t i)
 {
@@ -1230,10 +1245,7 @@ static size_t tb_cost(const tb_dirty *d, size_t from, size_t i)
     size_t c = lede_varint_put(tmp, e->vlen) + e->vlen;
     if (i == from)
         return c;
-    const tb_ent *p = &d->e[i - 1];
-    size_t shared = 0, m = LEDE_MIN(e->klen, p->klen);
-    while (shared < m && e->key[shared] == p->key[shared])
-        shared++;
+    size_t shared = tb_shared(d, i);
     return c + lede_varint_put(tmp, shared) + lede_varint_put(tmp, e->klen - shared) +
            (e->klen - shared);
 }
@@ -1245,10 +1257,7 @@ static void tb_encode(const tb_dirty *d, size_t from, size_t to, lede_buf *out)
     for (size_t i = from; i < to; i++) {
         const tb_ent *e = &d->e[i];
         if (i > from) {
-            const tb_ent *p = &d->e[i - 1];
-            size_t shared = 0, m = LEDE_MIN(e->klen, p->klen);
-            while (shared < m && e->key[shared] == p->key[shared])
-                shared++;
+            size_t shared = tb_shared(d, i);
             lede_buf_put_varint(out, shared);
             lede_buf_put_varint(out, e->klen - shared);
             lede_buf_append(out, e->key + shared, e->klen - shared);
@@ -1697,10 +1706,7 @@ int lede_store_drop(lede_txn *t, lede_db db)
     if (LEDE_DB_IS_TERMS(db)) {
         if (t->tb)
             tb_clear(&t->tb[db - LEDE_DB_STEM_TERMS]);
-        MDB_cursor **c = &t->tbcur[db - LEDE_DB_STEM_TERMS];
-        if (*c)
-            mdb_cursor_close(*c);
-        *c = NULL;
+        tb_cursor_close(t, db - LEDE_DB_STEM_TERMS);
     }
     return map_err(t, mdb_drop(t->txn, t->s->dbi[db], 0));
 }

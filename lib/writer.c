@@ -94,11 +94,10 @@
 static const int zstd_level[2] = {1, 3}; /* [LEDE_ZDICT_TEXT], [LEDE_ZDICT_DOCS] */
 /* Dictionaries: trained from the first job of documents a run analyses when
  * the index has none yet, from at least this many documents and bytes;
- * each body contributes its first ZDICT_SAMPLE bytes (a dictionary matters
- * most to the start of a frame). */
+ * each body contributes its first LEDE_ZDICT_SAMPLE bytes (a dictionary
+ * matters most to the start of a frame). */
 #define ZDICT_MIN_DOCS 16
 #define ZDICT_MIN_BYTES ((size_t)4 << 10)
-#define ZDICT_SAMPLE LEDE_ZDICT_SAMPLE
 static const size_t zdict_max[2] = {(size_t)32 << 10, (size_t)16 << 10};
 
 /* ------------------------------------------------------------------ */
@@ -1063,7 +1062,7 @@ static int train_text_dict(lede_index *ix, size_t from, size_t to)
             const wdoc *d = ix->ops[i];
             if (d->is_delete || d->body_len == 0)
                 continue;
-            sizes[n] = LEDE_MIN(d->body_len, (size_t)ZDICT_SAMPLE);
+            sizes[n] = LEDE_MIN(d->body_len, (size_t)LEDE_ZDICT_SAMPLE);
             lede_buf_append(&samples, d->body, sizes[n++]);
         }
         rc = samples.rc == LEDE_OK ? train_one(ix, LEDE_ZDICT_TEXT, &samples, sizes, n) : LEDE_ENOMEM;
